@@ -1,0 +1,362 @@
+//! Bulletins: short, dated news items in Spanish and English.
+
+use crate::DomainError;
+use crate::country::CountryCode;
+use crate::id::BulletinId;
+use crate::language::{Language, Translated};
+use crate::partner::PartnerRole;
+use crate::slug::Slug;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The controlled vocabulary of bulletin themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Trafficking in persons, including for the removal of organs.
+    HumanTrafficking,
+    /// Work, job fairs and the economic inclusion of migrants.
+    LabourIntegration,
+    /// Assisted voluntary return and reintegration.
+    AssistedVoluntaryReturn,
+    /// The Displacement Tracking Matrix and flow monitoring.
+    DisplacementTracking,
+    /// Communication for development (C4D) and behaviour-change campaigns.
+    CommunicationForDevelopment,
+    /// Policy, plans and institutions that govern migration.
+    MigrationGovernance,
+    /// Migrants' health and health services.
+    Health,
+    /// Information services and campaigns for migrants.
+    InformationForMigrants,
+    /// Training of officials, providers and partners.
+    CapacityBuilding,
+    /// Surveys, interviews and other research on migrants and flows.
+    ResearchAndData,
+}
+
+snake_case_codes!(Theme, "themes", {
+    HumanTrafficking => "human_trafficking",
+    LabourIntegration => "labour_integration",
+    AssistedVoluntaryReturn => "assisted_voluntary_return",
+    DisplacementTracking => "displacement_tracking",
+    CommunicationForDevelopment => "communication_for_development",
+    MigrationGovernance => "migration_governance",
+    Health => "health",
+    InformationForMigrants => "information_for_migrants",
+    CapacityBuilding => "capacity_building",
+    ResearchAndData => "research_and_data",
+});
+
+/// Where a bulletin is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BulletinStatus {
+    /// Being written; visible to editors only.
+    Draft,
+    /// Public.
+    #[default]
+    Published,
+    /// Withdrawn from the public list; kept for the record.
+    Archived,
+}
+
+snake_case_codes!(BulletinStatus, "status", {
+    Draft => "draft",
+    Published => "published",
+    Archived => "archived",
+});
+
+/// One language version of a bulletin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulletinText {
+    /// The language this version is written in.
+    pub lang: Language,
+    /// The headline.
+    pub title: String,
+    /// One or two sentences for lists and previews.
+    pub summary: String,
+    /// The full text; paragraphs are separated by a blank line.
+    pub body: String,
+}
+
+impl Translated for BulletinText {
+    fn language(&self) -> Language {
+        self.lang
+    }
+}
+
+/// A bulletin as stored, with the facts a list of bulletins shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bulletin {
+    /// The store's identifier.
+    pub id: BulletinId,
+    /// The bulletin's unique key.
+    pub slug: Slug,
+    /// The date it was published.
+    pub published_on: NaiveDate,
+    /// The place it was written from, e.g. `Tijuana, Mexico`.
+    pub dateline: Option<String>,
+    /// The countries it concerns.
+    pub countries: Vec<CountryCode>,
+    /// Its themes.
+    pub themes: Vec<Theme>,
+    /// Draft, published or archived.
+    pub status: BulletinStatus,
+    /// Its language versions.
+    pub texts: Vec<BulletinText>,
+    /// When the record was created.
+    pub created_at: DateTime<Utc>,
+    /// When the record last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Increases by one with every change; used to refuse stale edits.
+    pub version: i32,
+}
+
+/// A bulletin's tie to a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PartnerLink<K> {
+    /// The partner, by id or slug.
+    pub partner: K,
+    /// What the partner did.
+    pub role: PartnerRole,
+}
+
+/// A bulletin to be created: validated, with its relations named by slug.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBulletin {
+    /// The unique key; derived from the English (or first) title when absent.
+    pub slug: Slug,
+    /// The date it was published.
+    pub published_on: NaiveDate,
+    /// The place it was written from.
+    #[serde(default)]
+    pub dateline: Option<String>,
+    /// The countries it concerns.
+    #[serde(default)]
+    pub countries: Vec<CountryCode>,
+    /// Its themes.
+    #[serde(default)]
+    pub themes: Vec<Theme>,
+    /// Draft, published or archived.
+    #[serde(default)]
+    pub status: BulletinStatus,
+    /// Its language versions; at least one.
+    #[serde(rename = "translations")]
+    pub texts: Vec<BulletinText>,
+    /// The programs it reports on, by slug.
+    #[serde(default)]
+    pub programs: Vec<Slug>,
+    /// The partners it names, by slug, with their roles.
+    #[serde(default)]
+    pub partners: Vec<PartnerLink<Slug>>,
+}
+
+impl NewBulletin {
+    /// Checks the rules: at least one text, one per language, titles and bodies not empty, no duplicates.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.texts.is_empty() {
+            return Err(DomainError::invalid(
+                "translations",
+                "a bulletin needs at least one language version",
+            ));
+        }
+        for (index, text) in self.texts.iter().enumerate() {
+            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].lang"),
+                    format!("two versions in `{}`", text.lang.code()),
+                ));
+            }
+            for (name, value) in [("title", &text.title), ("body", &text.body)] {
+                if value.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        format!("translations[{index}].{name}"),
+                        "must not be empty",
+                    ));
+                }
+            }
+            if text.title.chars().count() > 300 {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].title"),
+                    "must be 300 characters or fewer",
+                ));
+            }
+        }
+        if let Some(dateline) = &self.dateline
+            && dateline.trim().is_empty()
+        {
+            return Err(DomainError::invalid(
+                "dateline",
+                "must not be blank; leave it out instead",
+            ));
+        }
+        ensure_unique("countries", &self.countries)?;
+        ensure_unique("themes", &self.themes)?;
+        ensure_unique("programs", &self.programs)?;
+        ensure_unique("partners", &self.partners)?;
+        Ok(())
+    }
+}
+
+/// Refuses a list that names the same thing twice.
+pub(crate) fn ensure_unique<T: PartialEq + std::fmt::Debug>(field: &str, items: &[T]) -> Result<(), DomainError> {
+    for (index, item) in items.iter().enumerate() {
+        if items[..index].contains(item) {
+            return Err(DomainError::invalid(
+                format!("{field}[{index}]"),
+                format!("{item:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Which bulletins a list shows. Every condition narrows the list; the lists inside one condition are
+/// alternatives (a bulletin about Mexico *or* Guatemala).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulletinFilter {
+    /// Bulletins concerning any of these countries.
+    pub countries: Vec<CountryCode>,
+    /// Bulletins with any of these themes.
+    pub themes: Vec<Theme>,
+    /// Bulletins about any of these programs.
+    pub programs: Vec<Slug>,
+    /// Bulletins naming any of these partners.
+    pub partners: Vec<Slug>,
+    /// Published on or after this date.
+    pub published_from: Option<NaiveDate>,
+    /// Published on or before this date.
+    pub published_to: Option<NaiveDate>,
+}
+
+impl BulletinFilter {
+    /// Refuses a date range that ends before it starts.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let (Some(from), Some(to)) = (self.published_from, self.published_to)
+            && from > to
+        {
+            return Err(DomainError::invalid(
+                "filter.publishedFrom",
+                "is after filter.publishedTo",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The order of a bulletin list. Ties on the date are broken by id, so the order is total and cursors are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BulletinOrder {
+    /// Newest first.
+    #[default]
+    PublishedOnDesc,
+    /// Oldest first.
+    PublishedOnAsc,
+}
+
+/// A position in a bulletin list: the sort key of the last bulletin seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulletinCursor {
+    /// The publication date of the bulletin at this position.
+    pub published_on: NaiveDate,
+    /// Its id, which breaks ties between bulletins of one date.
+    pub id: BulletinId,
+}
+
+impl BulletinCursor {
+    /// The cursor that points at `bulletin`.
+    pub fn of(bulletin: &Bulletin) -> Self {
+        Self {
+            published_on: bulletin.published_on,
+            id: bulletin.id,
+        }
+    }
+
+    /// The cursor as a compact string; clients treat it as opaque.
+    pub fn encode(&self) -> String {
+        format!("{}|{}", self.published_on.format("%Y-%m-%d"), self.id.0)
+    }
+
+    /// Reads a cursor made by [`BulletinCursor::encode`].
+    pub fn decode(text: &str, field: &str) -> Result<Self, DomainError> {
+        let invalid = || DomainError::invalid(field, "is not a cursor from this list");
+        let (date, id) = text.split_once('|').ok_or_else(invalid)?;
+        Ok(Self {
+            published_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| invalid())?,
+            id: BulletinId(id.parse().map_err(|_| invalid())?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lang: Language, title: &str) -> BulletinText {
+        BulletinText {
+            lang,
+            title: title.into(),
+            summary: String::new(),
+            body: "Body.".into(),
+        }
+    }
+
+    fn bulletin() -> NewBulletin {
+        NewBulletin {
+            slug: Slug::parse("a").unwrap_or_else(|e| panic!("{e}")),
+            published_on: NaiveDate::from_ymd_opt(2019, 3, 8).unwrap_or_default(),
+            dateline: None,
+            countries: vec![],
+            themes: vec![Theme::Health],
+            status: BulletinStatus::Published,
+            texts: vec![text(Language::En, "Title")],
+            programs: vec![],
+            partners: vec![],
+        }
+    }
+
+    #[test]
+    fn a_valid_bulletin_passes() {
+        assert_eq!(bulletin().validate(), Ok(()));
+    }
+
+    #[test]
+    fn refuses_missing_texts_duplicates_and_blank_titles() {
+        let mut b = bulletin();
+        b.texts.clear();
+        assert!(b.validate().is_err());
+        let mut b = bulletin();
+        b.texts.push(text(Language::En, "Again"));
+        assert!(matches!(b.validate(), Err(DomainError::Invalid { field, .. }) if field == "translations[1].lang"));
+        let mut b = bulletin();
+        b.texts[0].title = "  ".into();
+        assert!(b.validate().is_err());
+        let mut b = bulletin();
+        b.themes = vec![Theme::Health, Theme::Health];
+        assert!(matches!(b.validate(), Err(DomainError::Invalid { field, .. }) if field == "themes[1]"));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = BulletinCursor {
+            published_on: NaiveDate::from_ymd_opt(2019, 2, 4).unwrap_or_default(),
+            id: BulletinId(7),
+        };
+        assert_eq!(BulletinCursor::decode(&cursor.encode(), "after"), Ok(cursor));
+        for bad in ["", "2019-02-04", "x|1", "2019-02-04|x"] {
+            assert!(BulletinCursor::decode(bad, "after").is_err());
+        }
+    }
+
+    #[test]
+    fn a_date_range_must_not_end_before_it_starts() {
+        let filter = BulletinFilter {
+            published_from: NaiveDate::from_ymd_opt(2019, 3, 1),
+            published_to: NaiveDate::from_ymd_opt(2019, 2, 1),
+            ..Default::default()
+        };
+        assert!(filter.validate().is_err());
+    }
+}

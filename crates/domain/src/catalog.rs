@@ -1,0 +1,117 @@
+//! The read use cases: what the API asks of the catalogue, with its arguments validated here, once, for every
+//! transport.
+
+use crate::DomainResult;
+use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder};
+use crate::indicator::{Indicator, validate_code};
+use crate::page::{Page, PageRequest};
+use crate::partner::Partner;
+use crate::program::Program;
+use crate::slug::Slug;
+use crate::store::CatalogStore;
+use std::sync::Arc;
+
+/// The arguments of a bulletin list, as a client gave them.
+#[derive(Debug, Clone, Default)]
+pub struct BulletinQuery {
+    /// Which bulletins.
+    pub filter: BulletinFilter,
+    /// In which order.
+    pub order: BulletinOrder,
+    /// Page forward: this many after `after`.
+    pub first: Option<i32>,
+    /// The cursor to page forward from.
+    pub after: Option<String>,
+    /// Page backward: this many before `before`.
+    pub last: Option<i32>,
+    /// The cursor to page backward from.
+    pub before: Option<String>,
+}
+
+/// The published catalogue: bulletins, programs, partners and indicators.
+#[derive(Clone)]
+pub struct Catalog {
+    store: Arc<dyn CatalogStore>,
+}
+
+impl Catalog {
+    /// A catalogue over `store`.
+    pub fn new(store: Arc<dyn CatalogStore>) -> Self {
+        Self { store }
+    }
+
+    /// The store, for batch loads of relations (which need no rule beyond the store's own visibility).
+    pub fn store(&self) -> &dyn CatalogStore {
+        self.store.as_ref()
+    }
+
+    /// One page of bulletins. Refuses bad page sizes, cursors and date ranges with `Invalid`.
+    pub async fn bulletins(&self, query: &BulletinQuery) -> DomainResult<Page<Bulletin>> {
+        query.filter.validate()?;
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| BulletinCursor::decode(c, "after"))
+            .transpose()?;
+        let before = query
+            .before
+            .as_deref()
+            .map(|c| BulletinCursor::decode(c, "before"))
+            .transpose()?;
+        let page = PageRequest::new(query.first, after, query.last, before)?;
+        self.store.bulletin_page(&query.filter, query.order, &page).await
+    }
+
+    /// How many bulletins match `filter`.
+    pub async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64> {
+        filter.validate()?;
+        self.store.bulletin_count(filter).await
+    }
+
+    /// The bulletin with `slug`; `None` for a slug no bulletin could have.
+    pub async fn bulletin(&self, slug: &str) -> DomainResult<Option<Bulletin>> {
+        match Slug::parse(slug) {
+            Ok(slug) => self.store.bulletin_by_slug(&slug).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Every program.
+    pub async fn programs(&self) -> DomainResult<Vec<Program>> {
+        self.store.programs().await
+    }
+
+    /// The program with `slug`.
+    pub async fn program(&self, slug: &str) -> DomainResult<Option<Program>> {
+        match Slug::parse(slug) {
+            Ok(slug) => self.store.program_by_slug(&slug).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Every partner.
+    pub async fn partners(&self) -> DomainResult<Vec<Partner>> {
+        self.store.partners().await
+    }
+
+    /// The partner with `slug`.
+    pub async fn partner(&self, slug: &str) -> DomainResult<Option<Partner>> {
+        match Slug::parse(slug) {
+            Ok(slug) => self.store.partner_by_slug(&slug).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Every indicator.
+    pub async fn indicators(&self) -> DomainResult<Vec<Indicator>> {
+        self.store.indicators().await
+    }
+
+    /// The indicator with `code`.
+    pub async fn indicator(&self, code: &str) -> DomainResult<Option<Indicator>> {
+        match validate_code(code) {
+            Ok(()) => self.store.indicator_by_code(code).await,
+            Err(_) => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The domain's errors, in business words. Every layer above maps them; none invents its own meaning.
+
+/// What can go wrong in a domain operation.
+///
+/// `Unavailable` and `Internal` carry a cause for the log only: their `Display` never shows it, so the
+/// text is safe to hand to a client.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    /// The record asked for does not exist (or is not visible to the caller, which looks the same).
+    #[error("{entity} not found: {key}")]
+    NotFound {
+        /// The kind of record, e.g. `bulletin`.
+        entity: &'static str,
+        /// What it was looked up by.
+        key: String,
+    },
+    /// The change collides with existing data, e.g. a duplicate slug.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// What collided, in words for the caller.
+        message: String,
+    },
+    /// An input breaks a rule; `field` is the path of the offending input.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The input's path, e.g. `first` or `bulletins[3].observations[0].value`.
+        field: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The caller may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The store cannot be reached right now; trying again later may work.
+    #[error("the service is temporarily unavailable")]
+    Unavailable {
+        /// The underlying cause, for the log only.
+        cause: String,
+    },
+    /// A fault that is not the caller's: a bug or a store error.
+    #[error("internal error")]
+    Internal {
+        /// The underlying cause, for the log only.
+        cause: String,
+    },
+}
+
+impl DomainError {
+    /// An `Invalid` error for `field` with `reason`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A `NotFound` error for an `entity` looked up by `key`.
+    pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
+        Self::NotFound {
+            entity,
+            key: key.into(),
+        }
+    }
+
+    /// The same error with its field path placed under `prefix`, so nested validation reports a full path.
+    #[must_use]
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            Self::Invalid { field, reason } => Self::Invalid {
+                field: format!("{prefix}.{field}"),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// The cause to write to the log, for the variants that hide one from clients.
+    pub fn log_cause(&self) -> Option<&str> {
+        match self {
+            Self::Unavailable { cause } | Self::Internal { cause } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// The result of a domain operation.
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,223 @@
+//! Indicators: what the office counts, in which unit, and how figures add up.
+
+use crate::DomainError;
+use crate::id::IndicatorId;
+use crate::language::{Language, Translated};
+use crate::observation::Observation;
+use serde::{Deserialize, Serialize};
+
+/// The unit an indicator counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Persons.
+    People,
+    /// Companies or employers.
+    Businesses,
+    /// Vacancies offered.
+    JobOpenings,
+    /// Countries.
+    Countries,
+    /// Meetings, workshops and other events.
+    Events,
+}
+
+snake_case_codes!(Unit, "unit", {
+    People => "people",
+    Businesses => "businesses",
+    JobOpenings => "job_openings",
+    Countries => "countries",
+    Events => "events",
+});
+
+/// How observations of an indicator combine into a total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// A flow (people returned, people hired): figures for different periods add up.
+    Sum,
+    /// A stock (countries taking part, people in a shelter): only the most recent figure counts.
+    Latest,
+}
+
+snake_case_codes!(Aggregation, "aggregation", {
+    Sum => "sum",
+    Latest => "latest",
+});
+
+impl Aggregation {
+    /// The total of `observations` under this rule.
+    ///
+    /// `Sum` adds every value. `Latest` takes, for each set of countries, the value of the observation whose
+    /// period ends last (ties broken by the later-recorded observation), then adds those: the latest count of
+    /// each place, summed across places.
+    pub fn total(self, observations: &[&Observation]) -> f64 {
+        match self {
+            Self::Sum => observations.iter().map(|o| o.value).sum(),
+            Self::Latest => {
+                let mut latest: Vec<&Observation> = Vec::new();
+                for observation in observations {
+                    match latest.iter_mut().find(|l| l.countries == observation.countries) {
+                        Some(current)
+                            if (observation.period.end, observation.id) > (current.period.end, current.id) =>
+                        {
+                            *current = observation;
+                        }
+                        Some(_) => {}
+                        None => latest.push(observation),
+                    }
+                }
+                latest.iter().map(|o| o.value).sum()
+            }
+        }
+    }
+}
+
+/// One language version of an indicator's name and definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorText {
+    /// The language this version is written in.
+    pub lang: Language,
+    /// A short name for a chart axis.
+    pub name: String,
+    /// Exactly what is counted.
+    pub definition: String,
+}
+
+impl Translated for IndicatorText {
+    fn language(&self) -> Language {
+        self.lang
+    }
+}
+
+/// A stable indicator code such as `returns_assisted`: lower-case ASCII words joined by underscores.
+pub fn validate_code(code: &str) -> Result<(), DomainError> {
+    let well_formed = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !code.starts_with('_')
+        && !code.ends_with('_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            "code",
+            format!("`{code}` must be lower-case words joined by underscores"),
+        ))
+    }
+}
+
+/// An indicator as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    /// The store's identifier.
+    pub id: IndicatorId,
+    /// The stable code, e.g. `returns_assisted`.
+    pub code: String,
+    /// What it counts in.
+    pub unit: Unit,
+    /// How its figures combine.
+    pub aggregation: Aggregation,
+    /// The disaggregation dimensions its figures may be broken down by, e.g. `age_group`.
+    pub dimensions: Vec<String>,
+    /// Its names and definitions.
+    pub texts: Vec<IndicatorText>,
+}
+
+/// An indicator to be created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIndicator {
+    /// The stable code.
+    pub code: String,
+    /// What it counts in.
+    pub unit: Unit,
+    /// How its figures combine.
+    pub aggregation: Aggregation,
+    /// The disaggregation dimensions it allows.
+    #[serde(default)]
+    pub dimensions: Vec<String>,
+    /// Its names and definitions; at least one.
+    #[serde(rename = "translations")]
+    pub texts: Vec<IndicatorText>,
+}
+
+impl NewIndicator {
+    /// Checks the code, the dimensions (same form as codes, no repeats) and the texts.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        validate_code(&self.code)?;
+        for (index, dimension) in self.dimensions.iter().enumerate() {
+            validate_code(dimension).map_err(|e| e.within(&format!("dimensions[{index}]")))?;
+        }
+        crate::bulletin::ensure_unique("dimensions", &self.dimensions)?;
+        if self.texts.is_empty() {
+            return Err(DomainError::invalid(
+                "translations",
+                "an indicator needs a name in at least one language",
+            ));
+        }
+        for (index, text) in self.texts.iter().enumerate() {
+            if text.name.trim().is_empty() {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].name"),
+                    "must not be empty",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::country::CountryCode;
+    use crate::id::{BulletinId, ObservationId, ProgramId};
+    use crate::observation::ReferencePeriod;
+    use chrono::NaiveDate;
+
+    fn observation(id: i64, country: &str, end_day: u32, value: f64) -> Observation {
+        Observation {
+            id: ObservationId(id),
+            indicator: IndicatorId(1),
+            value,
+            period: ReferencePeriod {
+                start: NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default(),
+                end: NaiveDate::from_ymd_opt(2019, 1, end_day).unwrap_or_default(),
+            },
+            countries: vec![CountryCode::parse(country).unwrap_or_else(|e| panic!("{e}"))],
+            place: None,
+            program: ProgramId(1),
+            partner: None,
+            source: BulletinId(1),
+            note: None,
+            disaggregations: vec![],
+        }
+    }
+
+    #[test]
+    fn flows_add_up() {
+        let (a, b) = (observation(1, "MX", 10, 5.0), observation(2, "MX", 20, 7.0));
+        assert_eq!(Aggregation::Sum.total(&[&a, &b]), 12.0);
+    }
+
+    #[test]
+    fn stocks_take_the_latest_figure_per_place() {
+        let (a, b, c) = (
+            observation(1, "MX", 20, 5.0),
+            observation(2, "MX", 10, 7.0),
+            observation(3, "GT", 5, 2.0),
+        );
+        assert_eq!(Aggregation::Latest.total(&[&a, &b, &c]), 7.0);
+    }
+
+    #[test]
+    fn codes_are_snake_case() {
+        assert!(validate_code("returns_assisted").is_ok());
+        for bad in ["", "Returns", "returns-assisted", "_x", "x_"] {
+            assert!(validate_code(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Observations: the figures bulletins report, each tied to the bulletin it came from.
+
+use crate::DomainError;
+use crate::bulletin::ensure_unique;
+use crate::country::CountryCode;
+use crate::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
+use crate::slug::Slug;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The span a figure covers, both days included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferencePeriod {
+    /// The first day counted.
+    pub start: NaiveDate,
+    /// The last day counted.
+    pub end: NaiveDate,
+}
+
+/// One part of a figure: how many of the total fall in one category of a dimension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disaggregation {
+    /// The dimension, e.g. `age_group`; one the indicator allows.
+    pub dimension: String,
+    /// The category within it, e.g. `unaccompanied_minor`.
+    pub category: String,
+    /// How many of the total fall in it.
+    pub value: f64,
+}
+
+/// A reported figure as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// The store's identifier.
+    pub id: ObservationId,
+    /// What was counted.
+    pub indicator: IndicatorId,
+    /// The figure.
+    pub value: f64,
+    /// The span it covers.
+    pub period: ReferencePeriod,
+    /// The countries it covers: one for a national figure, several for a figure reported jointly.
+    pub countries: Vec<CountryCode>,
+    /// A city or locality, when the bulletin names one.
+    pub place: Option<String>,
+    /// The program it was achieved under.
+    pub program: ProgramId,
+    /// The partner it was achieved with, if one.
+    pub partner: Option<PartnerId>,
+    /// The bulletin that reported it.
+    pub source: BulletinId,
+    /// Context: approximations, definitions, caveats.
+    pub note: Option<String>,
+    /// Its parts.
+    pub disaggregations: Vec<Disaggregation>,
+}
+
+/// A figure to be recorded, with its relations named by slug or code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewObservation {
+    /// The indicator's code.
+    pub indicator: String,
+    /// The slug of the bulletin that reported the figure.
+    pub source: Slug,
+    /// The figure.
+    pub value: f64,
+    /// The span it covers.
+    pub period: ReferencePeriod,
+    /// The countries it covers; at least one.
+    pub countries: Vec<CountryCode>,
+    /// A city or locality.
+    #[serde(default)]
+    pub place: Option<String>,
+    /// The program's slug.
+    pub program: Slug,
+    /// The partner's slug.
+    #[serde(default)]
+    pub partner: Option<Slug>,
+    /// Context for the figure.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Its parts.
+    #[serde(default)]
+    pub disaggregations: Vec<Disaggregation>,
+}
+
+impl NewObservation {
+    /// Checks the rules of a figure against its indicator's allowed `dimensions`:
+    /// values are finite and not negative, the period does not end before it starts, there is at least one
+    /// country, every dimension is allowed, no category is given twice, and the parts of one dimension
+    /// never add up to more than the total.
+    pub fn validate(&self, dimensions: &[String]) -> Result<(), DomainError> {
+        check_value("value", self.value)?;
+        if self.period.start > self.period.end {
+            return Err(DomainError::invalid("periodStart", "the period starts after it ends"));
+        }
+        if self.countries.is_empty() {
+            return Err(DomainError::invalid(
+                "countries",
+                "a figure covers at least one country",
+            ));
+        }
+        ensure_unique("countries", &self.countries)?;
+        for (index, part) in self.disaggregations.iter().enumerate() {
+            let field = format!("disaggregations[{index}]");
+            check_value(&format!("{field}.value"), part.value)?;
+            if !dimensions.contains(&part.dimension) {
+                return Err(DomainError::invalid(
+                    format!("{field}.dimension"),
+                    format!(
+                        "`{}` is not a dimension of indicator `{}`",
+                        part.dimension, self.indicator
+                    ),
+                ));
+            }
+            if part.category.trim().is_empty() {
+                return Err(DomainError::invalid(format!("{field}.category"), "must not be empty"));
+            }
+            let earlier = &self.disaggregations[..index];
+            if earlier
+                .iter()
+                .any(|p| p.dimension == part.dimension && p.category == part.category)
+            {
+                return Err(DomainError::invalid(
+                    format!("{field}.category"),
+                    "this category is given twice",
+                ));
+            }
+            let dimension_sum: f64 = self.disaggregations[..=index]
+                .iter()
+                .filter(|p| p.dimension == part.dimension)
+                .map(|p| p.value)
+                .sum();
+            if dimension_sum > self.value {
+                return Err(DomainError::invalid(
+                    format!("{field}.value"),
+                    format!(
+                        "the parts of `{}` add up to {dimension_sum}, more than the total {}",
+                        part.dimension, self.value
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_value(field: &str, value: f64) -> Result<(), DomainError> {
+    if !value.is_finite() {
+        return Err(DomainError::invalid(field, "must be a finite number"));
+    }
+    if value < 0.0 {
+        return Err(DomainError::invalid(field, "must not be negative"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn returns() -> NewObservation {
+        NewObservation {
+            indicator: "returns_assisted".into(),
+            source: Slug::parse("over-a-thousand").unwrap_or_else(|e| panic!("{e}")),
+            value: 1195.0,
+            period: ReferencePeriod {
+                start: NaiveDate::from_ymd_opt(2018, 10, 1).unwrap_or_default(),
+                end: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default(),
+            },
+            countries: vec![CountryCode::parse("MX").unwrap_or_else(|e| panic!("{e}"))],
+            place: None,
+            program: Slug::parse("avr").unwrap_or_else(|e| panic!("{e}")),
+            partner: None,
+            note: None,
+            disaggregations: vec![Disaggregation {
+                dimension: "age_group".into(),
+                category: "unaccompanied_minor".into(),
+                value: 48.0,
+            }],
+        }
+    }
+
+    fn dims() -> Vec<String> {
+        vec!["age_group".into()]
+    }
+
+    fn invalid_field(result: Result<(), DomainError>) -> String {
+        match result {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_seed_figure_is_valid() {
+        assert_eq!(returns().validate(&dims()), Ok(()));
+    }
+
+    #[test]
+    fn a_part_never_exceeds_its_total() {
+        let mut o = returns();
+        o.disaggregations[0].value = 1196.0;
+        assert_eq!(invalid_field(o.validate(&dims())), "disaggregations[0].value");
+        let mut o = returns();
+        o.disaggregations.push(Disaggregation {
+            dimension: "age_group".into(),
+            category: "adult".into(),
+            value: 1150.0,
+        });
+        assert_eq!(invalid_field(o.validate(&dims())), "disaggregations[1].value");
+    }
+
+    #[test]
+    fn values_are_not_negative_or_infinite() {
+        let mut o = returns();
+        o.value = -1.0;
+        assert_eq!(invalid_field(o.validate(&dims())), "value");
+        let mut o = returns();
+        o.value = f64::NAN;
+        assert_eq!(invalid_field(o.validate(&dims())), "value");
+    }
+
+    #[test]
+    fn the_period_does_not_start_after_it_ends() {
+        let mut o = returns();
+        std::mem::swap(&mut o.period.start, &mut o.period.end);
+        assert_eq!(invalid_field(o.validate(&dims())), "periodStart");
+    }
+
+    #[test]
+    fn only_the_indicators_dimensions_are_allowed() {
+        assert_eq!(invalid_field(returns().validate(&[])), "disaggregations[0].dimension");
+    }
+
+    #[test]
+    fn a_figure_covers_a_country() {
+        let mut o = returns();
+        o.countries.clear();
+        assert_eq!(invalid_field(o.validate(&dims())), "countries");
+    }
+}

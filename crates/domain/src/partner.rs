@@ -1,0 +1,153 @@
+//! Partners: the governments, municipalities, agencies, NGOs and donors the office works with.
+
+use crate::DomainError;
+use crate::country::CountryCode;
+use crate::id::PartnerId;
+use crate::slug::Slug;
+use serde::{Deserialize, Serialize};
+
+/// What kind of organisation a partner is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerKind {
+    /// A national government body: a ministry, secretariat or agency.
+    Government,
+    /// A local government.
+    Municipality,
+    /// An agency of the United Nations system.
+    UnAgency,
+    /// A non-governmental or civil-society organisation.
+    Ngo,
+    /// A funder: a donor government's fund, a foundation.
+    Donor,
+    /// A company or business association.
+    PrivateSector,
+    /// A university or research centre.
+    Academia,
+    /// An intergovernmental organisation other than a UN agency.
+    InternationalOrganisation,
+}
+
+/// The part an organisation plays in a program or bulletin, after IATI's participating-organisation roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerRole {
+    /// Provides the money.
+    Funder,
+    /// Carries out the work.
+    Implementer,
+    /// Convenes or runs the activity.
+    Organizer,
+    /// Provides the venue or the place.
+    Host,
+    /// Backs the activity with expertise or resources short of funding.
+    Supporter,
+}
+
+snake_case_codes!(PartnerKind, "kind", {
+    Government => "government",
+    Municipality => "municipality",
+    UnAgency => "un_agency",
+    Ngo => "ngo",
+    Donor => "donor",
+    PrivateSector => "private_sector",
+    Academia => "academia",
+    InternationalOrganisation => "international_organisation",
+});
+
+snake_case_codes!(PartnerRole, "role", {
+    Funder => "funder",
+    Implementer => "implementer",
+    Organizer => "organizer",
+    Host => "host",
+    Supporter => "supporter",
+});
+
+/// A partner as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partner {
+    /// The store's identifier.
+    pub id: PartnerId,
+    /// The partner's unique key.
+    pub slug: Slug,
+    /// The name, in the organisation's own language.
+    pub name: String,
+    /// The usual abbreviation, e.g. `SVET`.
+    pub acronym: Option<String>,
+    /// What kind of organisation it is.
+    pub kind: PartnerKind,
+    /// Where it is based, when it is a national or local body.
+    pub country: Option<CountryCode>,
+    /// Its website.
+    pub website: Option<String>,
+}
+
+/// A partner to be created: validated, without an id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartner {
+    /// The partner's unique key.
+    pub slug: Slug,
+    /// The name, in the organisation's own language.
+    pub name: String,
+    /// The usual abbreviation.
+    #[serde(default)]
+    pub acronym: Option<String>,
+    /// What kind of organisation it is.
+    pub kind: PartnerKind,
+    /// Where it is based.
+    #[serde(default)]
+    pub country: Option<CountryCode>,
+    /// Its website, an `http` or `https` address.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+impl NewPartner {
+    /// Checks the rules a partner obeys beyond its types: a name, and a web address that is one.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.name.trim().is_empty() {
+            return Err(DomainError::invalid("name", "must not be empty"));
+        }
+        if let Some(website) = &self.website
+            && !(website.starts_with("https://") || website.starts_with("http://"))
+        {
+            return Err(DomainError::invalid("website", "must start with http:// or https://"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for kind in PartnerKind::ALL {
+            assert_eq!(PartnerKind::parse(kind.code()), Ok(*kind));
+        }
+        for role in PartnerRole::ALL {
+            assert_eq!(PartnerRole::parse(role.code()), Ok(*role));
+        }
+        assert!(PartnerRole::parse("sponsor").is_err());
+    }
+
+    #[test]
+    fn a_partner_needs_a_name_and_a_real_website() {
+        let mut partner = NewPartner {
+            slug: Slug::parse("iom").unwrap_or_else(|e| panic!("{e}")),
+            name: "International Organization for Migration".into(),
+            acronym: Some("IOM".into()),
+            kind: PartnerKind::InternationalOrganisation,
+            country: None,
+            website: Some("https://www.iom.int".into()),
+        };
+        assert!(partner.validate().is_ok());
+        partner.website = Some("javascript:alert(1)".into());
+        assert!(partner.validate().is_err());
+        partner.website = None;
+        partner.name = " ".into();
+        assert!(partner.validate().is_err());
+    }
+}

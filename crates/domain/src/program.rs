@@ -1,0 +1,176 @@
+//! Programs: regional programs and the projects and campaigns they contain.
+
+use crate::DomainError;
+use crate::bulletin::{PartnerLink, ensure_unique};
+use crate::country::CountryCode;
+use crate::id::ProgramId;
+use crate::language::{Language, Translated};
+use crate::slug::Slug;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// One language version of a program's name and description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramText {
+    /// The language this version is written in.
+    pub lang: Language,
+    /// The program's name.
+    pub name: String,
+    /// What the program does.
+    pub description: String,
+}
+
+impl Translated for ProgramText {
+    fn language(&self) -> Language {
+        self.lang
+    }
+}
+
+/// A dated span: a start and an optional end, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    /// The first day.
+    pub start: NaiveDate,
+    /// The last day, when the span has ended or has a planned end.
+    pub end: Option<NaiveDate>,
+}
+
+impl Period {
+    /// Refuses a period whose start is after its end.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        match self.end {
+            Some(end) if end < self.start => Err(DomainError::invalid(field, "the start is after the end")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A program as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// The store's identifier.
+    pub id: ProgramId,
+    /// The program's unique key.
+    pub slug: Slug,
+    /// The program this one belongs to (a regional program contains projects and campaigns).
+    pub parent: Option<ProgramId>,
+    /// When it runs.
+    pub period: Period,
+    /// Where it works.
+    pub countries: Vec<CountryCode>,
+    /// Its names and descriptions.
+    pub texts: Vec<ProgramText>,
+}
+
+/// A program to be created: validated, with its relations named by slug.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgram {
+    /// The program's unique key.
+    pub slug: Slug,
+    /// The program this one belongs to.
+    #[serde(default)]
+    pub parent: Option<Slug>,
+    /// When it runs.
+    pub period: Period,
+    /// Where it works.
+    #[serde(default)]
+    pub countries: Vec<CountryCode>,
+    /// Its names and descriptions; at least one.
+    #[serde(rename = "translations")]
+    pub texts: Vec<ProgramText>,
+    /// Its partners and their roles.
+    #[serde(default)]
+    pub partners: Vec<PartnerLink<Slug>>,
+}
+
+impl NewProgram {
+    /// Checks the rules: a name, one text per language, a period that does not end before it starts, and a
+    /// parent other than itself.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.texts.is_empty() {
+            return Err(DomainError::invalid(
+                "translations",
+                "a program needs a name in at least one language",
+            ));
+        }
+        for (index, text) in self.texts.iter().enumerate() {
+            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].lang"),
+                    "two versions in one language",
+                ));
+            }
+            if text.name.trim().is_empty() {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].name"),
+                    "must not be empty",
+                ));
+            }
+        }
+        self.period.validate("period")?;
+        if self.parent.as_ref() == Some(&self.slug) {
+            return Err(DomainError::invalid("parent", "a program cannot contain itself"));
+        }
+        ensure_unique("countries", &self.countries)?;
+        ensure_unique("partners", &self.partners)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_period_must_not_end_before_it_starts() {
+        assert!(
+            Period {
+                start: date(2019, 1, 2),
+                end: Some(date(2019, 1, 1))
+            }
+            .validate("period")
+            .is_err()
+        );
+        assert!(
+            Period {
+                start: date(2019, 1, 1),
+                end: Some(date(2019, 1, 1))
+            }
+            .validate("period")
+            .is_ok()
+        );
+        assert!(
+            Period {
+                start: date(2019, 1, 1),
+                end: None
+            }
+            .validate("period")
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_program_cannot_be_its_own_parent() {
+        let slug = Slug::parse("rmp").unwrap_or_else(|e| panic!("{e}"));
+        let program = NewProgram {
+            slug: slug.clone(),
+            parent: Some(slug),
+            period: Period {
+                start: date(2010, 1, 1),
+                end: None,
+            },
+            countries: vec![],
+            texts: vec![ProgramText {
+                lang: Language::En,
+                name: "RMP".into(),
+                description: String::new(),
+            }],
+            partners: vec![],
+        };
+        assert!(matches!(program.validate(), Err(DomainError::Invalid { field, .. }) if field == "parent"));
+    }
+}

@@ -1,0 +1,75 @@
+//! The storage the read use cases need. `boletin-persistence` implements it on SQLite and PostgreSQL; tests
+//! may implement it in memory or with injected faults.
+//!
+//! Every method sees published content only: drafts, archived bulletins and the figures sourced only from
+//! them are invisible here, so no caller can forget to hide them. Batch methods take many ids and answer for
+//! all of them in a constant number of statements, so a page of N records never costs N queries.
+
+use crate::DomainResult;
+use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
+use crate::indicator::Indicator;
+use crate::observation::Observation;
+use crate::page::{Page, PageRequest};
+use crate::partner::Partner;
+use crate::program::Program;
+use crate::slug::Slug;
+
+/// Read access to the published catalogue.
+#[async_trait::async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// One page of published bulletins matching `filter`, in `order`.
+    async fn bulletin_page(
+        &self,
+        filter: &BulletinFilter,
+        order: BulletinOrder,
+        page: &PageRequest<BulletinCursor>,
+    ) -> DomainResult<Page<Bulletin>>;
+    /// How many published bulletins match `filter`.
+    async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64>;
+    /// The published bulletin with this slug.
+    async fn bulletin_by_slug(&self, slug: &Slug) -> DomainResult<Option<Bulletin>>;
+    /// The published bulletins among `ids`, in no particular order.
+    async fn bulletins_by_ids(&self, ids: &[BulletinId]) -> DomainResult<Vec<Bulletin>>;
+    /// The programs each of the bulletins `ids` reports on.
+    async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>>;
+    /// The partners each of the bulletins `ids` names, with their roles.
+    async fn bulletin_partners(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>>;
+    /// The figures each of the bulletins `ids` reported.
+    async fn bulletin_observations(&self, ids: &[BulletinId]) -> DomainResult<Vec<Observation>>;
+
+    /// Every program, by slug.
+    async fn programs(&self) -> DomainResult<Vec<Program>>;
+    /// The program with this slug.
+    async fn program_by_slug(&self, slug: &Slug) -> DomainResult<Option<Program>>;
+    /// The programs among `ids`.
+    async fn programs_by_ids(&self, ids: &[ProgramId]) -> DomainResult<Vec<Program>>;
+    /// The programs whose parent is one of `parents`.
+    async fn program_children(&self, parents: &[ProgramId]) -> DomainResult<Vec<Program>>;
+    /// The partners of each of the programs `ids`, with their roles.
+    async fn program_partners(&self, ids: &[ProgramId]) -> DomainResult<Vec<(ProgramId, PartnerLink<PartnerId>)>>;
+    /// The published bulletins about each of the programs `ids`, newest first.
+    async fn program_bulletins(&self, ids: &[ProgramId]) -> DomainResult<Vec<(ProgramId, BulletinId)>>;
+
+    /// Every partner, by slug.
+    async fn partners(&self) -> DomainResult<Vec<Partner>>;
+    /// The partner with this slug.
+    async fn partner_by_slug(&self, slug: &Slug) -> DomainResult<Option<Partner>>;
+    /// The partners among `ids`.
+    async fn partners_by_ids(&self, ids: &[PartnerId]) -> DomainResult<Vec<Partner>>;
+    /// The programs each of the partners `ids` takes part in, with its role (the program id in `partner`).
+    async fn partner_programs(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>>;
+    /// The published bulletins naming each of the partners `ids`, newest first.
+    async fn partner_bulletins(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, BulletinId)>>;
+
+    /// Every indicator, by code.
+    async fn indicators(&self) -> DomainResult<Vec<Indicator>>;
+    /// The indicator with this code.
+    async fn indicator_by_code(&self, code: &str) -> DomainResult<Option<Indicator>>;
+    /// The indicators among `ids`.
+    async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>>;
+    /// The visible figures of each of the indicators `ids`, oldest period first.
+    async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>>;
+    /// The visible figures among `ids`.
+    async fn observations_by_ids(&self, ids: &[crate::id::ObservationId]) -> DomainResult<Vec<Observation>>;
+}
