@@ -1,1 +1,18 @@
-//! placeholder
+//! boletin's database schema as sea-orm migrations. One schema runs on SQLite and PostgreSQL: only portable
+//! types (BIGINT ids, TEXT, DATE, TIMESTAMP WITH TIME ZONE, DOUBLE) and portable constraints are used.
+//!
+//! A migration that has been released is never edited; a change to the schema is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_catalog;
+
+/// Every migration, in the order it runs.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_catalog::Migration)]
+    }
+}

@@ -1,1 +1,17 @@
-//! placeholder
+//! boletin's storage on SQLite and PostgreSQL through sea-orm: connection set-up and migrations, the domain's
+//! [`CatalogStore`](boletin_domain::store::CatalogStore) over SQL, the seed loader and the bulletin importer.
+//!
+//! sea-orm entities live in the private `entity` module and never leave this crate: every public function
+//! speaks in domain types and [`DomainError`](boletin_domain::DomainError).
+
+mod connect;
+mod entity;
+mod error;
+mod load;
+mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use connect::{Backend, ConnectOptions, connect, migrate};
+pub use load::{BUILTIN_SEED, ImportFailure, LoadReport, parse_dataset};
+pub use store::SqlStore;

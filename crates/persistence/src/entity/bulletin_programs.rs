@@ -1,0 +1,19 @@
+//! The programs a bulletin reports on.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `bulletin_programs`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "bulletin_programs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub bulletin_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub program_id: i64,
+}
+
+/// No relations are declared: queries join explicitly, by id lists.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

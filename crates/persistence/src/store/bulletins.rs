@@ -1,0 +1,308 @@
+//! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
+
+use super::PUBLISHED;
+use crate::entity::{
+    bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
+    partners, programs,
+};
+use crate::error::{corrupt, db_error};
+use boletin_domain::DomainResult;
+use boletin_domain::bulletin::{
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, BulletinText, PartnerLink, Theme,
+};
+use boletin_domain::country::CountryCode;
+use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
+use boletin_domain::language::Language;
+use boletin_domain::page::{Direction, Page, PageRequest};
+use boletin_domain::partner::PartnerRole;
+use boletin_domain::slug::Slug;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use std::collections::HashMap;
+
+/// `SELECT id FROM bulletins WHERE status = 'published'`, for filtering relations to visible bulletins.
+pub(super) fn published_ids() -> SelectStatement {
+    Query::select()
+        .column(bulletins::Column::Id)
+        .from(bulletins::Entity)
+        .and_where(Expr::col(bulletins::Column::Status).eq(PUBLISHED))
+        .to_owned()
+}
+
+/// The condition for published bulletins that match `filter`.
+fn condition(filter: &BulletinFilter) -> Condition {
+    let mut condition = Condition::all().add(bulletins::Column::Status.eq(PUBLISHED));
+    if let Some(from) = filter.published_from {
+        condition = condition.add(bulletins::Column::PublishedOn.gte(from));
+    }
+    if let Some(to) = filter.published_to {
+        condition = condition.add(bulletins::Column::PublishedOn.lte(to));
+    }
+    if !filter.countries.is_empty() {
+        let codes: Vec<String> = filter.countries.iter().map(ToString::to_string).collect();
+        condition = condition.add(
+            bulletins::Column::Id.in_subquery(
+                Query::select()
+                    .column(bulletin_countries::Column::BulletinId)
+                    .from(bulletin_countries::Entity)
+                    .and_where(bulletin_countries::Column::Country.is_in(codes))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !filter.themes.is_empty() {
+        let themes: Vec<&str> = filter.themes.iter().map(|t| t.code()).collect();
+        condition = condition.add(
+            bulletins::Column::Id.in_subquery(
+                Query::select()
+                    .column(bulletin_themes::Column::BulletinId)
+                    .from(bulletin_themes::Entity)
+                    .and_where(bulletin_themes::Column::Theme.is_in(themes))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !filter.programs.is_empty() {
+        let slugs: Vec<&str> = filter.programs.iter().map(Slug::as_str).collect();
+        condition = condition.add(
+            bulletins::Column::Id.in_subquery(
+                Query::select()
+                    .column(bulletin_programs::Column::BulletinId)
+                    .from(bulletin_programs::Entity)
+                    .and_where(
+                        bulletin_programs::Column::ProgramId.in_subquery(
+                            Query::select()
+                                .column(programs::Column::Id)
+                                .from(programs::Entity)
+                                .and_where(programs::Column::Slug.is_in(slugs))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    if !filter.partners.is_empty() {
+        let slugs: Vec<&str> = filter.partners.iter().map(Slug::as_str).collect();
+        condition = condition.add(
+            bulletins::Column::Id.in_subquery(
+                Query::select()
+                    .column(bulletin_partners::Column::BulletinId)
+                    .from(bulletin_partners::Entity)
+                    .and_where(
+                        bulletin_partners::Column::PartnerId.in_subquery(
+                            Query::select()
+                                .column(partners::Column::Id)
+                                .from(partners::Entity)
+                                .and_where(partners::Column::Slug.is_in(slugs))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    condition
+}
+
+/// One keyset page: `size + 1` rows are read to learn whether more follow.
+pub(super) async fn page(
+    db: &DatabaseConnection,
+    filter: &BulletinFilter,
+    order: BulletinOrder,
+    request: &PageRequest<BulletinCursor>,
+) -> DomainResult<Page<Bulletin>> {
+    let newest_first = matches!(
+        (order, request.direction),
+        (BulletinOrder::PublishedOnDesc, Direction::Forward) | (BulletinOrder::PublishedOnAsc, Direction::Backward)
+    );
+    let mut condition = condition(filter);
+    if let Some(cursor) = &request.cursor {
+        let (date, id) = (bulletins::Column::PublishedOn, bulletins::Column::Id);
+        let beyond = if newest_first {
+            Condition::any().add(date.lt(cursor.published_on)).add(
+                Condition::all()
+                    .add(date.eq(cursor.published_on))
+                    .add(id.lt(cursor.id.0)),
+            )
+        } else {
+            Condition::any().add(date.gt(cursor.published_on)).add(
+                Condition::all()
+                    .add(date.eq(cursor.published_on))
+                    .add(id.gt(cursor.id.0)),
+            )
+        };
+        condition = condition.add(beyond);
+    }
+    let direction = if newest_first { Order::Desc } else { Order::Asc };
+    let mut rows = bulletins::Entity::find()
+        .filter(condition)
+        .order_by(bulletins::Column::PublishedOn, direction.clone())
+        .order_by(bulletins::Column::Id, direction)
+        .limit(u64::from(request.size) + 1)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    let more = rows.len() > request.size as usize;
+    rows.truncate(request.size as usize);
+    if request.direction == Direction::Backward {
+        rows.reverse();
+    }
+    let items = assemble(db, rows).await?;
+    let cursor_given = request.cursor.is_some();
+    Ok(match request.direction {
+        Direction::Forward => Page {
+            items,
+            has_next_page: more,
+            has_previous_page: cursor_given,
+        },
+        Direction::Backward => Page {
+            items,
+            has_next_page: cursor_given,
+            has_previous_page: more,
+        },
+    })
+}
+
+pub(super) async fn count(db: &DatabaseConnection, filter: &BulletinFilter) -> DomainResult<u64> {
+    bulletins::Entity::find()
+        .filter(condition(filter))
+        .count(db)
+        .await
+        .map_err(db_error)
+}
+
+pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Bulletin>> {
+    let rows = bulletins::Entity::find()
+        .filter(bulletins::Column::Slug.eq(slug.as_str()))
+        .filter(bulletins::Column::Status.eq(PUBLISHED))
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    Ok(assemble(db, rows).await?.into_iter().next())
+}
+
+pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Bulletin>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = bulletins::Entity::find()
+        .filter(bulletins::Column::Id.is_in(ids.iter().copied()))
+        .filter(bulletins::Column::Status.eq(PUBLISHED))
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    assemble(db, rows).await
+}
+
+pub(super) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = bulletin_programs::Entity::find()
+        .filter(bulletin_programs::Column::BulletinId.is_in(ids.iter().copied()))
+        .order_by_asc(bulletin_programs::Column::ProgramId)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (BulletinId(r.bulletin_id), ProgramId(r.program_id)))
+        .collect())
+}
+
+pub(super) async fn partners(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = bulletin_partners::Entity::find()
+        .filter(bulletin_partners::Column::BulletinId.is_in(ids.iter().copied()))
+        .order_by_asc(bulletin_partners::Column::PartnerId)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter()
+        .map(|r| {
+            let role = PartnerRole::parse(&r.role).map_err(|e| corrupt("bulletin_partners", e))?;
+            Ok((
+                BulletinId(r.bulletin_id),
+                PartnerLink {
+                    partner: PartnerId(r.partner_id),
+                    role,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Builds domain bulletins from rows, reading their texts, countries and themes in three statements.
+async fn assemble(db: &DatabaseConnection, rows: Vec<bulletins::Model>) -> DomainResult<Vec<Bulletin>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let texts = bulletin_translations::Entity::find()
+        .filter(bulletin_translations::Column::BulletinId.is_in(ids.clone()))
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    let countries = bulletin_countries::Entity::find()
+        .filter(bulletin_countries::Column::BulletinId.is_in(ids.clone()))
+        .order_by_asc(bulletin_countries::Column::Country)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    let themes = bulletin_themes::Entity::find()
+        .filter(bulletin_themes::Column::BulletinId.is_in(ids))
+        .order_by_asc(bulletin_themes::Column::Theme)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+
+    let mut texts_of: HashMap<i64, Vec<BulletinText>> = HashMap::new();
+    for t in texts {
+        let lang = Language::parse(&t.lang).map_err(|e| corrupt("bulletin_translations", e))?;
+        texts_of.entry(t.bulletin_id).or_default().push(BulletinText {
+            lang,
+            title: t.title,
+            summary: t.summary,
+            body: t.body,
+        });
+    }
+    let mut countries_of: HashMap<i64, Vec<CountryCode>> = HashMap::new();
+    for c in countries {
+        let code = CountryCode::parse(&c.country).map_err(|e| corrupt("bulletin_countries", e))?;
+        countries_of.entry(c.bulletin_id).or_default().push(code);
+    }
+    let mut themes_of: HashMap<i64, Vec<Theme>> = HashMap::new();
+    for t in themes {
+        let theme = Theme::parse(&t.theme).map_err(|e| corrupt("bulletin_themes", e))?;
+        themes_of.entry(t.bulletin_id).or_default().push(theme);
+    }
+
+    rows.into_iter()
+        .map(|row| {
+            let mut texts = texts_of.remove(&row.id).unwrap_or_default();
+            texts.sort_by_key(|t| t.lang);
+            Ok(Bulletin {
+                id: BulletinId(row.id),
+                slug: Slug::parse(&row.slug).map_err(|e| corrupt("bulletins", e))?,
+                published_on: row.published_on,
+                dateline: row.dateline,
+                countries: countries_of.remove(&row.id).unwrap_or_default(),
+                themes: themes_of.remove(&row.id).unwrap_or_default(),
+                status: BulletinStatus::parse(&row.status).map_err(|e| corrupt("bulletins", e))?,
+                texts,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                version: row.version,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! [`SqlStore`]: the domain's [`CatalogStore`] over a sea-orm connection.
+//!
+//! Each aggregate has its own module. Every read takes lists of ids and answers with a fixed number of
+//! statements, whatever the list's length; only published bulletins, and the figures they sourced, are read.
+
+mod bulletins;
+mod indicators;
+mod partners;
+mod programs;
+
+use boletin_domain::DomainResult;
+use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
+use boletin_domain::indicator::Indicator;
+use boletin_domain::observation::Observation;
+use boletin_domain::page::{Page, PageRequest};
+use boletin_domain::partner::Partner;
+use boletin_domain::program::Program;
+use boletin_domain::slug::Slug;
+use boletin_domain::store::CatalogStore;
+use sea_orm::DatabaseConnection;
+
+/// The catalogue in a SQL database.
+#[derive(Clone)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+}
+
+impl SqlStore {
+    /// A store over an open, migrated connection.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The connection, for loading and importing.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> DomainResult<()> {
+        self.db.ping().await.map_err(crate::error::db_error)
+    }
+}
+
+/// The stored text of a published bulletin's status, the only one reads ever see.
+const PUBLISHED: &str = "published";
+
+fn raw_ids<T>(ids: &[T], raw: impl Fn(&T) -> i64) -> Vec<i64> {
+    let mut raw: Vec<i64> = ids.iter().map(raw).collect();
+    raw.sort_unstable();
+    raw.dedup();
+    raw
+}
+
+#[async_trait::async_trait]
+impl CatalogStore for SqlStore {
+    async fn bulletin_page(
+        &self,
+        filter: &BulletinFilter,
+        order: BulletinOrder,
+        page: &PageRequest<BulletinCursor>,
+    ) -> DomainResult<Page<Bulletin>> {
+        bulletins::page(&self.db, filter, order, page).await
+    }
+
+    async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64> {
+        bulletins::count(&self.db, filter).await
+    }
+
+    async fn bulletin_by_slug(&self, slug: &Slug) -> DomainResult<Option<Bulletin>> {
+        bulletins::by_slug(&self.db, slug).await
+    }
+
+    async fn bulletins_by_ids(&self, ids: &[BulletinId]) -> DomainResult<Vec<Bulletin>> {
+        bulletins::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
+        bulletins::programs(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn bulletin_partners(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>> {
+        bulletins::partners(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn bulletin_observations(&self, ids: &[BulletinId]) -> DomainResult<Vec<Observation>> {
+        indicators::observations_of_bulletins(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn programs(&self) -> DomainResult<Vec<Program>> {
+        programs::all(&self.db).await
+    }
+
+    async fn program_by_slug(&self, slug: &Slug) -> DomainResult<Option<Program>> {
+        programs::by_slug(&self.db, slug).await
+    }
+
+    async fn programs_by_ids(&self, ids: &[ProgramId]) -> DomainResult<Vec<Program>> {
+        programs::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn program_children(&self, parents: &[ProgramId]) -> DomainResult<Vec<Program>> {
+        programs::children(&self.db, &raw_ids(parents, |id| id.0)).await
+    }
+
+    async fn program_partners(&self, ids: &[ProgramId]) -> DomainResult<Vec<(ProgramId, PartnerLink<PartnerId>)>> {
+        programs::partners(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn program_bulletins(&self, ids: &[ProgramId]) -> DomainResult<Vec<(ProgramId, BulletinId)>> {
+        programs::bulletins(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn partners(&self) -> DomainResult<Vec<Partner>> {
+        partners::all(&self.db).await
+    }
+
+    async fn partner_by_slug(&self, slug: &Slug) -> DomainResult<Option<Partner>> {
+        partners::by_slug(&self.db, slug).await
+    }
+
+    async fn partners_by_ids(&self, ids: &[PartnerId]) -> DomainResult<Vec<Partner>> {
+        partners::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn partner_programs(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>> {
+        partners::programs(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn partner_bulletins(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, BulletinId)>> {
+        partners::bulletins(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn indicators(&self) -> DomainResult<Vec<Indicator>> {
+        indicators::all(&self.db).await
+    }
+
+    async fn indicator_by_code(&self, code: &str) -> DomainResult<Option<Indicator>> {
+        indicators::by_code(&self.db, code).await
+    }
+
+    async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>> {
+        indicators::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>> {
+        indicators::observations_of_indicators(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn observations_by_ids(&self, ids: &[ObservationId]) -> DomainResult<Vec<Observation>> {
+        indicators::observations_by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    }
+}

@@ -1,0 +1,122 @@
+//! Reading partners, their programs and bulletins.
+
+use super::bulletins::published_ids;
+use crate::entity::{bulletin_partners, bulletins, partners, program_partners};
+use crate::error::{corrupt, db_error};
+use boletin_domain::DomainResult;
+use boletin_domain::bulletin::PartnerLink;
+use boletin_domain::country::CountryCode;
+use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
+use boletin_domain::partner::{Partner, PartnerKind, PartnerRole};
+use boletin_domain::slug::Slug;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
+
+fn to_domain(row: partners::Model) -> DomainResult<Partner> {
+    Ok(Partner {
+        id: PartnerId(row.id),
+        slug: Slug::parse(&row.slug).map_err(|e| corrupt("partners", e))?,
+        name: row.name,
+        acronym: row.acronym,
+        kind: PartnerKind::parse(&row.kind).map_err(|e| corrupt("partners", e))?,
+        country: row
+            .country
+            .as_deref()
+            .map(CountryCode::parse)
+            .transpose()
+            .map_err(|e| corrupt("partners", e))?,
+        website: row.website,
+    })
+}
+
+async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> DomainResult<Vec<Partner>> {
+    let rows = select
+        .order_by_asc(partners::Column::Slug)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter().map(to_domain).collect()
+}
+
+pub(super) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Partner>> {
+    load(db, partners::Entity::find()).await
+}
+
+pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Partner>> {
+    Ok(load(
+        db,
+        partners::Entity::find().filter(partners::Column::Slug.eq(slug.as_str())),
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Partner>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    load(
+        db,
+        partners::Entity::find().filter(partners::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await
+}
+
+pub(super) async fn programs(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = program_partners::Entity::find()
+        .filter(program_partners::Column::PartnerId.is_in(ids.iter().copied()))
+        .order_by_asc(program_partners::Column::ProgramId)
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter()
+        .map(|r| {
+            let role = PartnerRole::parse(&r.role).map_err(|e| corrupt("program_partners", e))?;
+            Ok((
+                PartnerId(r.partner_id),
+                PartnerLink {
+                    partner: ProgramId(r.program_id),
+                    role,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The published bulletins naming each partner, newest first; a partner named in two roles is listed once.
+pub(super) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(PartnerId, BulletinId)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let link = bulletin_partners::Entity;
+    let query = Query::select()
+        .distinct()
+        .column((link, bulletin_partners::Column::PartnerId))
+        .column((link, bulletin_partners::Column::BulletinId))
+        .column((bulletins::Entity, bulletins::Column::PublishedOn))
+        .from(link)
+        .inner_join(
+            bulletins::Entity,
+            Expr::col((bulletins::Entity, bulletins::Column::Id)).equals((link, bulletin_partners::Column::BulletinId)),
+        )
+        .and_where(Expr::col((link, bulletin_partners::Column::PartnerId)).is_in(ids.iter().copied()))
+        .and_where(Expr::col((link, bulletin_partners::Column::BulletinId)).in_subquery(published_ids()))
+        .order_by((bulletins::Entity, bulletins::Column::PublishedOn), Order::Desc)
+        .order_by((link, bulletin_partners::Column::BulletinId), Order::Desc)
+        .to_owned();
+    let rows = db.query_all(&query).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let partner: i64 = row.try_get("", "partner_id").map_err(db_error)?;
+            let bulletin: i64 = row.try_get("", "bulletin_id").map_err(db_error)?;
+            Ok((PartnerId(partner), BulletinId(bulletin)))
+        })
+        .collect()
+}

@@ -1,0 +1,321 @@
+//! The SQL store against real SQLite and PostgreSQL databases, one fresh database per test and backend.
+
+use boletin_domain::DomainError;
+use boletin_domain::bulletin::{BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, Theme};
+use boletin_domain::country::CountryCode;
+use boletin_domain::import::parse_page;
+use boletin_domain::language::Language;
+use boletin_domain::page::PageRequest;
+use boletin_domain::slug::Slug;
+use boletin_domain::store::CatalogStore;
+use boletin_persistence::testing::on_each_backend;
+use boletin_persistence::{BUILTIN_SEED, parse_dataset};
+
+const SOURCE_PAGE: &str = include_str!("../../../seed/pages/000_22d4cd1e50c04007.txt");
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn first(n: i32) -> PageRequest<BulletinCursor> {
+    PageRequest::new(Some(n), None, None, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_seed_holds_every_bulletin_of_the_source_page_exactly_as_written() {
+    let dataset = parse_dataset(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dataset.validate(), Ok(()));
+    let page = parse_page(SOURCE_PAGE).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.len(), 10);
+    assert_eq!(dataset.bulletins.len(), 10);
+    for (source, seeded) in page.iter().zip(&dataset.bulletins) {
+        let imported = source
+            .to_new_bulletin(BulletinStatus::Published)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let english = seeded
+            .texts
+            .iter()
+            .find(|t| t.lang == Language::En)
+            .unwrap_or_else(|| panic!("no English text"));
+        assert_eq!(english.title, imported.texts[0].title);
+        assert_eq!(english.body, imported.texts[0].body);
+        assert_eq!(seeded.published_on, imported.published_on);
+        assert_eq!(
+            seeded.slug, imported.slug,
+            "the seed's slug is the one the importer derives"
+        );
+        assert!(
+            seeded.texts.iter().any(|t| t.lang == Language::Es),
+            "{} has no Spanish text",
+            seeded.slug
+        );
+    }
+    for observation in &dataset.observations {
+        assert!(dataset.bulletins.iter().any(|b| b.slug == observation.source));
+    }
+}
+
+#[tokio::test]
+async fn the_seed_loads_and_lists_newest_first() {
+    on_each_backend("the_seed_loads_and_lists_newest_first", |db| async move {
+        let db = db.seeded().await;
+        let page = db
+            .store
+            .bulletin_page(&BulletinFilter::default(), BulletinOrder::default(), &first(20))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(page.items.len(), 10);
+        assert!(!page.has_next_page);
+        assert!(
+            page.items
+                .windows(2)
+                .all(|w| (w[0].published_on, w[0].id) > (w[1].published_on, w[1].id))
+        );
+        assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
+        let returns = db
+            .store
+            .indicator_by_code("returns_assisted")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .unwrap_or_else(|| panic!("missing"));
+        let observations = db
+            .store
+            .indicator_observations(&[returns.id])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(observations.len(), 1);
+        assert_eq!(observations[0].value, 1195.0);
+        assert_eq!(observations[0].disaggregations[0].value, 48.0);
+        let source = db
+            .store
+            .bulletins_by_ids(&[observations[0].source])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            source[0]
+                .texts
+                .iter()
+                .any(|t| t.lang == Language::En && t.title.starts_with("Over a thousand migrants"))
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_the_list_once_in_both_directions() {
+    on_each_backend("keyset_pages_cover_the_list_once_in_both_directions", |db| async move {
+        let db = db.seeded().await;
+        let filter = BulletinFilter::default();
+        let mut seen = Vec::new();
+        let mut request = first(3);
+        loop {
+            let page = db
+                .store
+                .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &request)
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            seen.extend(page.items.iter().map(|b| b.id));
+            let Some(last) = page.items.last() else { break };
+            if !page.has_next_page {
+                break;
+            }
+            request =
+                PageRequest::new(Some(3), Some(BulletinCursor::of(last)), None, None).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let all = db
+            .store
+            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &first(100))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(seen, all.items.iter().map(|b| b.id).collect::<Vec<_>>());
+
+        let before = BulletinCursor::of(&all.items[5]);
+        let back = PageRequest::new(None, None, Some(2), Some(before)).unwrap_or_else(|e| panic!("{e}"));
+        let page = db
+            .store
+            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &back)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            page.items.iter().map(|b| b.id).collect::<Vec<_>>(),
+            [all.items[3].id, all.items[4].id]
+        );
+        assert!(page.has_previous_page && page.has_next_page);
+
+        let oldest = db
+            .store
+            .bulletin_page(&filter, BulletinOrder::PublishedOnAsc, &first(1))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(oldest.items[0].id, all.items[9].id);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list() {
+    on_each_backend("filters_narrow_the_list", |db| async move {
+        let db = db.seeded().await;
+        let count = |filter: BulletinFilter| {
+            let store = db.store.clone();
+            async move { store.bulletin_count(&filter).await.unwrap_or_else(|e| panic!("{e:?}")) }
+        };
+        let country = |c: &str| CountryCode::parse(c).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            count(BulletinFilter {
+                countries: vec![country("DO")],
+                ..Default::default()
+            })
+            .await,
+            2
+        );
+        assert_eq!(
+            count(BulletinFilter {
+                countries: vec![country("DO"), country("CR")],
+                ..Default::default()
+            })
+            .await,
+            4
+        );
+        assert_eq!(
+            count(BulletinFilter {
+                themes: vec![Theme::HumanTrafficking],
+                ..Default::default()
+            })
+            .await,
+            2
+        );
+        assert_eq!(
+            count(BulletinFilter {
+                programs: vec![slug("planami")],
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        assert_eq!(
+            count(BulletinFilter {
+                partners: vec![slug("iom")],
+                ..Default::default()
+            })
+            .await,
+            10
+        );
+        let march = chrono::NaiveDate::from_ymd_opt(2019, 3, 1);
+        assert_eq!(
+            count(BulletinFilter {
+                published_from: march,
+                ..Default::default()
+            })
+            .await,
+            4
+        );
+        assert_eq!(
+            count(BulletinFilter {
+                published_to: march,
+                themes: vec![Theme::AssistedVoluntaryReturn],
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drafts_and_their_figures_stay_invisible() {
+    on_each_backend("drafts_and_their_figures_stay_invisible", |db| async move {
+        let db = db.seeded().await;
+        let page = parse_page("1 April, 2019\n\nA draft about Panama\n\nPanama City, Panama. Text.")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let draft = page[0]
+            .to_new_bulletin(BulletinStatus::Draft)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(db.store.import_bulletins(&[draft.clone()]).await, Ok(1));
+        assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
+        assert_eq!(db.store.bulletin_by_slug(&draft.slug).await, Ok(None));
+        let program = db
+            .store
+            .program_by_slug(&slug("planami"))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .unwrap_or_else(|| panic!("missing"));
+        assert_eq!(db.store.program_bulletins(&[program.id]).await.map(|b| b.len()), Ok(1));
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn imports_are_all_or_nothing_and_refuse_taken_slugs() {
+    on_each_backend("imports_are_all_or_nothing_and_refuse_taken_slugs", |db| async move {
+        let db = db.seeded().await;
+        let page = parse_page(&format!("1 April, 2019\n\nA new bulletin\n\nText.\n\n{SOURCE_PAGE}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let list: Vec<_> = page
+            .iter()
+            .map(|p| {
+                p.to_new_bulletin(BulletinStatus::Published)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect();
+        let failure = db
+            .store
+            .import_bulletins(&list)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("the import should fail"));
+        assert_eq!(failure.index, 1);
+        assert!(matches!(failure.error, DomainError::Conflict { .. }));
+        assert_eq!(
+            db.store.bulletin_count(&BulletinFilter::default()).await,
+            Ok(10),
+            "nothing was written"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn seeding_twice_is_refused() {
+    on_each_backend("seeding_twice_is_refused", |db| async move {
+        let db = db.seeded().await;
+        let dataset = parse_dataset(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            db.store.load_dataset(&dataset).await,
+            Err(DomainError::Conflict { .. })
+        ));
+        assert_eq!(db.store.is_empty().await, Ok(false));
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_broken_connection_is_an_error_without_database_text() {
+    on_each_backend(
+        "a_broken_connection_is_an_error_without_database_text",
+        |db| async move {
+            let db = db.seeded().await;
+            let store = db.store.clone();
+            db.connection.clone().close().await.unwrap_or_else(|e| panic!("{e}"));
+            let error = store
+                .bulletin_count(&BulletinFilter::default())
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("a closed pool should fail"));
+            assert!(
+                matches!(error, DomainError::Unavailable { .. } | DomainError::Internal { .. }),
+                "{error:?}"
+            );
+            assert!(!error.to_string().to_lowercase().contains("pool"), "{error}");
+            db
+        },
+    )
+    .await;
+}
