@@ -1,0 +1,360 @@
+//! Bulletins: the list, the lookup by slug, and the Bulletin type.
+
+use crate::country::{Country, Language, countries};
+use crate::error::GqlResult;
+use crate::indicator::ObservationNode;
+use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin};
+use crate::node::{Kind, global_id};
+use crate::partner::{PartnerNode, PartnerRole};
+use crate::program::ProgramNode;
+use crate::scalar::{Date, DateTime};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use boletin_domain::DomainError;
+use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText};
+use boletin_domain::catalog::{BulletinQuery as ListArguments, Catalog};
+use boletin_domain::country::CountryCode;
+use boletin_domain::language::pick;
+use boletin_domain::slug::Slug;
+
+/// A bulletin theme, from the office's controlled vocabulary.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "boletin_domain::bulletin::Theme")]
+pub enum Theme {
+    /// Trafficking in persons, including for the removal of organs.
+    HumanTrafficking,
+    /// Work, job fairs and the economic inclusion of migrants.
+    LabourIntegration,
+    /// Assisted voluntary return and reintegration.
+    AssistedVoluntaryReturn,
+    /// The Displacement Tracking Matrix (DTM) and flow monitoring.
+    DisplacementTracking,
+    /// Communication for development (C4D) and behaviour-change campaigns.
+    CommunicationForDevelopment,
+    /// Policies, plans and institutions that govern migration.
+    MigrationGovernance,
+    /// Migrants' health and health services.
+    Health,
+    /// Information services and campaigns for migrants.
+    InformationForMigrants,
+    /// Training of officials, service providers and partners.
+    CapacityBuilding,
+    /// Surveys, interviews and other research on migrants and flows.
+    ResearchAndData,
+}
+
+/// Where a bulletin is in its life. Only published bulletins are visible to the public.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "boletin_domain::bulletin::BulletinStatus")]
+pub enum BulletinStatus {
+    /// Being written; visible to editors only.
+    Draft,
+    /// Public.
+    Published,
+    /// Withdrawn from the public list and kept for the record.
+    Archived,
+}
+
+/// The order of a bulletin list. Bulletins of the same date keep a stable order, so pages never skip or repeat.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(remote = "boletin_domain::bulletin::BulletinOrder")]
+pub enum BulletinOrderBy {
+    /// Newest first; the default.
+    #[default]
+    PublishedOnDesc,
+    /// Oldest first.
+    PublishedOnAsc,
+}
+
+/// Narrows a bulletin list. Conditions combine with AND; the values inside one list combine with OR.
+#[derive(InputObject, Default)]
+pub struct BulletinFilterInput {
+    /// Bulletins concerning any of these countries (ISO 3166-1 alpha-2 codes, e.g. `["MX", "GT"]`).
+    countries: Option<Vec<String>>,
+    /// Bulletins with any of these themes.
+    themes: Option<Vec<Theme>>,
+    /// Bulletins about any of these programs, by slug.
+    programs: Option<Vec<String>>,
+    /// Bulletins naming any of these partners, by slug.
+    partners: Option<Vec<String>>,
+    /// Bulletins published on or after this date.
+    published_from: Option<Date>,
+    /// Bulletins published on or before this date.
+    published_to: Option<Date>,
+}
+
+impl BulletinFilterInput {
+    fn into_domain(self) -> Result<BulletinFilter, DomainError> {
+        let codes = self.countries.unwrap_or_default();
+        let countries = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CountryCode::parse(c).map_err(|e| e.field_at(&format!("filter.countries[{i}]"))))
+            .collect::<Result<_, _>>()?;
+        let slugs = |field: &str, list: Option<Vec<String>>| -> Result<Vec<Slug>, DomainError> {
+            list.unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Slug::parse(s).map_err(|e| e.field_at(&format!("filter.{field}[{i}]"))))
+                .collect()
+        };
+        Ok(BulletinFilter {
+            countries,
+            themes: self.themes.unwrap_or_default().into_iter().map(Into::into).collect(),
+            programs: slugs("programs", self.programs)?,
+            partners: slugs("partners", self.partners)?,
+            published_from: self.published_from.map(|d| d.0),
+            published_to: self.published_to.map(|d| d.0),
+        })
+    }
+}
+
+/// Puts an `Invalid` error at an exact input path.
+trait FieldAt {
+    fn field_at(self, path: &str) -> Self;
+}
+
+impl FieldAt for DomainError {
+    fn field_at(self, path: &str) -> Self {
+        match self {
+            DomainError::Invalid { reason, .. } => DomainError::Invalid { field: path.to_owned(), reason },
+            other => other,
+        }
+    }
+}
+
+/// Bulletin queries.
+#[derive(Default)]
+pub struct BulletinQuery;
+
+/// Bulletin queries.
+#[Object]
+impl BulletinQuery {
+    /// Published bulletins, newest first unless `orderBy` says otherwise, a page at a time (Relay cursor
+    /// pagination). Page with `first`/`after` forward or `last`/`before` backward.
+    #[expect(clippy::too_many_arguments, reason = "a Relay connection takes these arguments")]
+    async fn bulletins(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many bulletins after `after` (0 to 100; default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.endCursor`: start after it.")] after: Option<String>,
+        #[graphql(desc = "How many bulletins before `before` (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.startCursor`: end before it.")] before: Option<String>,
+        #[graphql(desc = "Which bulletins to list.")] filter: Option<BulletinFilterInput>,
+        #[graphql(desc = "The order of the list; newest first when omitted.", default)] order_by: BulletinOrderBy,
+        #[graphql(desc = "The language of titles, summaries and bodies; English when omitted. A bulletin missing in that language is returned in the other, and says so in `language`.", default)]
+        lang: Language,
+    ) -> async_graphql::Result<BulletinConnection> {
+        let catalog = ctx.data::<Catalog>()?;
+        let filter = filter.unwrap_or_default().into_domain().gql(ctx)?;
+        let arguments = ListArguments { filter, order: order_by.into(), first, after, last, before };
+        let page = catalog.bulletins(&arguments).await.gql(ctx)?;
+        Ok(BulletinConnection {
+            edges: page.items.into_iter().map(|b| BulletinEdge { cursor: BulletinCursor::of(&b).encode(), node: BulletinNode::new(b, lang) }).collect(),
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            filter: arguments.filter,
+        })
+    }
+
+    /// The published bulletin with this slug, or null.
+    async fn bulletin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bulletin's slug, e.g. `iom-promotes-labor-integration-of-migrants-in-tijuana`.")] slug: String,
+        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<Option<BulletinNode>> {
+        let catalog = ctx.data::<Catalog>()?;
+        Ok(catalog.bulletin(&slug).await.gql(ctx)?.map(|b| BulletinNode::new(b, lang)))
+    }
+}
+
+/// A page of bulletins.
+pub struct BulletinConnection {
+    edges: Vec<BulletinEdge>,
+    has_next_page: bool,
+    has_previous_page: bool,
+    filter: BulletinFilter,
+}
+
+/// A page of bulletins.
+#[Object]
+impl BulletinConnection {
+    /// The bulletins of this page, each with its cursor.
+    async fn edges(&self) -> &[BulletinEdge] {
+        &self.edges
+    }
+
+    /// The bulletins of this page, without cursors.
+    async fn nodes(&self) -> Vec<&BulletinNode> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Where this page lies in the whole list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// How many bulletins match the filter, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        ctx.data::<Catalog>()?.bulletin_count(&self.filter).await.gql(ctx)
+    }
+}
+
+/// A bulletin with its position in the list.
+#[derive(SimpleObject)]
+pub struct BulletinEdge {
+    /// An opaque cursor: pass it as `after` or `before` to continue from this bulletin.
+    cursor: String,
+    /// The bulletin.
+    node: BulletinNode,
+}
+
+/// Where a page lies in its list (Relay's PageInfo).
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// More items follow this page.
+    has_next_page: bool,
+    /// More items precede this page.
+    has_previous_page: bool,
+    /// The cursor of the page's first item.
+    start_cursor: Option<String>,
+    /// The cursor of the page's last item.
+    end_cursor: Option<String>,
+}
+
+/// A short, dated news item of the office, in Spanish and English.
+pub struct BulletinNode {
+    bulletin: Bulletin,
+    lang: Language,
+}
+
+impl BulletinNode {
+    pub(crate) fn new(bulletin: Bulletin, lang: Language) -> Self {
+        Self { bulletin, lang }
+    }
+
+    fn text(&self) -> Option<&BulletinText> {
+        pick(&self.bulletin.texts, self.lang.into())
+    }
+}
+
+/// A short, dated news item of the office, in Spanish and English.
+#[Object(name = "Bulletin")]
+impl BulletinNode {
+    /// The bulletin's opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        global_id(Kind::Bulletin, self.bulletin.id.0)
+    }
+
+    /// The bulletin's stable, URL-safe key.
+    async fn slug(&self) -> &str {
+        self.bulletin.slug.as_str()
+    }
+
+    /// The language of `title`, `summary` and `body`: the one asked for, or the other when the bulletin has no
+    /// version in it.
+    async fn language(&self) -> Option<Language> {
+        self.text().map(|t| t.lang.into())
+    }
+
+    /// The headline.
+    async fn title(&self) -> Option<&str> {
+        self.text().map(|t| t.title.as_str())
+    }
+
+    /// One or two sentences for lists and previews.
+    async fn summary(&self) -> Option<&str> {
+        self.text().map(|t| t.summary.as_str())
+    }
+
+    /// The full text; paragraphs are separated by a blank line.
+    async fn body(&self) -> Option<&str> {
+        self.text().map(|t| t.body.as_str())
+    }
+
+    /// The languages this bulletin is written in.
+    async fn available_languages(&self) -> Vec<Language> {
+        self.bulletin.texts.iter().map(|t| t.lang.into()).collect()
+    }
+
+    /// The publication date (ISO 8601).
+    async fn published_on(&self) -> Date {
+        Date(self.bulletin.published_on)
+    }
+
+    /// The place the bulletin was written from, e.g. `Tijuana, Mexico`, when it names one.
+    async fn dateline(&self) -> Option<&str> {
+        self.bulletin.dateline.as_deref()
+    }
+
+    /// The countries the bulletin concerns.
+    async fn countries(&self) -> Vec<Country> {
+        countries(&self.bulletin.countries, self.lang)
+    }
+
+    /// The bulletin's themes.
+    async fn themes(&self) -> Vec<Theme> {
+        self.bulletin.themes.iter().map(|&t| t.into()).collect()
+    }
+
+    /// Draft, published or archived; public queries only ever show published bulletins.
+    async fn status(&self) -> BulletinStatus {
+        self.bulletin.status.into()
+    }
+
+    /// The programs the bulletin reports on.
+    async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let ids = loader.load_one(ProgramsOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
+        let mut programs = loader.load_many(ids.iter().copied()).await.gql(ctx)?;
+        Ok(ids.iter().filter_map(|id| programs.remove(id)).map(|p| ProgramNode::new(p, self.lang)).collect())
+    }
+
+    /// The partners the bulletin names, each with the role it played.
+    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinPartner>> {
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let links = loader.load_one(PartnersOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
+        let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
+        Ok(links
+            .iter()
+            .filter_map(|l| partners.get(&l.partner).map(|p| BulletinPartner { partner: PartnerNode::new(p.clone(), self.lang), role: l.role.into() }))
+            .collect())
+    }
+
+    /// The figures this bulletin reported.
+    async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let observations = loader.load_one(ObservationsOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
+        Ok(observations.into_iter().map(|o| ObservationNode::new(o, self.lang)).collect())
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.bulletin.created_at)
+    }
+
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.bulletin.updated_at)
+    }
+
+    /// The record's version, increased by every change.
+    async fn version(&self) -> i32 {
+        self.bulletin.version
+    }
+}
+
+/// A partner named in a bulletin, with the part it played.
+#[derive(SimpleObject)]
+pub struct BulletinPartner {
+    /// The partner.
+    partner: PartnerNode,
+    /// What it did: funded, implemented, organised, hosted or supported.
+    role: PartnerRole,
+}

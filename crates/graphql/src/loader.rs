@@ -1,0 +1,109 @@
+//! Batch loading: every nested lookup of one request goes through [`CatalogLoader`], which answers all the
+//! keys asked for at once with one store call. A page of N bulletins with their programs, partners and figures
+//! thus costs the same number of statements whatever N is.
+
+use async_graphql::dataloader::Loader;
+use boletin_domain::DomainError;
+use boletin_domain::bulletin::{Bulletin, PartnerLink};
+use boletin_domain::catalog::Catalog;
+use boletin_domain::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
+use boletin_domain::indicator::Indicator;
+use boletin_domain::observation::Observation;
+use boletin_domain::partner::Partner;
+use boletin_domain::program::Program;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// The batch loader over the catalogue.
+pub(crate) struct CatalogLoader {
+    catalog: Catalog,
+}
+
+impl CatalogLoader {
+    pub(crate) fn new(catalog: Catalog) -> Self {
+        Self { catalog }
+    }
+}
+
+/// The programs a bulletin reports on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ProgramsOfBulletin(pub BulletinId);
+/// The partners a bulletin names.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PartnersOfBulletin(pub BulletinId);
+/// The figures a bulletin reported.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ObservationsOfBulletin(pub BulletinId);
+/// A program's sub-programs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ChildrenOfProgram(pub ProgramId);
+/// A program's partners.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PartnersOfProgram(pub ProgramId);
+/// A program's bulletins.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct BulletinsOfProgram(pub ProgramId);
+/// A partner's programs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ProgramsOfPartner(pub PartnerId);
+/// A partner's bulletins.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct BulletinsOfPartner(pub PartnerId);
+/// An indicator's figures.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ObservationsOfIndicator(pub IndicatorId);
+
+/// Groups `(owner, item)` pairs by owner, keeping the store's order within each group.
+fn group<K: Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
+    let mut groups: HashMap<K, Vec<V>> = HashMap::new();
+    for (key, value) in pairs {
+        groups.entry(key).or_default().push(value);
+    }
+    groups
+}
+
+/// Declares a loader of records by id.
+macro_rules! by_id {
+    ($id:ty, $value:ty, $method:ident) => {
+        impl Loader<$id> for CatalogLoader {
+            type Value = $value;
+            type Error = DomainError;
+
+            async fn load(&self, keys: &[$id]) -> Result<HashMap<$id, $value>, DomainError> {
+                let records = self.catalog.store().$method(keys).await?;
+                Ok(records.into_iter().map(|r| (r.id, r)).collect())
+            }
+        }
+    };
+}
+
+by_id!(BulletinId, Bulletin, bulletins_by_ids);
+by_id!(ProgramId, Program, programs_by_ids);
+by_id!(PartnerId, Partner, partners_by_ids);
+by_id!(IndicatorId, Indicator, indicators_by_ids);
+
+/// Declares a loader of an owner's related items, from a store method returning `(owner id, item)` pairs.
+macro_rules! related {
+    ($key:ident, $owner:ty, $value:ty, $method:ident, |$item:ident| $pair:expr) => {
+        impl Loader<$key> for CatalogLoader {
+            type Value = Vec<$value>;
+            type Error = DomainError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, DomainError> {
+                let owners: Vec<$owner> = keys.iter().map(|k| k.0).collect();
+                let items = self.catalog.store().$method(&owners).await?;
+                Ok(group(items.into_iter().map(|$item| $pair)).into_iter().map(|(k, v)| ($key(k), v)).collect())
+            }
+        }
+    };
+}
+
+related!(ProgramsOfBulletin, BulletinId, ProgramId, bulletin_programs, |pair| pair);
+related!(PartnersOfBulletin, BulletinId, PartnerLink<PartnerId>, bulletin_partners, |pair| pair);
+related!(ObservationsOfBulletin, BulletinId, Observation, bulletin_observations, |o| (o.source, o));
+related!(ChildrenOfProgram, ProgramId, Program, program_children, |p| (p.parent.unwrap_or(ProgramId(0)), p));
+related!(PartnersOfProgram, ProgramId, PartnerLink<PartnerId>, program_partners, |pair| pair);
+related!(BulletinsOfProgram, ProgramId, BulletinId, program_bulletins, |pair| pair);
+related!(ProgramsOfPartner, PartnerId, PartnerLink<ProgramId>, partner_programs, |pair| pair);
+related!(BulletinsOfPartner, PartnerId, BulletinId, partner_bulletins, |pair| pair);
+related!(ObservationsOfIndicator, IndicatorId, Observation, indicator_observations, |o| (o.indicator, o));

@@ -1,0 +1,158 @@
+//! Partners: the list, the lookup by slug, and the Partner type.
+
+use crate::bulletin::BulletinNode;
+use crate::country::{Country, Language};
+use crate::error::GqlResult;
+use crate::loader::{BulletinsOfPartner, CatalogLoader, ProgramsOfPartner};
+use crate::node::{Kind, global_id};
+use crate::program::{ProgramNode, bulletins_in_order};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use boletin_domain::catalog::Catalog;
+use boletin_domain::partner::Partner;
+
+/// What kind of organisation a partner is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "boletin_domain::partner::PartnerKind")]
+pub enum PartnerKind {
+    /// A national government body: a ministry, secretariat or agency.
+    Government,
+    /// A local government.
+    Municipality,
+    /// An agency of the United Nations system.
+    UnAgency,
+    /// A non-governmental or civil-society organisation.
+    Ngo,
+    /// A funder: a donor government's fund or a foundation.
+    Donor,
+    /// A company or business association.
+    PrivateSector,
+    /// A university or research centre.
+    Academia,
+    /// An intergovernmental organisation other than a UN agency.
+    InternationalOrganisation,
+}
+
+/// The part an organisation plays, after IATI's participating-organisation roles.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "boletin_domain::partner::PartnerRole")]
+pub enum PartnerRole {
+    /// Provides the money.
+    Funder,
+    /// Carries out the work.
+    Implementer,
+    /// Convenes or runs the activity.
+    Organizer,
+    /// Provides the venue or the place.
+    Host,
+    /// Backs the activity with expertise or resources short of funding.
+    Supporter,
+}
+
+/// Partner queries.
+#[derive(Default)]
+pub struct PartnerQuery;
+
+/// Partner queries.
+#[Object]
+impl PartnerQuery {
+    /// Every partner, by slug.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language of nested texts (country names, programs); English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<Vec<PartnerNode>> {
+        let partners = ctx.data::<Catalog>()?.partners().await.gql(ctx)?;
+        Ok(partners.into_iter().map(|p| PartnerNode::new(p, lang)).collect())
+    }
+
+    /// The partner with this slug, or null.
+    async fn partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's slug, e.g. `canada-fund-for-local-initiatives`.")] slug: String,
+        #[graphql(desc = "The language of nested texts; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<Option<PartnerNode>> {
+        Ok(ctx.data::<Catalog>()?.partner(&slug).await.gql(ctx)?.map(|p| PartnerNode::new(p, lang)))
+    }
+}
+
+/// An organisation the office works with: a government, municipality, agency, NGO or donor.
+#[derive(Clone)]
+pub struct PartnerNode {
+    partner: Partner,
+    lang: Language,
+}
+
+impl PartnerNode {
+    pub(crate) fn new(partner: Partner, lang: Language) -> Self {
+        Self { partner, lang }
+    }
+}
+
+/// An organisation the office works with: a government, municipality, agency, NGO or donor.
+#[Object(name = "Partner")]
+impl PartnerNode {
+    /// The partner's opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        global_id(Kind::Partner, self.partner.id.0)
+    }
+
+    /// The partner's stable, URL-safe key.
+    async fn slug(&self) -> &str {
+        self.partner.slug.as_str()
+    }
+
+    /// The organisation's name, as the source bulletins give it.
+    async fn name(&self) -> &str {
+        &self.partner.name
+    }
+
+    /// The usual abbreviation, e.g. `SVET`.
+    async fn acronym(&self) -> Option<&str> {
+        self.partner.acronym.as_deref()
+    }
+
+    /// What kind of organisation it is.
+    async fn kind(&self) -> PartnerKind {
+        self.partner.kind.into()
+    }
+
+    /// The country it is based in, for national and local bodies.
+    async fn country(&self) -> Option<Country> {
+        self.partner.country.map(|code| Country { code, lang: self.lang })
+    }
+
+    /// Its website.
+    async fn website(&self) -> Option<&str> {
+        self.partner.website.as_deref()
+    }
+
+    /// The programs it takes part in, each with its role.
+    async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerProgram>> {
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let links = loader.load_one(ProgramsOfPartner(self.partner.id)).await.gql(ctx)?.unwrap_or_default();
+        let programs = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
+        Ok(links
+            .iter()
+            .filter_map(|l| programs.get(&l.partner).map(|p| PartnerProgram { program: ProgramNode::new(p.clone(), self.lang), role: l.role.into() }))
+            .collect())
+    }
+
+    /// The published bulletins that name this partner, newest first.
+    async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::bulletin::BulletinNode>> {
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let ids = loader.load_one(BulletinsOfPartner(self.partner.id)).await.gql(ctx)?.unwrap_or_default();
+        let bulletins: Vec<BulletinNode> = bulletins_in_order(ctx, &ids, self.lang).await?;
+        Ok(bulletins)
+    }
+}
+
+/// A program a partner takes part in, with the part it plays.
+#[derive(SimpleObject)]
+pub struct PartnerProgram {
+    /// The program.
+    program: ProgramNode,
+    /// What the partner does in it.
+    role: PartnerRole,
+}

@@ -1,0 +1,46 @@
+//! ISO 8601 scalars for dates and instants.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{NaiveDate, SecondsFormat, Utc};
+
+/// A calendar date in ISO 8601 form, `YYYY-MM-DD`, e.g. `2019-03-08`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+/// A calendar date in ISO 8601 form, `YYYY-MM-DD`, e.g. `2019-03-08`.
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom(format!("`{text}` is not an ISO 8601 date (YYYY-MM-DD)"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// An instant in ISO 8601 / RFC 3339 form, in UTC, e.g. `2026-11-27T05:12:32Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime(pub chrono::DateTime<Utc>);
+
+#[Scalar(name = "DateTime")]
+/// An instant in ISO 8601 / RFC 3339 form, in UTC, e.g. `2026-11-27T05:12:32Z`.
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| DateTime(t.with_timezone(&Utc)))
+                .map_err(|_| InputValueError::custom(format!("`{text}` is not an RFC 3339 instant"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}

@@ -1,0 +1,59 @@
+//! The HTTP surface: `POST /graphql`, the GraphiQL playground on `GET /graphql`, and `GET /healthz`.
+
+use crate::AppState;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use boletin_graphql::RequestId;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The router over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(playground).post(graphql))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// A request id unique within this process and unlikely to repeat across processes.
+fn next_request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    format!("{:x}-{:x}-{}", start, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(next_request_id, str::to_owned);
+    let started = std::time::Instant::now();
+    let request = request.into_inner().data(RequestId(request_id.clone()));
+    let operation = request.operation_name.clone().unwrap_or_default();
+    let response = state.schema.execute(request).await;
+    tracing::info!(request_id, operation, errors = response.errors.len(), elapsed_ms = started.elapsed().as_millis() as u64, "graphql");
+    let mut http = GraphQLResponse::from(response).into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        http.headers_mut().insert("x-request-id", value);
+    }
+    http
+}
+
+async fn playground() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("boletin").finish())
+}
+
+async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Err(e) => {
+            tracing::warn!(cause = e.log_cause().unwrap_or_default(), "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" })))
+        }
+    }
+}
