@@ -117,7 +117,10 @@ trait FieldAt {
 impl FieldAt for DomainError {
     fn field_at(self, path: &str) -> Self {
         match self {
-            DomainError::Invalid { reason, .. } => DomainError::Invalid { field: path.to_owned(), reason },
+            DomainError::Invalid { reason, .. } => DomainError::Invalid {
+                field: path.to_owned(),
+                reason,
+            },
             other => other,
         }
     }
@@ -137,20 +140,41 @@ impl BulletinQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many bulletins after `after` (0 to 100; default 20).")] first: Option<i32>,
-        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.endCursor`: start after it.")] after: Option<String>,
+        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.endCursor`: start after it.")] after: Option<
+            String,
+        >,
         #[graphql(desc = "How many bulletins before `before` (0 to 100).")] last: Option<i32>,
-        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.startCursor`: end before it.")] before: Option<String>,
+        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.startCursor`: end before it.")] before: Option<
+            String,
+        >,
         #[graphql(desc = "Which bulletins to list.")] filter: Option<BulletinFilterInput>,
         #[graphql(desc = "The order of the list; newest first when omitted.", default)] order_by: BulletinOrderBy,
-        #[graphql(desc = "The language of titles, summaries and bodies; English when omitted. A bulletin missing in that language is returned in the other, and says so in `language`.", default)]
+        #[graphql(
+            desc = "The language of titles, summaries and bodies; English when omitted. A bulletin missing in that language is returned in the other, and says so in `language`.",
+            default
+        )]
         lang: Language,
     ) -> async_graphql::Result<BulletinConnection> {
         let catalog = ctx.data::<Catalog>()?;
         let filter = filter.unwrap_or_default().into_domain().gql(ctx)?;
-        let arguments = ListArguments { filter, order: order_by.into(), first, after, last, before };
+        let arguments = ListArguments {
+            filter,
+            order: order_by.into(),
+            first,
+            after,
+            last,
+            before,
+        };
         let page = catalog.bulletins(&arguments).await.gql(ctx)?;
         Ok(BulletinConnection {
-            edges: page.items.into_iter().map(|b| BulletinEdge { cursor: BulletinCursor::of(&b).encode(), node: BulletinNode::new(b, lang) }).collect(),
+            edges: page
+                .items
+                .into_iter()
+                .map(|b| BulletinEdge {
+                    cursor: BulletinCursor::of(&b).encode(),
+                    node: BulletinNode::new(b, lang),
+                })
+                .collect(),
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
             filter: arguments.filter,
@@ -161,11 +185,16 @@ impl BulletinQuery {
     async fn bulletin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug, e.g. `iom-promotes-labor-integration-of-migrants-in-tijuana`.")] slug: String,
+        #[graphql(desc = "The bulletin's slug, e.g. `iom-promotes-labor-integration-of-migrants-in-tijuana`.")]
+        slug: String,
         #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<Option<BulletinNode>> {
         let catalog = ctx.data::<Catalog>()?;
-        Ok(catalog.bulletin(&slug).await.gql(ctx)?.map(|b| BulletinNode::new(b, lang)))
+        Ok(catalog
+            .bulletin(&slug)
+            .await
+            .gql(ctx)?
+            .map(|b| BulletinNode::new(b, lang)))
     }
 }
 
@@ -311,27 +340,51 @@ impl BulletinNode {
     /// The programs the bulletin reports on.
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let ids = loader.load_one(ProgramsOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
+        let ids = loader
+            .load_one(ProgramsOfBulletin(self.bulletin.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         let mut programs = loader.load_many(ids.iter().copied()).await.gql(ctx)?;
-        Ok(ids.iter().filter_map(|id| programs.remove(id)).map(|p| ProgramNode::new(p, self.lang)).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| programs.remove(id))
+            .map(|p| ProgramNode::new(p, self.lang))
+            .collect())
     }
 
     /// The partners the bulletin names, each with the role it played.
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinPartner>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let links = loader.load_one(PartnersOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
+        let links = loader
+            .load_one(PartnersOfBulletin(self.bulletin.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
         Ok(links
             .iter()
-            .filter_map(|l| partners.get(&l.partner).map(|p| BulletinPartner { partner: PartnerNode::new(p.clone(), self.lang), role: l.role.into() }))
+            .filter_map(|l| {
+                partners.get(&l.partner).map(|p| BulletinPartner {
+                    partner: PartnerNode::new(p.clone(), self.lang),
+                    role: l.role.into(),
+                })
+            })
             .collect())
     }
 
     /// The figures this bulletin reported.
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let observations = loader.load_one(ObservationsOfBulletin(self.bulletin.id)).await.gql(ctx)?.unwrap_or_default();
-        Ok(observations.into_iter().map(|o| ObservationNode::new(o, self.lang)).collect())
+        let observations = loader
+            .load_one(ObservationsOfBulletin(self.bulletin.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
+        Ok(observations
+            .into_iter()
+            .map(|o| ObservationNode::new(o, self.lang))
+            .collect())
     }
 
     /// When the record was created.

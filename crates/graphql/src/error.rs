@@ -51,11 +51,19 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
         DomainError::Forbidden => (ErrorCode::Forbidden, error.to_string(), None),
         DomainError::Unavailable { cause } => {
             tracing::error!(request_id, cause, "the database is unavailable");
-            (ErrorCode::Unavailable, format!("the service is temporarily unavailable (request id {request_id})"), None)
+            (
+                ErrorCode::Unavailable,
+                format!("the service is temporarily unavailable (request id {request_id})"),
+                None,
+            )
         }
         DomainError::Internal { cause } => {
             tracing::error!(request_id, cause, "internal error");
-            (ErrorCode::Internal, format!("internal error (request id {request_id})"), None)
+            (
+                ErrorCode::Internal,
+                format!("internal error (request id {request_id})"),
+                None,
+            )
         }
     };
     async_graphql::Error::new(message).extend_with(|_, extensions| {

@@ -65,7 +65,12 @@ impl IndicatorQuery {
         #[graphql(desc = "The indicator's stable code, e.g. `returns_assisted`.")] code: String,
         #[graphql(desc = "The language of names and definitions; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<Option<IndicatorNode>> {
-        Ok(ctx.data::<Catalog>()?.indicator(&code).await.gql(ctx)?.map(|i| IndicatorNode::new(i, lang)))
+        Ok(ctx
+            .data::<Catalog>()?
+            .indicator(&code)
+            .await
+            .gql(ctx)?
+            .map(|i| IndicatorNode::new(i, lang)))
     }
 }
 
@@ -86,7 +91,11 @@ impl IndicatorNode {
 
     async fn load_observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Observation>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(ObservationsOfIndicator(self.indicator.id)).await.gql(ctx)?.unwrap_or_default())
+        Ok(loader
+            .load_one(ObservationsOfIndicator(self.indicator.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default())
     }
 }
 
@@ -144,7 +153,10 @@ impl IndicatorNode {
     /// Its published figures, oldest period first.
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let observations = self.load_observations(ctx).await?;
-        Ok(observations.into_iter().map(|o| ObservationNode::new(o, self.lang)).collect())
+        Ok(observations
+            .into_iter()
+            .map(|o| ObservationNode::new(o, self.lang))
+            .collect())
     }
 }
 
@@ -187,7 +199,10 @@ impl ObservationNode {
     /// several countries (see `countries`).
     async fn country(&self) -> Option<Country> {
         match self.observation.countries.as_slice() {
-            [code] => Some(Country { code: *code, lang: self.lang }),
+            [code] => Some(Country {
+                code: *code,
+                lang: self.lang,
+            }),
             _ => None,
         }
     }
@@ -210,26 +225,44 @@ impl ObservationNode {
     /// What was counted.
     async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<IndicatorNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(self.observation.indicator).await.gql(ctx)?.map(|i| IndicatorNode::new(i, self.lang)))
+        Ok(loader
+            .load_one(self.observation.indicator)
+            .await
+            .gql(ctx)?
+            .map(|i| IndicatorNode::new(i, self.lang)))
     }
 
     /// The program the figure was achieved under.
     async fn program(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgramNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(self.observation.program).await.gql(ctx)?.map(|p| ProgramNode::new(p, self.lang)))
+        Ok(loader
+            .load_one(self.observation.program)
+            .await
+            .gql(ctx)?
+            .map(|p| ProgramNode::new(p, self.lang)))
     }
 
     /// The partner the figure was achieved with, if one.
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNode>> {
-        let Some(partner) = self.observation.partner else { return Ok(None) };
+        let Some(partner) = self.observation.partner else {
+            return Ok(None);
+        };
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(partner).await.gql(ctx)?.map(|p| PartnerNode::new(p, self.lang)))
+        Ok(loader
+            .load_one(partner)
+            .await
+            .gql(ctx)?
+            .map(|p| PartnerNode::new(p, self.lang)))
     }
 
     /// The bulletin that reported the figure.
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(self.observation.source).await.gql(ctx)?.map(|b| BulletinNode::new(b, self.lang)))
+        Ok(loader
+            .load_one(self.observation.source)
+            .await
+            .gql(ctx)?
+            .map(|b| BulletinNode::new(b, self.lang)))
     }
 
     /// The figure's parts, e.g. how many of the people were unaccompanied minors.
@@ -237,7 +270,11 @@ impl ObservationNode {
         self.observation
             .disaggregations
             .iter()
-            .map(|d| DisaggregationValue { dimension: d.dimension.clone(), category: d.category.clone(), value: d.value })
+            .map(|d| DisaggregationValue {
+                dimension: d.dimension.clone(),
+                category: d.category.clone(),
+                value: d.value,
+            })
             .collect()
     }
 }

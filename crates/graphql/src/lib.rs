@@ -39,10 +39,15 @@ where
     S: Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).data(catalog).data(loader).finish()
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(catalog)
+        .data(loader)
+        .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
 }

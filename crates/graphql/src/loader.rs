@@ -92,18 +92,60 @@ macro_rules! related {
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, DomainError> {
                 let owners: Vec<$owner> = keys.iter().map(|k| k.0).collect();
                 let items = self.catalog.store().$method(&owners).await?;
-                Ok(group(items.into_iter().map(|$item| $pair)).into_iter().map(|(k, v)| ($key(k), v)).collect())
+                Ok(group(items.into_iter().map(|$item| $pair))
+                    .into_iter()
+                    .map(|(k, v)| ($key(k), v))
+                    .collect())
             }
         }
     };
 }
 
-related!(ProgramsOfBulletin, BulletinId, ProgramId, bulletin_programs, |pair| pair);
-related!(PartnersOfBulletin, BulletinId, PartnerLink<PartnerId>, bulletin_partners, |pair| pair);
-related!(ObservationsOfBulletin, BulletinId, Observation, bulletin_observations, |o| (o.source, o));
-related!(ChildrenOfProgram, ProgramId, Program, program_children, |p| (p.parent.unwrap_or(ProgramId(0)), p));
-related!(PartnersOfProgram, ProgramId, PartnerLink<PartnerId>, program_partners, |pair| pair);
-related!(BulletinsOfProgram, ProgramId, BulletinId, program_bulletins, |pair| pair);
-related!(ProgramsOfPartner, PartnerId, PartnerLink<ProgramId>, partner_programs, |pair| pair);
-related!(BulletinsOfPartner, PartnerId, BulletinId, partner_bulletins, |pair| pair);
-related!(ObservationsOfIndicator, IndicatorId, Observation, indicator_observations, |o| (o.indicator, o));
+related!(ProgramsOfBulletin, BulletinId, ProgramId, bulletin_programs, |pair| {
+    pair
+});
+related!(
+    PartnersOfBulletin,
+    BulletinId,
+    PartnerLink<PartnerId>,
+    bulletin_partners,
+    |pair| pair
+);
+related!(
+    ObservationsOfBulletin,
+    BulletinId,
+    Observation,
+    bulletin_observations,
+    |o| (o.source, o)
+);
+related!(ChildrenOfProgram, ProgramId, Program, program_children, |p| (
+    p.parent.unwrap_or(ProgramId(0)),
+    p
+));
+related!(
+    PartnersOfProgram,
+    ProgramId,
+    PartnerLink<PartnerId>,
+    program_partners,
+    |pair| pair
+);
+related!(BulletinsOfProgram, ProgramId, BulletinId, program_bulletins, |pair| {
+    pair
+});
+related!(
+    ProgramsOfPartner,
+    PartnerId,
+    PartnerLink<ProgramId>,
+    partner_programs,
+    |pair| pair
+);
+related!(BulletinsOfPartner, PartnerId, BulletinId, partner_bulletins, |pair| {
+    pair
+});
+related!(
+    ObservationsOfIndicator,
+    IndicatorId,
+    Observation,
+    indicator_observations,
+    |o| (o.indicator, o)
+);

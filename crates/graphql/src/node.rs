@@ -45,15 +45,25 @@ fn decode(id: &str) -> Option<(Kind, i64)> {
     let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (kind, raw) = text.split_once(':')?;
-    let kind = [Kind::Bulletin, Kind::Program, Kind::Partner, Kind::Indicator, Kind::Observation]
-        .into_iter()
-        .find(|k| k.name() == kind)?;
+    let kind = [
+        Kind::Bulletin,
+        Kind::Program,
+        Kind::Partner,
+        Kind::Indicator,
+        Kind::Observation,
+    ]
+    .into_iter()
+    .find(|k| k.name() == kind)?;
     Some((kind, raw.parse().ok()?))
 }
 
 /// Any record with a global id.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "The record's opaque global id, accepted by `node(id:)`."))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The record's opaque global id, accepted by `node(id:)`."
+))]
 pub enum Node {
     /// A bulletin.
     Bulletin(BulletinNode),
@@ -81,17 +91,42 @@ impl NodeQuery {
         #[graphql(desc = "A global id taken from any record's `id` field.")] id: ID,
         #[graphql(desc = "The language of the record's texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<Option<Node>> {
-        let Some((kind, raw)) = decode(&id) else { return Ok(None) };
+        let Some((kind, raw)) = decode(&id) else {
+            return Ok(None);
+        };
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         Ok(match kind {
-            Kind::Bulletin => loader.load_one(BulletinId(raw)).await.gql(ctx)?.map(|b| Node::Bulletin(BulletinNode::new(b, lang))),
-            Kind::Program => loader.load_one(ProgramId(raw)).await.gql(ctx)?.map(|p| Node::Program(ProgramNode::new(p, lang))),
-            Kind::Partner => loader.load_one(PartnerId(raw)).await.gql(ctx)?.map(|p| Node::Partner(PartnerNode::new(p, lang))),
-            Kind::Indicator => loader.load_one(IndicatorId(raw)).await.gql(ctx)?.map(|i| Node::Indicator(IndicatorNode::new(i, lang))),
+            Kind::Bulletin => loader
+                .load_one(BulletinId(raw))
+                .await
+                .gql(ctx)?
+                .map(|b| Node::Bulletin(BulletinNode::new(b, lang))),
+            Kind::Program => loader
+                .load_one(ProgramId(raw))
+                .await
+                .gql(ctx)?
+                .map(|p| Node::Program(ProgramNode::new(p, lang))),
+            Kind::Partner => loader
+                .load_one(PartnerId(raw))
+                .await
+                .gql(ctx)?
+                .map(|p| Node::Partner(PartnerNode::new(p, lang))),
+            Kind::Indicator => loader
+                .load_one(IndicatorId(raw))
+                .await
+                .gql(ctx)?
+                .map(|i| Node::Indicator(IndicatorNode::new(i, lang))),
             Kind::Observation => {
                 let catalog = ctx.data::<boletin_domain::catalog::Catalog>()?;
-                let found = catalog.store().observations_by_ids(&[ObservationId(raw)]).await.gql(ctx)?;
-                found.into_iter().next().map(|o| Node::Observation(ObservationNode::new(o, lang)))
+                let found = catalog
+                    .store()
+                    .observations_by_ids(&[ObservationId(raw)])
+                    .await
+                    .gql(ctx)?;
+                found
+                    .into_iter()
+                    .next()
+                    .map(|o| Node::Observation(ObservationNode::new(o, lang)))
             }
         })
     }
@@ -105,7 +140,13 @@ mod tests {
     fn global_ids_round_trip_and_refuse_garbage() {
         let id = global_id(Kind::Program, 42);
         assert_eq!(decode(&id), Some((Kind::Program, 42)));
-        for bad in ["", "!!", "UHJvZ3JhbQ", &URL_SAFE_NO_PAD.encode("Cake:1"), &URL_SAFE_NO_PAD.encode("Program:x")] {
+        for bad in [
+            "",
+            "!!",
+            "UHJvZ3JhbQ",
+            &URL_SAFE_NO_PAD.encode("Cake:1"),
+            &URL_SAFE_NO_PAD.encode("Program:x"),
+        ] {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }

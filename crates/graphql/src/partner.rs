@@ -60,7 +60,11 @@ impl PartnerQuery {
     async fn partners(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The language of nested texts (country names, programs); English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of nested texts (country names, programs); English when omitted.",
+            default
+        )]
+        lang: Language,
     ) -> async_graphql::Result<Vec<PartnerNode>> {
         let partners = ctx.data::<Catalog>()?.partners().await.gql(ctx)?;
         Ok(partners.into_iter().map(|p| PartnerNode::new(p, lang)).collect())
@@ -73,7 +77,12 @@ impl PartnerQuery {
         #[graphql(desc = "The partner's slug, e.g. `canada-fund-for-local-initiatives`.")] slug: String,
         #[graphql(desc = "The language of nested texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<Option<PartnerNode>> {
-        Ok(ctx.data::<Catalog>()?.partner(&slug).await.gql(ctx)?.map(|p| PartnerNode::new(p, lang)))
+        Ok(ctx
+            .data::<Catalog>()?
+            .partner(&slug)
+            .await
+            .gql(ctx)?
+            .map(|p| PartnerNode::new(p, lang)))
     }
 }
 
@@ -131,18 +140,31 @@ impl PartnerNode {
     /// The programs it takes part in, each with its role.
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerProgram>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let links = loader.load_one(ProgramsOfPartner(self.partner.id)).await.gql(ctx)?.unwrap_or_default();
+        let links = loader
+            .load_one(ProgramsOfPartner(self.partner.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         let programs = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
         Ok(links
             .iter()
-            .filter_map(|l| programs.get(&l.partner).map(|p| PartnerProgram { program: ProgramNode::new(p.clone(), self.lang), role: l.role.into() }))
+            .filter_map(|l| {
+                programs.get(&l.partner).map(|p| PartnerProgram {
+                    program: ProgramNode::new(p.clone(), self.lang),
+                    role: l.role.into(),
+                })
+            })
             .collect())
     }
 
     /// The published bulletins that name this partner, newest first.
     async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::bulletin::BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let ids = loader.load_one(BulletinsOfPartner(self.partner.id)).await.gql(ctx)?.unwrap_or_default();
+        let ids = loader
+            .load_one(BulletinsOfPartner(self.partner.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         let bulletins: Vec<BulletinNode> = bulletins_in_order(ctx, &ids, self.lang).await?;
         Ok(bulletins)
     }

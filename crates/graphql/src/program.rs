@@ -38,7 +38,12 @@ impl ProgramQuery {
         #[graphql(desc = "The program's slug, e.g. `planami`.")] slug: String,
         #[graphql(desc = "The language of names and descriptions; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<Option<ProgramNode>> {
-        Ok(ctx.data::<Catalog>()?.program(&slug).await.gql(ctx)?.map(|p| ProgramNode::new(p, lang)))
+        Ok(ctx
+            .data::<Catalog>()?
+            .program(&slug)
+            .await
+            .gql(ctx)?
+            .map(|p| ProgramNode::new(p, lang)))
     }
 }
 
@@ -59,10 +64,18 @@ impl ProgramNode {
 }
 
 /// Loads bulletins by id, keeping the order of `ids`.
-pub(crate) async fn bulletins_in_order(ctx: &Context<'_>, ids: &[BulletinId], lang: Language) -> async_graphql::Result<Vec<BulletinNode>> {
+pub(crate) async fn bulletins_in_order(
+    ctx: &Context<'_>,
+    ids: &[BulletinId],
+    lang: Language,
+) -> async_graphql::Result<Vec<BulletinNode>> {
     let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
     let mut bulletins = loader.load_many(ids.iter().copied()).await.gql(ctx)?;
-    Ok(ids.iter().filter_map(|id| bulletins.remove(id)).map(|b| BulletinNode::new(b, lang)).collect())
+    Ok(ids
+        .iter()
+        .filter_map(|id| bulletins.remove(id))
+        .map(|b| BulletinNode::new(b, lang))
+        .collect())
 }
 
 /// A program of the office: a regional program, or a project or campaign within one.
@@ -110,33 +123,56 @@ impl ProgramNode {
 
     /// The program this one belongs to, if any.
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgramNode>> {
-        let Some(parent) = self.program.parent else { return Ok(None) };
+        let Some(parent) = self.program.parent else {
+            return Ok(None);
+        };
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader.load_one(parent).await.gql(ctx)?.map(|p| ProgramNode::new(p, self.lang)))
+        Ok(loader
+            .load_one(parent)
+            .await
+            .gql(ctx)?
+            .map(|p| ProgramNode::new(p, self.lang)))
     }
 
     /// The projects and campaigns within this program.
     async fn sub_programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let children = loader.load_one(ChildrenOfProgram(self.program.id)).await.gql(ctx)?.unwrap_or_default();
+        let children = loader
+            .load_one(ChildrenOfProgram(self.program.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         Ok(children.into_iter().map(|p| ProgramNode::new(p, self.lang)).collect())
     }
 
     /// The program's partners, each with its role.
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramPartner>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let links = loader.load_one(PartnersOfProgram(self.program.id)).await.gql(ctx)?.unwrap_or_default();
+        let links = loader
+            .load_one(PartnersOfProgram(self.program.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
         Ok(links
             .iter()
-            .filter_map(|l| partners.get(&l.partner).map(|p| ProgramPartner { partner: PartnerNode::new(p.clone(), self.lang), role: l.role.into() }))
+            .filter_map(|l| {
+                partners.get(&l.partner).map(|p| ProgramPartner {
+                    partner: PartnerNode::new(p.clone(), self.lang),
+                    role: l.role.into(),
+                })
+            })
             .collect())
     }
 
     /// The published bulletins about this program, newest first.
     async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let ids = loader.load_one(BulletinsOfProgram(self.program.id)).await.gql(ctx)?.unwrap_or_default();
+        let ids = loader
+            .load_one(BulletinsOfProgram(self.program.id))
+            .await
+            .gql(ctx)?
+            .unwrap_or_default();
         bulletins_in_order(ctx, &ids, self.lang).await
     }
 }

@@ -44,6 +44,15 @@ impl TestDatabase {
         options
     }
 
+    /// Runs raw SQL on this database, for tests that break it on purpose.
+    pub async fn execute_sql(&self, sql: &str) -> Result<(), String> {
+        self.connection
+            .execute_unprepared(sql)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// The same database with the built-in seed loaded.
     pub async fn seeded(self) -> Self {
         let dataset = crate::parse_dataset(crate::BUILTIN_SEED)

@@ -22,8 +22,16 @@ pub fn app(state: AppState) -> Router {
 /// A request id unique within this process and unlikely to repeat across processes.
 fn next_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    format!("{:x}-{:x}-{}", start, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    format!(
+        "{:x}-{:x}-{}",
+        start,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
@@ -36,7 +44,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
     let request = request.into_inner().data(RequestId(request_id.clone()));
     let operation = request.operation_name.clone().unwrap_or_default();
     let response = state.schema.execute(request).await;
-    tracing::info!(request_id, operation, errors = response.errors.len(), elapsed_ms = started.elapsed().as_millis() as u64, "graphql");
+    tracing::info!(
+        request_id,
+        operation,
+        errors = response.errors.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "graphql"
+    );
     let mut http = GraphQLResponse::from(response).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         http.headers_mut().insert("x-request-id", value);
@@ -52,8 +66,14 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(e) => {
-            tracing::warn!(cause = e.log_cause().unwrap_or_default(), "health check: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" })))
+            tracing::warn!(
+                cause = e.log_cause().unwrap_or_default(),
+                "health check: the database does not answer"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable" })),
+            )
         }
     }
 }

@@ -23,13 +23,28 @@ pub struct AppState {
 
 /// Opens and migrates the database, seeding it with the built-in catalogue when `seed_if_empty` and it is empty.
 pub async fn open_store(options: &ConnectOptions, seed_if_empty: bool) -> anyhow::Result<SqlStore> {
-    let db = connect(options).await.map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or(&e.to_string())))?;
-    migrate(&db).await.map_err(|e| anyhow::anyhow!("cannot migrate the database: {}", e.log_cause().unwrap_or(&e.to_string())))?;
+    let db = connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or(&e.to_string())))?;
+    migrate(&db).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot migrate the database: {}",
+            e.log_cause().unwrap_or(&e.to_string())
+        )
+    })?;
     let store = SqlStore::new(db);
     if seed_if_empty && store.is_empty().await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
-        let dataset = boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).context("the built-in seed")?;
-        let report = store.load_dataset(&dataset).await.map_err(|e| anyhow::anyhow!("cannot seed the database: {e:?}"))?;
-        tracing::info!(bulletins = report.bulletins, observations = report.observations, "seeded an empty database");
+        let dataset =
+            boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).context("the built-in seed")?;
+        let report = store
+            .load_dataset(&dataset)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot seed the database: {e:?}"))?;
+        tracing::info!(
+            bulletins = report.bulletins,
+            observations = report.observations,
+            "seeded an empty database"
+        );
     }
     Ok(store)
 }
@@ -52,7 +67,9 @@ pub struct Server {
 impl Server {
     /// Binds `addr` (port 0 picks a free port).
     pub async fn bind(addr: SocketAddr, state: AppState) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
         Ok(Self { listener, state })
     }
 
@@ -63,7 +80,9 @@ impl Server {
 
     /// Serves until `shutdown` completes.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, http::app(self.state)).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, http::app(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
         Ok(())
     }
 }

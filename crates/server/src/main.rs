@@ -16,7 +16,9 @@ async fn main() -> anyhow::Result<()> {
         cli = Cli::parse_from(std::env::args().chain(["serve".to_owned()]));
     }
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).context("--log is not a valid filter")?;
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
@@ -39,7 +41,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed { file } => {
             let store = open_store(&options, false).await?;
             let text = match &file {
-                Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+                Some(path) => {
+                    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+                }
                 None => boletin_persistence::BUILTIN_SEED.to_owned(),
             };
             let dataset = boletin_persistence::parse_dataset(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -49,21 +53,31 @@ async fn main() -> anyhow::Result<()> {
                 report.bulletins, report.programs, report.partners, report.indicators, report.observations
             );
         }
-        Command::Import { what: ImportCommand::Bulletins { file, status } } => {
+        Command::Import {
+            what: ImportCommand::Bulletins { file, status },
+        } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let page = boletin_domain::import::parse_page(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let page =
+                boletin_domain::import::parse_page(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let status = match status {
                 ImportStatus::Published => BulletinStatus::Published,
                 ImportStatus::Draft => BulletinStatus::Draft,
             };
             let mut bulletins = Vec::with_capacity(page.len());
             for item in &page {
-                bulletins.push(item.to_new_bulletin(status).map_err(|e| anyhow::anyhow!("{}: line {}: {e}", file.display(), item.line))?);
+                bulletins.push(
+                    item.to_new_bulletin(status)
+                        .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", file.display(), item.line))?,
+                );
             }
             let store = open_store(&options, false).await?;
             let count = store.import_bulletins(&bulletins).await.map_err(|failure| {
                 let line = page.get(failure.index).map_or(0, |p| p.line);
-                anyhow::anyhow!("{}: line {line}: {}; nothing was imported", file.display(), failure.error)
+                anyhow::anyhow!(
+                    "{}: line {line}: {}; nothing was imported",
+                    file.display(),
+                    failure.error
+                )
             })?;
             println!("imported {count} bulletins from {}", file.display());
         }

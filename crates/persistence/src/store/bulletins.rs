@@ -224,6 +224,7 @@ pub(super) async fn partners(
     let rows = bulletin_partners::Entity::find()
         .filter(bulletin_partners::Column::BulletinId.is_in(ids.iter().copied()))
         .order_by_asc(bulletin_partners::Column::PartnerId)
+        .order_by_asc(bulletin_partners::Column::Role)
         .all(db)
         .await
         .map_err(db_error)?;

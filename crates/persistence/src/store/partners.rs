@@ -73,6 +73,7 @@ pub(super) async fn programs(
     let rows = program_partners::Entity::find()
         .filter(program_partners::Column::PartnerId.is_in(ids.iter().copied()))
         .order_by_asc(program_partners::Column::ProgramId)
+        .order_by_asc(program_partners::Column::Role)
         .all(db)
         .await
         .map_err(db_error)?;

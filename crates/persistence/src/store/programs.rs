@@ -117,6 +117,7 @@ pub(super) async fn partners(
     let rows = program_partners::Entity::find()
         .filter(program_partners::Column::ProgramId.is_in(ids.iter().copied()))
         .order_by_asc(program_partners::Column::PartnerId)
+        .order_by_asc(program_partners::Column::Role)
         .all(db)
         .await
         .map_err(db_error)?;
