@@ -177,7 +177,9 @@ impl SqlStore {
         }
 
         let mut bulletin_ids = Ids::new();
-        for bulletin in &dataset.bulletins {
+        // Pages list bulletins newest first; writing them bottom-up makes ids grow with recency, so bulletins of
+        // one date keep the page's order in every newest-first list.
+        for bulletin in dataset.bulletins.iter().rev() {
             let id = insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now).await?;
             bulletin_ids.insert(bulletin.slug.clone(), id);
         }
@@ -298,7 +300,8 @@ impl SqlStore {
         }
         let now = Utc::now();
         let txn = db.begin().await.map_err(|e| fail(0)(db_error(e)))?;
-        for (index, bulletin) in list.iter().enumerate() {
+        // Bottom-up, as in `load_dataset`, so bulletins of one date keep the page's order.
+        for (index, bulletin) in list.iter().enumerate().rev() {
             insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now)
                 .await
                 .map_err(fail(index))?;

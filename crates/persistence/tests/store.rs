@@ -235,7 +235,7 @@ async fn drafts_and_their_figures_stay_invisible() {
         let draft = page[0]
             .to_new_bulletin(BulletinStatus::Draft)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(db.store.import_bulletins(&[draft.clone()]).await, Ok(1));
+        assert_eq!(db.store.import_bulletins(std::slice::from_ref(&draft)).await, Ok(1));
         assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
         assert_eq!(db.store.bulletin_by_slug(&draft.slug).await, Ok(None));
         let program = db

@@ -1,0 +1,96 @@
+//! The `boletin` command line, run as a user would run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn temp_database() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("boletin-cli-{}-{nanos}.db", std::process::id()))
+}
+
+fn boletin(database: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_boletin"))
+        .args(args)
+        .env("DATABASE_URL", database)
+        .env("BOLETIN_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run boletin: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn page(name: &str, content: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("boletin-page-{}-{name}.txt", std::process::id()));
+    std::fs::write(&path, content).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+const SOURCE_PAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../seed/pages/000_22d4cd1e50c04007.txt");
+
+#[test]
+fn import_is_all_or_nothing_and_names_the_line() {
+    let db = temp_database();
+    let malformed = page(
+        "malformed",
+        "8 March, 2019\n\nA good bulletin\n\nText.\n\n31 February, 2019\n\nA bad date\n\nText.\n",
+    );
+    let failed = boletin(&db, &["import", "bulletins", malformed.to_str().unwrap_or_default()]);
+    assert!(!failed.status.success());
+    assert!(text(&failed.stderr).contains("line 7"), "{}", text(&failed.stderr));
+
+    let imported = boletin(&db, &["import", "bulletins", SOURCE_PAGE]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(text(&imported.stdout).contains("imported 10 bulletins"));
+
+    let again = boletin(&db, &["import", "bulletins", SOURCE_PAGE]);
+    assert!(!again.status.success());
+    let error = text(&again.stderr);
+    assert!(
+        error.contains("line 1:") && error.contains("already exists") && error.contains("nothing was imported"),
+        "{error}"
+    );
+    let _ = std::fs::remove_file(&db);
+}
+
+#[test]
+fn seed_loads_once() {
+    let db = temp_database();
+    let first = boletin(&db, &["seed"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("seeded 10 bulletins"));
+    let second = boletin(&db, &["seed"]);
+    assert!(!second.status.success());
+    assert!(text(&second.stderr).contains("empty"), "{}", text(&second.stderr));
+    let _ = std::fs::remove_file(&db);
+}
+
+#[test]
+fn schema_prints_the_committed_sdl() {
+    let output = boletin(&temp_database(), &["schema"]);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema.graphql")).unwrap_or_default();
+    assert_eq!(text(&output.stdout), committed);
+}
+
+#[test]
+fn every_setting_has_help_and_an_environment_variable() {
+    let help = text(&boletin(&temp_database(), &["serve", "--help"]).stdout);
+    for setting in [
+        "DATABASE_URL",
+        "BOLETIN_ADDR",
+        "BOLETIN_LOG",
+        "BOLETIN_LOG_FORMAT",
+        "BOLETIN_DB_MAX_CONNECTIONS",
+        "BOLETIN_NO_SEED",
+    ] {
+        assert!(
+            help.contains(setting),
+            "`serve --help` does not mention {setting}:\n{help}"
+        );
+    }
+}
