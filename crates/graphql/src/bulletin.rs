@@ -5,7 +5,7 @@ use crate::error::GqlResult;
 use crate::indicator::ObservationNode;
 use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin};
 use crate::node::{Kind, global_id};
-use crate::partner::{PartnerNode, PartnerRole};
+use crate::partner::{PartnerWithRole, partners_with_roles};
 use crate::program::ProgramNode;
 use crate::scalar::{Date, DateTime};
 use async_graphql::dataloader::DataLoader;
@@ -353,24 +353,15 @@ impl BulletinNode {
             .collect())
     }
 
-    /// The partners the bulletin names, each with the role it played.
-    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinPartner>> {
+    /// The partners the bulletin names, each with the role it played (a partner may appear once per role).
+    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
             .load_one(PartnersOfBulletin(self.bulletin.id))
             .await
             .gql(ctx)?
             .unwrap_or_default();
-        let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
-        Ok(links
-            .iter()
-            .filter_map(|l| {
-                partners.get(&l.partner).map(|p| BulletinPartner {
-                    partner: PartnerNode::new(p.clone(), self.lang),
-                    role: l.role.into(),
-                })
-            })
-            .collect())
+        partners_with_roles(ctx, &links, self.lang).await
     }
 
     /// The figures this bulletin reported.
@@ -401,13 +392,4 @@ impl BulletinNode {
     async fn version(&self) -> i32 {
         self.bulletin.version
     }
-}
-
-/// A partner named in a bulletin, with the part it played.
-#[derive(SimpleObject)]
-pub struct BulletinPartner {
-    /// The partner.
-    partner: PartnerNode,
-    /// What it did: funded, implemented, organised, hosted or supported.
-    role: PartnerRole,
 }

@@ -8,7 +8,9 @@ use crate::node::{Kind, global_id};
 use crate::program::{ProgramNode, bulletins_in_order};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::catalog::Catalog;
+use boletin_domain::id::PartnerId;
 use boletin_domain::partner::Partner;
 
 /// What kind of organisation a partner is.
@@ -177,4 +179,33 @@ pub struct PartnerProgram {
     program: ProgramNode,
     /// What the partner does in it.
     role: PartnerRole,
+}
+
+/// A partner together with the part it plays in a bulletin or program.
+#[derive(SimpleObject)]
+pub struct PartnerWithRole {
+    /// The partner.
+    partner: PartnerNode,
+    /// What it did: funded, implemented, organised, hosted or supported.
+    role: PartnerRole,
+}
+
+/// The partners of `links`, loaded in one batch, in the links' order.
+pub(crate) async fn partners_with_roles(
+    ctx: &Context<'_>,
+    links: &[PartnerLink<PartnerId>],
+    lang: Language,
+) -> async_graphql::Result<Vec<PartnerWithRole>> {
+    let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+    let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
+    Ok(links
+        .iter()
+        .filter_map(|l| {
+            let partner = partners.get(&l.partner)?;
+            Some(PartnerWithRole {
+                partner: PartnerNode::new(partner.clone(), lang),
+                role: l.role.into(),
+            })
+        })
+        .collect())
 }

@@ -5,10 +5,10 @@ use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
 use crate::loader::{BulletinsOfProgram, CatalogLoader, ChildrenOfProgram, PartnersOfProgram};
 use crate::node::{Kind, global_id};
-use crate::partner::{PartnerNode, PartnerRole};
+use crate::partner::{PartnerWithRole, partners_with_roles};
 use crate::scalar::Date;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::BulletinId;
 use boletin_domain::language::pick;
@@ -145,24 +145,15 @@ impl ProgramNode {
         Ok(children.into_iter().map(|p| ProgramNode::new(p, self.lang)).collect())
     }
 
-    /// The program's partners, each with its role.
-    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramPartner>> {
+    /// The program's partners, each with its role (a partner may appear once per role).
+    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
             .load_one(PartnersOfProgram(self.program.id))
             .await
             .gql(ctx)?
             .unwrap_or_default();
-        let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
-        Ok(links
-            .iter()
-            .filter_map(|l| {
-                partners.get(&l.partner).map(|p| ProgramPartner {
-                    partner: PartnerNode::new(p.clone(), self.lang),
-                    role: l.role.into(),
-                })
-            })
-            .collect())
+        partners_with_roles(ctx, &links, self.lang).await
     }
 
     /// The published bulletins about this program, newest first.
@@ -175,13 +166,4 @@ impl ProgramNode {
             .unwrap_or_default();
         bulletins_in_order(ctx, &ids, self.lang).await
     }
-}
-
-/// A partner of a program, with the part it plays.
-#[derive(SimpleObject)]
-pub struct ProgramPartner {
-    /// The partner.
-    partner: PartnerNode,
-    /// What it does in the program: funds, implements, organises, hosts or supports.
-    role: PartnerRole,
 }

@@ -60,7 +60,9 @@ fn normalise(url: &str) -> String {
     }
 }
 
-/// Opens a pool on the configured database. SQLite gets WAL mode, a busy timeout and foreign keys.
+/// Opens a pool on the configured database. A SQLite file is switched to WAL mode (a setting stored in the file,
+/// so one statement covers every connection); sqlx already opens each SQLite connection with foreign keys on
+/// and a 5 s busy timeout.
 pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, DomainError> {
     let url = normalise(&options.url);
     let mut pool = sea_orm::ConnectOptions::new(url.clone());

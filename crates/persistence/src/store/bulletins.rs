@@ -1,6 +1,7 @@
 //! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
 
 use super::PUBLISHED;
+use super::{group_by_owner, rows_of};
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
     partners, programs,
@@ -16,20 +17,33 @@ use boletin_domain::language::Language;
 use boletin_domain::page::{Direction, Page, PageRequest};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use std::collections::HashMap;
 
 /// `SELECT id FROM bulletins WHERE status = 'published'`, for filtering relations to visible bulletins.
 pub(super) fn published_ids() -> SelectStatement {
+    select_where(
+        bulletins::Entity,
+        bulletins::Column::Id,
+        Expr::col(bulletins::Column::Status).eq(PUBLISHED),
+    )
+}
+
+/// `SELECT column FROM table WHERE condition`, as a subquery.
+fn select_where<E: EntityTrait>(table: E, column: impl ColumnTrait, condition: SimpleExpr) -> SelectStatement {
     Query::select()
-        .column(bulletins::Column::Id)
-        .from(bulletins::Entity)
-        .and_where(Expr::col(bulletins::Column::Status).eq(PUBLISHED))
+        .column(column)
+        .from(table)
+        .and_where(condition)
         .to_owned()
+}
+
+/// Bulletins whose link rows in `table` satisfy `condition`.
+fn linked<E: EntityTrait>(table: E, bulletin_id: impl ColumnTrait, condition: SimpleExpr) -> SimpleExpr {
+    bulletins::Column::Id.in_subquery(select_where(table, bulletin_id, condition))
 }
 
 /// The condition for published bulletins that match `filter`.
@@ -42,68 +56,46 @@ fn condition(filter: &BulletinFilter) -> Condition {
         condition = condition.add(bulletins::Column::PublishedOn.lte(to));
     }
     if !filter.countries.is_empty() {
-        let codes: Vec<String> = filter.countries.iter().map(ToString::to_string).collect();
-        condition = condition.add(
-            bulletins::Column::Id.in_subquery(
-                Query::select()
-                    .column(bulletin_countries::Column::BulletinId)
-                    .from(bulletin_countries::Entity)
-                    .and_where(bulletin_countries::Column::Country.is_in(codes))
-                    .to_owned(),
-            ),
-        );
+        let codes = filter.countries.iter().map(ToString::to_string);
+        condition = condition.add(linked(
+            bulletin_countries::Entity,
+            bulletin_countries::Column::BulletinId,
+            bulletin_countries::Column::Country.is_in(codes),
+        ));
     }
     if !filter.themes.is_empty() {
-        let themes: Vec<&str> = filter.themes.iter().map(|t| t.code()).collect();
-        condition = condition.add(
-            bulletins::Column::Id.in_subquery(
-                Query::select()
-                    .column(bulletin_themes::Column::BulletinId)
-                    .from(bulletin_themes::Entity)
-                    .and_where(bulletin_themes::Column::Theme.is_in(themes))
-                    .to_owned(),
-            ),
-        );
+        let themes = filter.themes.iter().map(|t| t.code());
+        condition = condition.add(linked(
+            bulletin_themes::Entity,
+            bulletin_themes::Column::BulletinId,
+            bulletin_themes::Column::Theme.is_in(themes),
+        ));
     }
     if !filter.programs.is_empty() {
-        let slugs: Vec<&str> = filter.programs.iter().map(Slug::as_str).collect();
-        condition = condition.add(
-            bulletins::Column::Id.in_subquery(
-                Query::select()
-                    .column(bulletin_programs::Column::BulletinId)
-                    .from(bulletin_programs::Entity)
-                    .and_where(
-                        bulletin_programs::Column::ProgramId.in_subquery(
-                            Query::select()
-                                .column(programs::Column::Id)
-                                .from(programs::Entity)
-                                .and_where(programs::Column::Slug.is_in(slugs))
-                                .to_owned(),
-                        ),
-                    )
-                    .to_owned(),
-            ),
+        let slugs = filter.programs.iter().map(Slug::as_str);
+        let programs = select_where(
+            programs::Entity,
+            programs::Column::Id,
+            programs::Column::Slug.is_in(slugs),
         );
+        condition = condition.add(linked(
+            bulletin_programs::Entity,
+            bulletin_programs::Column::BulletinId,
+            bulletin_programs::Column::ProgramId.in_subquery(programs),
+        ));
     }
     if !filter.partners.is_empty() {
-        let slugs: Vec<&str> = filter.partners.iter().map(Slug::as_str).collect();
-        condition = condition.add(
-            bulletins::Column::Id.in_subquery(
-                Query::select()
-                    .column(bulletin_partners::Column::BulletinId)
-                    .from(bulletin_partners::Entity)
-                    .and_where(
-                        bulletin_partners::Column::PartnerId.in_subquery(
-                            Query::select()
-                                .column(partners::Column::Id)
-                                .from(partners::Entity)
-                                .and_where(partners::Column::Slug.is_in(slugs))
-                                .to_owned(),
-                        ),
-                    )
-                    .to_owned(),
-            ),
+        let slugs = filter.partners.iter().map(Slug::as_str);
+        let partners = select_where(
+            partners::Entity,
+            partners::Column::Id,
+            partners::Column::Slug.is_in(slugs),
         );
+        condition = condition.add(linked(
+            bulletin_partners::Entity,
+            bulletin_partners::Column::BulletinId,
+            bulletin_partners::Column::PartnerId.in_subquery(partners),
+        ));
     }
     condition
 }
@@ -248,44 +240,50 @@ async fn assemble(db: &DatabaseConnection, rows: Vec<bulletins::Model>) -> Domai
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let texts = bulletin_translations::Entity::find()
-        .filter(bulletin_translations::Column::BulletinId.is_in(ids.clone()))
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let countries = bulletin_countries::Entity::find()
-        .filter(bulletin_countries::Column::BulletinId.is_in(ids.clone()))
-        .order_by_asc(bulletin_countries::Column::Country)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let themes = bulletin_themes::Entity::find()
-        .filter(bulletin_themes::Column::BulletinId.is_in(ids))
-        .order_by_asc(bulletin_themes::Column::Theme)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-
-    let mut texts_of: HashMap<i64, Vec<BulletinText>> = HashMap::new();
-    for t in texts {
-        let lang = Language::parse(&t.lang).map_err(|e| corrupt("bulletin_translations", e))?;
-        texts_of.entry(t.bulletin_id).or_default().push(BulletinText {
-            lang,
-            title: t.title,
-            summary: t.summary,
-            body: t.body,
-        });
-    }
-    let mut countries_of: HashMap<i64, Vec<CountryCode>> = HashMap::new();
-    for c in countries {
-        let code = CountryCode::parse(&c.country).map_err(|e| corrupt("bulletin_countries", e))?;
-        countries_of.entry(c.bulletin_id).or_default().push(code);
-    }
-    let mut themes_of: HashMap<i64, Vec<Theme>> = HashMap::new();
-    for t in themes {
-        let theme = Theme::parse(&t.theme).map_err(|e| corrupt("bulletin_themes", e))?;
-        themes_of.entry(t.bulletin_id).or_default().push(theme);
-    }
+    let texts = rows_of::<bulletin_translations::Entity>(
+        db,
+        bulletin_translations::Column::BulletinId,
+        &ids,
+        &[bulletin_translations::Column::Lang],
+    )
+    .await?;
+    let countries = rows_of::<bulletin_countries::Entity>(
+        db,
+        bulletin_countries::Column::BulletinId,
+        &ids,
+        &[bulletin_countries::Column::Country],
+    )
+    .await?;
+    let themes = rows_of::<bulletin_themes::Entity>(
+        db,
+        bulletin_themes::Column::BulletinId,
+        &ids,
+        &[bulletin_themes::Column::Theme],
+    )
+    .await?;
+    let mut texts_of = group_by_owner(
+        texts,
+        |t| t.bulletin_id,
+        |t| {
+            let lang = Language::parse(&t.lang).map_err(|e| corrupt("bulletin_translations", e))?;
+            Ok(BulletinText {
+                lang,
+                title: t.title,
+                summary: t.summary,
+                body: t.body,
+            })
+        },
+    )?;
+    let mut countries_of = group_by_owner(
+        countries,
+        |c| c.bulletin_id,
+        |c| CountryCode::parse(&c.country).map_err(|e| corrupt("bulletin_countries", e)),
+    )?;
+    let mut themes_of = group_by_owner(
+        themes,
+        |t| t.bulletin_id,
+        |t| Theme::parse(&t.theme).map_err(|e| corrupt("bulletin_themes", e)),
+    )?;
 
     rows.into_iter()
         .map(|row| {

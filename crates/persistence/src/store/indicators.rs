@@ -1,6 +1,7 @@
 //! Reading indicators and their visible observations.
 
 use super::bulletins::published_ids;
+use super::{group_by_owner, rows_of};
 use crate::entity::{
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
     observations,
@@ -13,7 +14,6 @@ use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
 use boletin_domain::language::Language;
 use boletin_domain::observation::{Disaggregation, Observation, ReferencePeriod};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
-use std::collections::HashMap;
 
 async fn load(db: &DatabaseConnection, select: Select<indicators::Entity>) -> DomainResult<Vec<Indicator>> {
     let rows = select
@@ -25,30 +25,33 @@ async fn load(db: &DatabaseConnection, select: Select<indicators::Entity>) -> Do
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let texts = indicator_translations::Entity::find()
-        .filter(indicator_translations::Column::IndicatorId.is_in(ids.clone()))
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let dimensions = indicator_dimensions::Entity::find()
-        .filter(indicator_dimensions::Column::IndicatorId.is_in(ids))
-        .order_by_asc(indicator_dimensions::Column::Position)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let mut texts_of: HashMap<i64, Vec<IndicatorText>> = HashMap::new();
-    for t in texts {
-        let lang = Language::parse(&t.lang).map_err(|e| corrupt("indicator_translations", e))?;
-        texts_of.entry(t.indicator_id).or_default().push(IndicatorText {
-            lang,
-            name: t.name,
-            definition: t.definition,
-        });
-    }
-    let mut dimensions_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for d in dimensions {
-        dimensions_of.entry(d.indicator_id).or_default().push(d.dimension);
-    }
+    let texts = rows_of::<indicator_translations::Entity>(
+        db,
+        indicator_translations::Column::IndicatorId,
+        &ids,
+        &[indicator_translations::Column::Lang],
+    )
+    .await?;
+    let dimensions = rows_of::<indicator_dimensions::Entity>(
+        db,
+        indicator_dimensions::Column::IndicatorId,
+        &ids,
+        &[indicator_dimensions::Column::Position],
+    )
+    .await?;
+    let mut texts_of = group_by_owner(
+        texts,
+        |t| t.indicator_id,
+        |t| {
+            let lang = Language::parse(&t.lang).map_err(|e| corrupt("indicator_translations", e))?;
+            Ok(IndicatorText {
+                lang,
+                name: t.name,
+                definition: t.definition,
+            })
+        },
+    )?;
+    let mut dimensions_of = group_by_owner(dimensions, |d| d.indicator_id, |d| Ok(d.dimension))?;
     rows.into_iter()
         .map(|row| {
             let mut texts = texts_of.remove(&row.id).unwrap_or_default();
@@ -105,32 +108,39 @@ async fn load_observations(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let countries = observation_countries::Entity::find()
-        .filter(observation_countries::Column::ObservationId.is_in(ids.clone()))
-        .order_by_asc(observation_countries::Column::Country)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let parts = observation_disaggregations::Entity::find()
-        .filter(observation_disaggregations::Column::ObservationId.is_in(ids))
-        .order_by_asc(observation_disaggregations::Column::Dimension)
-        .order_by_asc(observation_disaggregations::Column::Category)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let mut countries_of: HashMap<i64, Vec<CountryCode>> = HashMap::new();
-    for c in countries {
-        let code = CountryCode::parse(&c.country).map_err(|e| corrupt("observation_countries", e))?;
-        countries_of.entry(c.observation_id).or_default().push(code);
-    }
-    let mut parts_of: HashMap<i64, Vec<Disaggregation>> = HashMap::new();
-    for p in parts {
-        parts_of.entry(p.observation_id).or_default().push(Disaggregation {
-            dimension: p.dimension,
-            category: p.category,
-            value: p.value,
-        });
-    }
+    let countries = rows_of::<observation_countries::Entity>(
+        db,
+        observation_countries::Column::ObservationId,
+        &ids,
+        &[observation_countries::Column::Country],
+    )
+    .await?;
+    let parts = rows_of::<observation_disaggregations::Entity>(
+        db,
+        observation_disaggregations::Column::ObservationId,
+        &ids,
+        &[
+            observation_disaggregations::Column::Dimension,
+            observation_disaggregations::Column::Category,
+        ],
+    )
+    .await?;
+    let mut countries_of = group_by_owner(
+        countries,
+        |c| c.observation_id,
+        |c| CountryCode::parse(&c.country).map_err(|e| corrupt("observation_countries", e)),
+    )?;
+    let mut parts_of = group_by_owner(
+        parts,
+        |p| p.observation_id,
+        |p| {
+            Ok(Disaggregation {
+                dimension: p.dimension,
+                category: p.category,
+                value: p.value,
+            })
+        },
+    )?;
     Ok(rows
         .into_iter()
         .map(|row| Observation {
@@ -152,35 +162,18 @@ async fn load_observations(
         .collect())
 }
 
-pub(super) async fn observations_of_indicators(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Observation>> {
+/// The visible observations whose `column` is one of `ids`.
+pub(super) async fn observations_where(
+    db: &DatabaseConnection,
+    column: observations::Column,
+    ids: &[i64],
+) -> DomainResult<Vec<Observation>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     load_observations(
         db,
-        observations::Entity::find().filter(observations::Column::IndicatorId.is_in(ids.iter().copied())),
-    )
-    .await
-}
-
-pub(super) async fn observations_of_bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Observation>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    load_observations(
-        db,
-        observations::Entity::find().filter(observations::Column::SourceBulletinId.is_in(ids.iter().copied())),
-    )
-    .await
-}
-
-pub(super) async fn observations_by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Observation>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    load_observations(
-        db,
-        observations::Entity::find().filter(observations::Column::Id.is_in(ids.iter().copied())),
+        observations::Entity::find().filter(column.is_in(ids.iter().copied())),
     )
     .await
 }

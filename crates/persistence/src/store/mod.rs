@@ -8,6 +8,8 @@ mod indicators;
 mod partners;
 mod programs;
 
+use crate::entity::observations;
+use crate::error::db_error;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
@@ -18,7 +20,8 @@ use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
 use boletin_domain::slug::Slug;
 use boletin_domain::store::CatalogStore;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
 
 /// The catalogue in a SQL database.
 #[derive(Clone)]
@@ -45,6 +48,34 @@ impl SqlStore {
 
 /// The stored text of a published bulletin's status, the only one reads ever see.
 const PUBLISHED: &str = "published";
+
+/// The rows of a child table whose `owner` column is one of `ids`, sorted by the `order` columns.
+async fn rows_of<E: EntityTrait>(
+    db: &DatabaseConnection,
+    owner: E::Column,
+    ids: &[i64],
+    order: &[E::Column],
+) -> DomainResult<Vec<E::Model>> {
+    let mut select = E::find().filter(owner.is_in(ids.iter().copied()));
+    for column in order {
+        select = select.order_by_asc(*column);
+    }
+    select.all(db).await.map_err(db_error)
+}
+
+/// Groups child rows by their owner's id, converting each row; keeps the rows' order within a group.
+fn group_by_owner<R, T>(
+    rows: Vec<R>,
+    owner: impl Fn(&R) -> i64,
+    convert: impl Fn(R) -> DomainResult<T>,
+) -> DomainResult<HashMap<i64, Vec<T>>> {
+    let mut groups: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        let key = owner(&row);
+        groups.entry(key).or_default().push(convert(row)?);
+    }
+    Ok(groups)
+}
 
 fn raw_ids<T>(ids: &[T], raw: impl Fn(&T) -> i64) -> Vec<i64> {
     let mut raw: Vec<i64> = ids.iter().map(raw).collect();
@@ -85,7 +116,12 @@ impl CatalogStore for SqlStore {
     }
 
     async fn bulletin_observations(&self, ids: &[BulletinId]) -> DomainResult<Vec<Observation>> {
-        indicators::observations_of_bulletins(&self.db, &raw_ids(ids, |id| id.0)).await
+        indicators::observations_where(
+            &self.db,
+            observations::Column::SourceBulletinId,
+            &raw_ids(ids, |id| id.0),
+        )
+        .await
     }
 
     async fn programs(&self) -> DomainResult<Vec<Program>> {
@@ -145,10 +181,10 @@ impl CatalogStore for SqlStore {
     }
 
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>> {
-        indicators::observations_of_indicators(&self.db, &raw_ids(ids, |id| id.0)).await
+        indicators::observations_where(&self.db, observations::Column::IndicatorId, &raw_ids(ids, |id| id.0)).await
     }
 
     async fn observations_by_ids(&self, ids: &[ObservationId]) -> DomainResult<Vec<Observation>> {
-        indicators::observations_by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+        indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0)).await
     }
 }

@@ -7,7 +7,7 @@ use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
-use boletin_domain::partner::{Partner, PartnerKind, PartnerRole};
+use boletin_domain::partner::{Partner, PartnerKind};
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
@@ -67,28 +67,19 @@ pub(super) async fn programs(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = program_partners::Entity::find()
-        .filter(program_partners::Column::PartnerId.is_in(ids.iter().copied()))
-        .order_by_asc(program_partners::Column::ProgramId)
-        .order_by_asc(program_partners::Column::Role)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    rows.into_iter()
-        .map(|r| {
-            let role = PartnerRole::parse(&r.role).map_err(|e| corrupt("program_partners", e))?;
-            Ok((
-                PartnerId(r.partner_id),
+    let links = super::programs::partner_links(db, program_partners::Column::PartnerId, ids).await?;
+    Ok(links
+        .into_iter()
+        .map(|(program, partner, role)| {
+            (
+                PartnerId(partner),
                 PartnerLink {
-                    partner: ProgramId(r.program_id),
+                    partner: ProgramId(program),
                     role,
                 },
-            ))
+            )
         })
-        .collect()
+        .collect())
 }
 
 /// The published bulletins naming each partner, newest first; a partner named in two roles is listed once.

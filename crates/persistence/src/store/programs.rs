@@ -1,6 +1,7 @@
 //! Reading programs, their partners, sub-programs and bulletins.
 
 use super::bulletins::published_ids;
+use super::{group_by_owner, rows_of};
 use crate::entity::{
     bulletin_programs, bulletins, program_countries, program_partners, program_translations, programs,
 };
@@ -15,7 +16,6 @@ use boletin_domain::program::{Period, Program, ProgramText};
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
-use std::collections::HashMap;
 
 async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> DomainResult<Vec<Program>> {
     let rows = select
@@ -27,31 +27,37 @@ async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> Doma
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let texts = program_translations::Entity::find()
-        .filter(program_translations::Column::ProgramId.is_in(ids.clone()))
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let countries = program_countries::Entity::find()
-        .filter(program_countries::Column::ProgramId.is_in(ids))
-        .order_by_asc(program_countries::Column::Country)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let mut texts_of: HashMap<i64, Vec<ProgramText>> = HashMap::new();
-    for t in texts {
-        let lang = Language::parse(&t.lang).map_err(|e| corrupt("program_translations", e))?;
-        texts_of.entry(t.program_id).or_default().push(ProgramText {
-            lang,
-            name: t.name,
-            description: t.description,
-        });
-    }
-    let mut countries_of: HashMap<i64, Vec<CountryCode>> = HashMap::new();
-    for c in countries {
-        let code = CountryCode::parse(&c.country).map_err(|e| corrupt("program_countries", e))?;
-        countries_of.entry(c.program_id).or_default().push(code);
-    }
+    let texts = rows_of::<program_translations::Entity>(
+        db,
+        program_translations::Column::ProgramId,
+        &ids,
+        &[program_translations::Column::Lang],
+    )
+    .await?;
+    let countries = rows_of::<program_countries::Entity>(
+        db,
+        program_countries::Column::ProgramId,
+        &ids,
+        &[program_countries::Column::Country],
+    )
+    .await?;
+    let mut texts_of = group_by_owner(
+        texts,
+        |t| t.program_id,
+        |t| {
+            let lang = Language::parse(&t.lang).map_err(|e| corrupt("program_translations", e))?;
+            Ok(ProgramText {
+                lang,
+                name: t.name,
+                description: t.description,
+            })
+        },
+    )?;
+    let mut countries_of = group_by_owner(
+        countries,
+        |c| c.program_id,
+        |c| CountryCode::parse(&c.country).map_err(|e| corrupt("program_countries", e)),
+    )?;
     rows.into_iter()
         .map(|row| {
             let mut texts = texts_of.remove(&row.id).unwrap_or_default();
@@ -107,16 +113,23 @@ pub(super) async fn children(db: &DatabaseConnection, parents: &[i64]) -> Domain
     .await
 }
 
-pub(super) async fn partners(
+/// The rows of `program_partners` whose `side` (program or partner) is one of `ids`, as
+/// `(program id, partner id, role)`, ordered by the other side's id and the role.
+pub(super) async fn partner_links(
     db: &DatabaseConnection,
+    side: program_partners::Column,
     ids: &[i64],
-) -> DomainResult<Vec<(ProgramId, PartnerLink<PartnerId>)>> {
+) -> DomainResult<Vec<(i64, i64, PartnerRole)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let other = match side {
+        program_partners::Column::ProgramId => program_partners::Column::PartnerId,
+        _ => program_partners::Column::ProgramId,
+    };
     let rows = program_partners::Entity::find()
-        .filter(program_partners::Column::ProgramId.is_in(ids.iter().copied()))
-        .order_by_asc(program_partners::Column::PartnerId)
+        .filter(side.is_in(ids.iter().copied()))
+        .order_by_asc(other)
         .order_by_asc(program_partners::Column::Role)
         .all(db)
         .await
@@ -124,15 +137,28 @@ pub(super) async fn partners(
     rows.into_iter()
         .map(|r| {
             let role = PartnerRole::parse(&r.role).map_err(|e| corrupt("program_partners", e))?;
-            Ok((
-                ProgramId(r.program_id),
-                PartnerLink {
-                    partner: PartnerId(r.partner_id),
-                    role,
-                },
-            ))
+            Ok((r.program_id, r.partner_id, role))
         })
         .collect()
+}
+
+pub(super) async fn partners(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> DomainResult<Vec<(ProgramId, PartnerLink<PartnerId>)>> {
+    let links = partner_links(db, program_partners::Column::ProgramId, ids).await?;
+    Ok(links
+        .into_iter()
+        .map(|(program, partner, role)| {
+            (
+                ProgramId(program),
+                PartnerLink {
+                    partner: PartnerId(partner),
+                    role,
+                },
+            )
+        })
+        .collect())
 }
 
 /// The published bulletins of each program, newest first.
