@@ -6,6 +6,7 @@ use boletin::{Server, open_store, state};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_persistence::ConnectOptions;
 use clap::Parser;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 #[tokio::main]
@@ -16,8 +17,11 @@ async fn main() -> anyhow::Result<()> {
         cli = Cli::parse_from(std::env::args().chain(["serve".to_owned()]));
     }
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).context("--log is not a valid filter")?;
+    // Colours only for a person at a terminal, never in files or log collectors.
+    let colours = std::io::stderr().is_terminal();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => logs.init(),
