@@ -116,3 +116,29 @@ async fn a_lost_database_fails_health_and_queries_without_leaking() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn malformed_bodies_get_400_with_a_short_json_error() {
+    let db = boletin_persistence::testing::sqlite().await;
+    let (base, stop) = start(&db).await;
+    let client = reqwest::Client::new();
+    for body in ["", "{", r#"{"query": 5}"#, r#"[{"query": "{ indicators { code } }"}]"#] {
+        let response = client
+            .post(format!("{base}/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response.status(), 400, "{body:?}");
+        assert!(response.headers().contains_key("x-request-id"));
+        let json: Value = response.json().await.unwrap_or_else(|e| panic!("{body:?}: {e}"));
+        assert_eq!(
+            json["errors"][0]["extensions"]["code"],
+            json!("BAD_REQUEST"),
+            "{body:?}: {json}"
+        );
+        assert!(!json.to_string().contains("InvalidRequest"), "{json}");
+    }
+    let _ = stop.send(());
+}

@@ -1,7 +1,9 @@
 //! The HTTP surface: `POST /graphql`, the GraphiQL playground on `GET /graphql`, and `GET /healthz`.
 
 use crate::AppState;
+use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -34,12 +36,20 @@ fn next_request_id() -> String {
     )
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map_or_else(next_request_id, str::to_owned);
+    let request = match request {
+        Ok(request) => request,
+        Err(rejection) => return with_request_id(bad_request(rejection.0), &request_id),
+    };
     let started = std::time::Instant::now();
     let request = request.into_inner().data(RequestId(request_id.clone()));
     let operation = request.operation_name.clone().unwrap_or_default();
@@ -51,11 +61,34 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: Gra
         elapsed_ms = started.elapsed().as_millis() as u64,
         "graphql"
     );
-    let mut http = GraphQLResponse::from(response).into_response();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        http.headers_mut().insert("x-request-id", value);
+    with_request_id(GraphQLResponse::from(response).into_response(), &request_id)
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
     }
-    http
+    response
+}
+
+/// A body that is not a GraphQL request: a status and a GraphQL-shaped error with a short, stable message.
+fn bad_request(error: ParseRequestError) -> Response {
+    let (status, message) = match error {
+        ParseRequestError::InvalidRequest(cause) => (
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a GraphQL request: {cause}"),
+        ),
+        ParseRequestError::UnsupportedBatch => {
+            (StatusCode::BAD_REQUEST, "batched requests are not supported".to_owned())
+        }
+        ParseRequestError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large".to_owned(),
+        ),
+        other => (StatusCode::BAD_REQUEST, format!("the request cannot be read: {other}")),
+    };
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (status, Json(body)).into_response()
 }
 
 async fn playground() -> Html<String> {
