@@ -3,6 +3,7 @@
 use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::PartnerId;
+use crate::language::{Language, Translated};
 use crate::slug::Slug;
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,26 @@ snake_case_codes!(PartnerRole, "role", {
     Supporter => "supporter",
 });
 
+/// A partner's name and abbreviation in one language (`International Organization for Migration`, `IOM`;
+/// `Organización Internacional para las Migraciones`, `OIM`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerText {
+    /// The language of this version.
+    pub lang: Language,
+    /// The organisation's name in that language.
+    pub name: String,
+    /// The usual abbreviation in that language, e.g. `SVET`.
+    #[serde(default)]
+    pub acronym: Option<String>,
+}
+
+impl Translated for PartnerText {
+    fn language(&self) -> Language {
+        self.lang
+    }
+}
+
 /// A partner as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partner {
@@ -70,10 +91,8 @@ pub struct Partner {
     pub id: PartnerId,
     /// The partner's unique key.
     pub slug: Slug,
-    /// The name, in the organisation's own language.
-    pub name: String,
-    /// The usual abbreviation, e.g. `SVET`.
-    pub acronym: Option<String>,
+    /// Its names and abbreviations, one per language.
+    pub texts: Vec<PartnerText>,
     /// What kind of organisation it is.
     pub kind: PartnerKind,
     /// Where it is based, when it is a national or local body.
@@ -88,11 +107,9 @@ pub struct Partner {
 pub struct NewPartner {
     /// The partner's unique key.
     pub slug: Slug,
-    /// The name, in the organisation's own language.
-    pub name: String,
-    /// The usual abbreviation.
-    #[serde(default)]
-    pub acronym: Option<String>,
+    /// Its names and abbreviations, one per language; at least one.
+    #[serde(rename = "translations")]
+    pub texts: Vec<PartnerText>,
     /// What kind of organisation it is.
     pub kind: PartnerKind,
     /// Where it is based.
@@ -104,10 +121,28 @@ pub struct NewPartner {
 }
 
 impl NewPartner {
-    /// Checks the rules a partner obeys beyond its types: a name, and a web address that is one.
+    /// Checks the rules a partner obeys beyond its types: a name in each of its languages, one version per
+    /// language, and a web address that is one.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.name.trim().is_empty() {
-            return Err(DomainError::invalid("name", "must not be empty"));
+        if self.texts.is_empty() {
+            return Err(DomainError::invalid(
+                "translations",
+                "a partner needs a name in at least one language",
+            ));
+        }
+        for (index, text) in self.texts.iter().enumerate() {
+            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].lang"),
+                    "two versions in one language",
+                ));
+            }
+            if text.name.trim().is_empty() {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].name"),
+                    "must not be empty",
+                ));
+            }
         }
         if let Some(website) = &self.website
             && !(website.starts_with("https://") || website.starts_with("http://"))
@@ -137,8 +172,11 @@ mod tests {
     fn a_partner_needs_a_name_and_a_real_website() {
         let mut partner = NewPartner {
             slug: Slug::parse("iom").unwrap_or_else(|e| panic!("{e}")),
-            name: "International Organization for Migration".into(),
-            acronym: Some("IOM".into()),
+            texts: vec![PartnerText {
+                lang: Language::En,
+                name: "International Organization for Migration".into(),
+                acronym: Some("IOM".into()),
+            }],
             kind: PartnerKind::InternationalOrganisation,
             country: None,
             website: Some("https://www.iom.int".into()),
@@ -147,7 +185,10 @@ mod tests {
         partner.website = Some("javascript:alert(1)".into());
         assert!(partner.validate().is_err());
         partner.website = None;
-        partner.name = " ".into();
+        let mut twice = partner.clone();
+        twice.texts.push(twice.texts[0].clone());
+        assert!(matches!(twice.validate(), Err(DomainError::Invalid { field, .. }) if field == "translations[1].lang"));
+        partner.texts[0].name = " ".into();
         assert!(partner.validate().is_err());
     }
 }

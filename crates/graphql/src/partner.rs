@@ -11,7 +11,8 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::PartnerId;
-use boletin_domain::partner::Partner;
+use boletin_domain::language::pick;
+use boletin_domain::partner::{Partner, PartnerText};
 
 /// What kind of organisation a partner is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -77,7 +78,11 @@ impl PartnerQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The partner's slug, e.g. `canada-fund-for-local-initiatives`.")] slug: String,
-        #[graphql(desc = "The language of nested texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of names, acronyms and nested texts; English when omitted.",
+            default
+        )]
+        lang: Language,
     ) -> async_graphql::Result<Option<PartnerNode>> {
         Ok(ctx
             .data::<Catalog>()?
@@ -99,6 +104,10 @@ impl PartnerNode {
     pub(crate) fn new(partner: Partner, lang: Language) -> Self {
         Self { partner, lang }
     }
+
+    fn text(&self) -> Option<&PartnerText> {
+        pick(&self.partner.texts, self.lang.into())
+    }
 }
 
 /// An organisation the office works with: a government, municipality, agency, NGO or donor.
@@ -114,14 +123,20 @@ impl PartnerNode {
         self.partner.slug.as_str()
     }
 
-    /// The organisation's name, as the source bulletins give it.
-    async fn name(&self) -> &str {
-        &self.partner.name
+    /// The language of `name` and `acronym`: the one asked for, or the other when there is no version in it.
+    async fn language(&self) -> Option<Language> {
+        self.text().map(|t| t.lang.into())
     }
 
-    /// The usual abbreviation, e.g. `SVET`.
+    /// The organisation's name, e.g. `International Organization for Migration` or
+    /// `Organización Internacional para las Migraciones`.
+    async fn name(&self) -> Option<&str> {
+        self.text().map(|t| t.name.as_str())
+    }
+
+    /// The usual abbreviation in that language, e.g. `IOM` or `OIM`.
     async fn acronym(&self) -> Option<&str> {
-        self.partner.acronym.as_deref()
+        self.text().and_then(|t| t.acronym.as_deref())
     }
 
     /// What kind of organisation it is.

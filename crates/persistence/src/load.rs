@@ -4,7 +4,7 @@
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
-    observations, partners, program_countries, program_partners, program_translations, programs,
+    observations, partner_translations, partners, program_countries, program_partners, program_translations, programs,
 };
 use crate::error::db_error;
 use crate::store::SqlStore;
@@ -78,8 +78,6 @@ impl SqlStore {
             let row = partners::ActiveModel {
                 id: NotSet,
                 slug: Set(partner.slug.to_string()),
-                name: Set(partner.name.clone()),
-                acronym: Set(partner.acronym.clone()),
                 kind: Set(partner.kind.code().to_owned()),
                 country: Set(partner.country.map(|c| c.to_string())),
                 website: Set(partner.website.clone()),
@@ -90,6 +88,16 @@ impl SqlStore {
             .await
             .map_err(db_error)?;
             partner_ids.insert(partner.slug.clone(), row.id);
+            insert_all(
+                &txn,
+                partner.texts.iter().map(|t| partner_translations::ActiveModel {
+                    partner_id: Set(row.id),
+                    lang: Set(t.lang.code().to_owned()),
+                    name: Set(t.name.clone()),
+                    acronym: Set(t.acronym.clone()),
+                }),
+            )
+            .await?;
         }
 
         let mut program_ids = Ids::new();

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod observation_countries;
 pub mod observation_disaggregations;
 pub mod observations;
+pub mod partner_translations;
 pub mod partners;
 pub mod program_countries;
 pub mod program_partners;

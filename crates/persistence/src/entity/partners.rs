@@ -9,8 +9,6 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub slug: String,
-    pub name: String,
-    pub acronym: Option<String>,
     pub kind: String,
     pub country: Option<String>,
     pub website: Option<String>,

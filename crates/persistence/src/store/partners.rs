@@ -1,33 +1,18 @@
 //! Reading partners, their programs and bulletins.
 
 use super::bulletins::published_ids;
-use crate::entity::{bulletin_partners, bulletins, partners, program_partners};
+use super::{group_by_owner, rows_of};
+use crate::entity::{bulletin_partners, bulletins, partner_translations, partners, program_partners};
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
-use boletin_domain::partner::{Partner, PartnerKind};
+use boletin_domain::language::Language;
+use boletin_domain::partner::{Partner, PartnerKind, PartnerText};
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
-
-fn to_domain(row: partners::Model) -> DomainResult<Partner> {
-    Ok(Partner {
-        id: PartnerId(row.id),
-        slug: Slug::parse(&row.slug).map_err(|e| corrupt("partners", e))?,
-        name: row.name,
-        acronym: row.acronym,
-        kind: PartnerKind::parse(&row.kind).map_err(|e| corrupt("partners", e))?,
-        country: row
-            .country
-            .as_deref()
-            .map(CountryCode::parse)
-            .transpose()
-            .map_err(|e| corrupt("partners", e))?,
-        website: row.website,
-    })
-}
 
 async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> DomainResult<Vec<Partner>> {
     let rows = select
@@ -35,7 +20,48 @@ async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> Doma
         .all(db)
         .await
         .map_err(db_error)?;
-    rows.into_iter().map(to_domain).collect()
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let texts = rows_of::<partner_translations::Entity>(
+        db,
+        partner_translations::Column::PartnerId,
+        &ids,
+        &[partner_translations::Column::Lang],
+    )
+    .await?;
+    let mut texts_of = group_by_owner(
+        texts,
+        |t| t.partner_id,
+        |t| {
+            let lang = Language::parse(&t.lang).map_err(|e| corrupt("partner_translations", e))?;
+            Ok(PartnerText {
+                lang,
+                name: t.name,
+                acronym: t.acronym,
+            })
+        },
+    )?;
+    rows.into_iter()
+        .map(|row| {
+            let mut texts = texts_of.remove(&row.id).unwrap_or_default();
+            texts.sort_by_key(|t| t.lang);
+            Ok(Partner {
+                id: PartnerId(row.id),
+                slug: Slug::parse(&row.slug).map_err(|e| corrupt("partners", e))?,
+                texts,
+                kind: PartnerKind::parse(&row.kind).map_err(|e| corrupt("partners", e))?,
+                country: row
+                    .country
+                    .as_deref()
+                    .map(CountryCode::parse)
+                    .transpose()
+                    .map_err(|e| corrupt("partners", e))?,
+                website: row.website,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Partner>> {
