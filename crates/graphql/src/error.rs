@@ -3,8 +3,11 @@
 //! Internal and unavailable errors show only a short sentence and the request id; their cause goes to the
 //! log under the same id, so no database text ever reaches a client.
 
-use async_graphql::{Context, ErrorExtensions};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest};
+use async_graphql::{Context, ErrorExtensions, Request, Response, ServerResult};
 use boletin_domain::DomainError;
+use std::any::TypeId;
+use std::sync::{Arc, Mutex};
 
 /// The id of the HTTP request being served, put on each GraphQL request by the server.
 #[derive(Debug, Clone)]
@@ -25,6 +28,8 @@ pub enum ErrorCode {
     Unavailable,
     /// A fault on boletin's side.
     Internal,
+    /// The query itself cannot run: a syntax error, an unknown field, an argument of the wrong type.
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -37,6 +42,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
+            Self::InvalidQuery => "INVALID_QUERY",
         }
     }
 }
@@ -86,5 +92,105 @@ pub(crate) trait GqlResult<T> {
 impl<T> GqlResult<T> for Result<T, DomainError> {
     fn gql(self, ctx: &Context<'_>) -> async_graphql::Result<T> {
         self.map_err(|e| to_graphql(ctx, e))
+    }
+}
+
+/// Gives every error a code, whoever raised it:
+/// - errors of the query itself, raised before any resolver runs (so without a path), get `INVALID_QUERY`;
+/// - arguments that fail to parse (a malformed `Date`, say) get `INVALID` and keep their message;
+/// - anything else raised in a resolver without going through [`to_graphql`] is a bug: its message becomes
+///   "internal error" with the request id, and the original goes to the log.
+pub(crate) struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesForRequest {
+            request_id: Mutex::new("-".to_owned()),
+        })
+    }
+}
+
+/// [`ErrorCodes`] for one request, which remembers the request's id.
+struct ErrorCodesForRequest {
+    request_id: Mutex<String>,
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesForRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let id = request
+            .data
+            .get(&TypeId::of::<RequestId>())
+            .and_then(|d| d.downcast_ref::<RequestId>());
+        if let (Some(id), Ok(mut slot)) = (id, self.request_id.lock()) {
+            slot.clone_from(&id.0);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        let request_id = self.request_id.lock().map(|id| id.clone()).unwrap_or_default();
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_some() {
+                continue;
+            }
+            if error.path.is_empty() {
+                extensions.set("code", ErrorCode::InvalidQuery.as_str());
+            } else if error.message.starts_with("Failed to parse") {
+                extensions.set("code", ErrorCode::Invalid.as_str());
+            } else {
+                tracing::error!(request_id, cause = error.message, "a resolver error without a code");
+                error.message = format!("internal error (request id {request_id})");
+                extensions.set("code", ErrorCode::Internal.as_str());
+                extensions.set("requestId", request_id.as_str());
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Query;
+    use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+    #[tokio::test]
+    async fn an_uncoded_resolver_error_is_masked_as_internal() {
+        // No catalogue in the schema's data: every resolver fails with async-graphql's own message.
+        let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+            .extension(ErrorCodes)
+            .finish();
+        let response = schema
+            .execute(Request::new("{ programs { slug } }").data(RequestId("r-1".into())))
+            .await;
+        let error = &response.errors[0];
+        assert_eq!(error.message, "internal error (request id r-1)");
+        let extensions = error
+            .extensions
+            .as_ref()
+            .map(|e| (e.get("code").cloned(), e.get("requestId").cloned()));
+        assert_eq!(extensions, Some((Some("INTERNAL".into()), Some("r-1".into()))));
+    }
+
+    #[tokio::test]
+    async fn query_errors_keep_their_message_and_get_a_code() {
+        let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+            .extension(ErrorCodes)
+            .finish();
+        let response = schema.execute("{ nope }").await;
+        assert!(response.errors[0].message.contains("nope"));
+        let code = response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code").cloned());
+        assert_eq!(code, Some("INVALID_QUERY".into()));
     }
 }

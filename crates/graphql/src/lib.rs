@@ -40,6 +40,7 @@ where
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .extension(error::ErrorCodes)
         .data(catalog)
         .data(loader)
         .finish()

@@ -80,6 +80,21 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({"errors": [{"extensions": {"code": "INVALID", "field": "last"}}]}),
         ),
         (
+            "queries that cannot run say so with a code",
+            "{ bulletins(first: \"many\") { totalCount } nope }",
+            json!({"errors": [{"extensions": {"code": "INVALID_QUERY"}}, {"extensions": {"code": "INVALID_QUERY"}}]}),
+        ),
+        (
+            "malformed dates are refused with a code",
+            r#"{ bulletins(filter: { publishedFrom: "2019-13-01" }) { totalCount } }"#,
+            json!({"errors": [{"extensions": {"code": "INVALID"}}]}),
+        ),
+        (
+            "syntax errors are refused with a code",
+            "{ bulletins(",
+            json!({"errors": [{"extensions": {"code": "INVALID_QUERY"}}]}),
+        ),
+        (
             "bad cursors are refused",
             r#"{ bulletins(after: "nonsense") { totalCount } }"#,
             json!({"errors": [{"extensions": {"code": "INVALID", "field": "after"}}]}),
