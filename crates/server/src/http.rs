@@ -5,11 +5,12 @@ use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use boletin_graphql::RequestId;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,7 +19,25 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(playground).post(graphql))
         .route("/healthz", get(healthz))
+        .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Gives every request an id (the caller's `x-request-id` when it is a short token, else a new one), makes it
+/// available to handlers, and returns it in the response's `x-request-id`.
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(next_request_id, str::to_owned);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 /// A request id unique within this process and unlikely to repeat across processes.
@@ -38,17 +57,12 @@ fn next_request_id() -> String {
 
 async fn graphql(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .map_or_else(next_request_id, str::to_owned);
     let request = match request {
         Ok(request) => request,
-        Err(rejection) => return with_request_id(bad_request(rejection.0), &request_id),
+        Err(rejection) => return bad_request(rejection.0),
     };
     let started = std::time::Instant::now();
     let request = request.into_inner().data(RequestId(request_id.clone()));
@@ -61,14 +75,7 @@ async fn graphql(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "graphql"
     );
-    with_request_id(GraphQLResponse::from(response).into_response(), &request_id)
-}
-
-fn with_request_id(mut response: Response, request_id: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
+    GraphQLResponse::from(response).into_response()
 }
 
 /// A body that is not a GraphQL request: a status and a GraphQL-shaped error with a short, stable message.
