@@ -3,7 +3,7 @@
 use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::BulletinId;
-use crate::language::{Language, Translated};
+use crate::language::{Language, Translated, check_versions};
 use crate::partner::PartnerRole;
 use crate::slug::Slug;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -156,33 +156,16 @@ pub struct NewBulletin {
 impl NewBulletin {
     /// Checks the rules: at least one text, one per language, titles and bodies not empty, no duplicates.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.texts.is_empty() {
+        check_versions(
+            &self.texts,
+            "a bulletin needs at least one language version",
+            &[("title", |t| &t.title), ("body", |t| &t.body)],
+        )?;
+        if let Some(index) = self.texts.iter().position(|t| t.title.chars().count() > 300) {
             return Err(DomainError::invalid(
-                "translations",
-                "a bulletin needs at least one language version",
+                format!("translations[{index}].title"),
+                "must be 300 characters or fewer",
             ));
-        }
-        for (index, text) in self.texts.iter().enumerate() {
-            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].lang"),
-                    format!("two versions in `{}`", text.lang.code()),
-                ));
-            }
-            for (name, value) in [("title", &text.title), ("body", &text.body)] {
-                if value.trim().is_empty() {
-                    return Err(DomainError::invalid(
-                        format!("translations[{index}].{name}"),
-                        "must not be empty",
-                    ));
-                }
-            }
-            if text.title.chars().count() > 300 {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].title"),
-                    "must be 300 characters or fewer",
-                ));
-            }
         }
         if let Some(dateline) = &self.dateline
             && dateline.trim().is_empty()

@@ -2,7 +2,7 @@
 
 use crate::DomainError;
 use crate::id::IndicatorId;
-use crate::language::{Language, Translated};
+use crate::language::{Language, Translated, check_versions};
 use crate::observation::Observation;
 use serde::{Deserialize, Serialize};
 
@@ -152,20 +152,11 @@ impl NewIndicator {
             validate_code(dimension).map_err(|e| e.within(&format!("dimensions[{index}]")))?;
         }
         crate::bulletin::ensure_unique("dimensions", &self.dimensions)?;
-        if self.texts.is_empty() {
-            return Err(DomainError::invalid(
-                "translations",
-                "an indicator needs a name in at least one language",
-            ));
-        }
-        for (index, text) in self.texts.iter().enumerate() {
-            if text.name.trim().is_empty() {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].name"),
-                    "must not be empty",
-                ));
-            }
-        }
+        check_versions(
+            &self.texts,
+            "an indicator needs a name in at least one language",
+            &[("name", |t| &t.name)],
+        )?;
         Ok(())
     }
 }

@@ -65,6 +65,39 @@ pub fn pick<T: Translated>(versions: &[T], wanted: Language) -> Option<&T> {
         .or_else(|| versions.first())
 }
 
+/// A text a language version must fill in: its field name and how to read it.
+pub(crate) type RequiredText<T> = (&'static str, fn(&T) -> &str);
+
+/// Checks a record's language versions: at least one (else `Invalid` with `missing`), one per language, and
+/// every `required` text filled in. Errors name the input path, e.g. `translations[1].lang`.
+pub(crate) fn check_versions<T: Translated>(
+    versions: &[T],
+    missing: &str,
+    required: &[RequiredText<T>],
+) -> Result<(), DomainError> {
+    if versions.is_empty() {
+        return Err(DomainError::invalid("translations", missing));
+    }
+    for (index, version) in versions.iter().enumerate() {
+        let lang = version.language();
+        if versions[..index].iter().any(|v| v.language() == lang) {
+            return Err(DomainError::invalid(
+                format!("translations[{index}].lang"),
+                format!("two versions in `{}`", lang.code()),
+            ));
+        }
+        for (name, text) in required {
+            if text(version).trim().is_empty() {
+                return Err(DomainError::invalid(
+                    format!("translations[{index}].{name}"),
+                    "must not be empty",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

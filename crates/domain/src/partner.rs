@@ -3,7 +3,7 @@
 use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::PartnerId;
-use crate::language::{Language, Translated};
+use crate::language::{Language, Translated, check_versions};
 use crate::slug::Slug;
 use serde::{Deserialize, Serialize};
 
@@ -124,26 +124,11 @@ impl NewPartner {
     /// Checks the rules a partner obeys beyond its types: a name in each of its languages, one version per
     /// language, and a web address that is one.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.texts.is_empty() {
-            return Err(DomainError::invalid(
-                "translations",
-                "a partner needs a name in at least one language",
-            ));
-        }
-        for (index, text) in self.texts.iter().enumerate() {
-            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].lang"),
-                    "two versions in one language",
-                ));
-            }
-            if text.name.trim().is_empty() {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].name"),
-                    "must not be empty",
-                ));
-            }
-        }
+        check_versions(
+            &self.texts,
+            "a partner needs a name in at least one language",
+            &[("name", |t| &t.name)],
+        )?;
         if let Some(website) = &self.website
             && !(website.starts_with("https://") || website.starts_with("http://"))
         {

@@ -4,7 +4,7 @@ use crate::DomainError;
 use crate::bulletin::{PartnerLink, ensure_unique};
 use crate::country::CountryCode;
 use crate::id::ProgramId;
-use crate::language::{Language, Translated};
+use crate::language::{Language, Translated, check_versions};
 use crate::slug::Slug;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -88,26 +88,11 @@ impl NewProgram {
     /// Checks the rules: a name, one text per language, a period that does not end before it starts, and a
     /// parent other than itself.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.texts.is_empty() {
-            return Err(DomainError::invalid(
-                "translations",
-                "a program needs a name in at least one language",
-            ));
-        }
-        for (index, text) in self.texts.iter().enumerate() {
-            if self.texts[..index].iter().any(|t| t.lang == text.lang) {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].lang"),
-                    "two versions in one language",
-                ));
-            }
-            if text.name.trim().is_empty() {
-                return Err(DomainError::invalid(
-                    format!("translations[{index}].name"),
-                    "must not be empty",
-                ));
-            }
-        }
+        check_versions(
+            &self.texts,
+            "a program needs a name in at least one language",
+            &[("name", |t| &t.name)],
+        )?;
         self.period.validate("period")?;
         if self.parent.as_ref() == Some(&self.slug) {
             return Err(DomainError::invalid("parent", "a program cannot contain itself"));

@@ -19,8 +19,8 @@ use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 /// `SELECT id FROM bulletins WHERE status = 'published'`, for filtering relations to visible bulletins.
@@ -44,6 +44,44 @@ fn select_where<E: EntityTrait>(table: E, column: impl ColumnTrait, condition: S
 /// Bulletins whose link rows in `table` satisfy `condition`.
 fn linked<E: EntityTrait>(table: E, bulletin_id: impl ColumnTrait, condition: SimpleExpr) -> SimpleExpr {
     bulletins::Column::Id.in_subquery(select_where(table, bulletin_id, condition))
+}
+
+/// The published bulletins linked through the link table `table` to each of the owners `ids` (programs or
+/// partners), newest first, as `(owner id, bulletin id)` pairs; a bulletin linked twice (in two roles) is listed
+/// once.
+pub(super) async fn linked_published<E: EntityTrait>(
+    db: &DatabaseConnection,
+    table: E,
+    owner: E::Column,
+    bulletin: E::Column,
+    ids: &[i64],
+) -> DomainResult<Vec<(i64, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = Query::select()
+        .distinct()
+        .expr_as(Expr::col((table, owner)), "owner_id")
+        .expr_as(Expr::col((table, bulletin)), "bulletin_id")
+        .column((bulletins::Entity, bulletins::Column::PublishedOn))
+        .from(table)
+        .inner_join(
+            bulletins::Entity,
+            Expr::col((bulletins::Entity, bulletins::Column::Id)).equals((table, bulletin)),
+        )
+        .and_where(Expr::col((table, owner)).is_in(ids.iter().copied()))
+        .and_where(Expr::col((bulletins::Entity, bulletins::Column::Status)).eq(PUBLISHED))
+        .order_by((bulletins::Entity, bulletins::Column::PublishedOn), Order::Desc)
+        .order_by((table, bulletin), Order::Desc)
+        .to_owned();
+    let rows = db.query_all(&query).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let owner: i64 = row.try_get("", "owner_id").map_err(db_error)?;
+            let bulletin: i64 = row.try_get("", "bulletin_id").map_err(db_error)?;
+            Ok((owner, bulletin))
+        })
+        .collect()
 }
 
 /// The condition for published bulletins that match `filter`.

@@ -1,8 +1,7 @@
 //! Reading partners, their programs and bulletins.
 
-use super::bulletins::published_ids;
 use super::{group_by_owner, rows_of};
-use crate::entity::{bulletin_partners, bulletins, partner_translations, partners, program_partners};
+use crate::entity::{bulletin_partners, partner_translations, partners, program_partners};
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
@@ -11,8 +10,7 @@ use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
 use boletin_domain::language::Language;
 use boletin_domain::partner::{Partner, PartnerKind, PartnerText};
 use boletin_domain::slug::Slug;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
 async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> DomainResult<Vec<Partner>> {
     let rows = select
@@ -110,31 +108,16 @@ pub(super) async fn programs(
 
 /// The published bulletins naming each partner, newest first; a partner named in two roles is listed once.
 pub(super) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(PartnerId, BulletinId)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let link = bulletin_partners::Entity;
-    let query = Query::select()
-        .distinct()
-        .column((link, bulletin_partners::Column::PartnerId))
-        .column((link, bulletin_partners::Column::BulletinId))
-        .column((bulletins::Entity, bulletins::Column::PublishedOn))
-        .from(link)
-        .inner_join(
-            bulletins::Entity,
-            Expr::col((bulletins::Entity, bulletins::Column::Id)).equals((link, bulletin_partners::Column::BulletinId)),
-        )
-        .and_where(Expr::col((link, bulletin_partners::Column::PartnerId)).is_in(ids.iter().copied()))
-        .and_where(Expr::col((link, bulletin_partners::Column::BulletinId)).in_subquery(published_ids()))
-        .order_by((bulletins::Entity, bulletins::Column::PublishedOn), Order::Desc)
-        .order_by((link, bulletin_partners::Column::BulletinId), Order::Desc)
-        .to_owned();
-    let rows = db.query_all(&query).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            let partner: i64 = row.try_get("", "partner_id").map_err(db_error)?;
-            let bulletin: i64 = row.try_get("", "bulletin_id").map_err(db_error)?;
-            Ok((PartnerId(partner), BulletinId(bulletin)))
-        })
-        .collect()
+    let pairs = super::bulletins::linked_published(
+        db,
+        bulletin_partners::Entity,
+        bulletin_partners::Column::PartnerId,
+        bulletin_partners::Column::BulletinId,
+        ids,
+    )
+    .await?;
+    Ok(pairs
+        .into_iter()
+        .map(|(partner, bulletin)| (PartnerId(partner), BulletinId(bulletin)))
+        .collect())
 }

@@ -1,10 +1,7 @@
 //! Reading programs, their partners, sub-programs and bulletins.
 
-use super::bulletins::published_ids;
 use super::{group_by_owner, rows_of};
-use crate::entity::{
-    bulletin_programs, bulletins, program_countries, program_partners, program_translations, programs,
-};
+use crate::entity::{bulletin_programs, program_countries, program_partners, program_translations, programs};
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
@@ -14,8 +11,7 @@ use boletin_domain::language::Language;
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::program::{Period, Program, ProgramText};
 use boletin_domain::slug::Slug;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
 async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> DomainResult<Vec<Program>> {
     let rows = select
@@ -163,29 +159,16 @@ pub(super) async fn partners(
 
 /// The published bulletins of each program, newest first.
 pub(super) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(ProgramId, BulletinId)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let link = bulletin_programs::Entity;
-    let query = Query::select()
-        .column((link, bulletin_programs::Column::ProgramId))
-        .column((link, bulletin_programs::Column::BulletinId))
-        .from(link)
-        .inner_join(
-            bulletins::Entity,
-            Expr::col((bulletins::Entity, bulletins::Column::Id)).equals((link, bulletin_programs::Column::BulletinId)),
-        )
-        .and_where(Expr::col((link, bulletin_programs::Column::ProgramId)).is_in(ids.iter().copied()))
-        .and_where(Expr::col((link, bulletin_programs::Column::BulletinId)).in_subquery(published_ids()))
-        .order_by((bulletins::Entity, bulletins::Column::PublishedOn), Order::Desc)
-        .order_by((bulletins::Entity, bulletins::Column::Id), Order::Desc)
-        .to_owned();
-    let rows = db.query_all(&query).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            let program: i64 = row.try_get("", "program_id").map_err(db_error)?;
-            let bulletin: i64 = row.try_get("", "bulletin_id").map_err(db_error)?;
-            Ok((ProgramId(program), BulletinId(bulletin)))
-        })
-        .collect()
+    let pairs = super::bulletins::linked_published(
+        db,
+        bulletin_programs::Entity,
+        bulletin_programs::Column::ProgramId,
+        bulletin_programs::Column::BulletinId,
+        ids,
+    )
+    .await?;
+    Ok(pairs
+        .into_iter()
+        .map(|(program, bulletin)| (ProgramId(program), BulletinId(bulletin)))
+        .collect())
 }
