@@ -70,18 +70,12 @@ impl MigrationTrait for Migration {
             .if_not_exists()
             .col(big_pk_auto("id"))
             .col(string_len("slug", 100).unique_key())
+            .col(text("name"))
+            .col(text_null("acronym"))
             .col(string_len("kind", 40))
             .col(ColumnDef::new("country").string_len(2).null())
             .col(text_null("website"));
         manager.create_table(timestamps(&mut partners).to_owned()).await?;
-        manager
-            .create_table(link_table(
-                "partner_translations",
-                ("partner_id", "partners"),
-                &[string_len("lang", 2), text("name"), text_null("acronym")],
-                &["lang"],
-            ))
-            .await?;
 
         let mut programs = Table::create();
         programs
