@@ -229,6 +229,48 @@ impl BulletinFilter {
     }
 }
 
+/// A bulletin filter as a client wrote it: country codes and slugs not yet checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawBulletinFilter {
+    /// Country codes, any case.
+    pub countries: Vec<String>,
+    /// Themes.
+    pub themes: Vec<Theme>,
+    /// Program slugs.
+    pub programs: Vec<String>,
+    /// Partner slugs.
+    pub partners: Vec<String>,
+    /// Published on or after this date.
+    pub published_from: Option<NaiveDate>,
+    /// Published on or before this date.
+    pub published_to: Option<NaiveDate>,
+}
+
+impl RawBulletinFilter {
+    /// Checks every code and slug, reporting a bad one at its input path (`filter.countries[1]`).
+    pub fn parse(self) -> Result<BulletinFilter, DomainError> {
+        fn each<T>(
+            field: &str,
+            values: &[String],
+            parse: fn(&str) -> Result<T, DomainError>,
+        ) -> Result<Vec<T>, DomainError> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("filter.{field}[{i}]"))))
+                .collect()
+        }
+        Ok(BulletinFilter {
+            countries: each("countries", &self.countries, CountryCode::parse)?,
+            themes: self.themes,
+            programs: each("programs", &self.programs, Slug::parse)?,
+            partners: each("partners", &self.partners, Slug::parse)?,
+            published_from: self.published_from,
+            published_to: self.published_to,
+        })
+    }
+}
+
 /// The order of a bulletin list. Ties on the date are broken by id, so the order is total and cursors are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BulletinOrder {
@@ -331,6 +373,20 @@ mod tests {
         for bad in ["", "2019-02-04", "x|1", "2019-02-04|x"] {
             assert!(BulletinCursor::decode(bad, "after").is_err());
         }
+    }
+
+    #[test]
+    fn a_raw_filter_reports_bad_values_at_their_path() {
+        let raw = RawBulletinFilter {
+            countries: vec!["mx".into(), "XX".into()],
+            ..Default::default()
+        };
+        assert!(matches!(raw.parse(), Err(DomainError::Invalid { field, .. }) if field == "filter.countries[1]"));
+        let raw = RawBulletinFilter {
+            programs: vec!["Not A Slug".into()],
+            ..Default::default()
+        };
+        assert!(matches!(raw.parse(), Err(DomainError::Invalid { field, .. }) if field == "filter.programs[0]"));
     }
 
     #[test]

@@ -74,6 +74,19 @@ impl DomainError {
         }
     }
 
+    /// The same error reported at exactly `field`, for a value checked on its own and then placed in an input,
+    /// e.g. a country code at `filter.countries[1]`.
+    #[must_use]
+    pub fn at(self, field: &str) -> Self {
+        match self {
+            Self::Invalid { reason, .. } => Self::Invalid {
+                field: field.to_owned(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
     /// The cause to write to the log, for the variants that hide one from clients.
     pub fn log_cause(&self) -> Option<&str> {
         match self {

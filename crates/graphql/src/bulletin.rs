@@ -3,19 +3,16 @@
 use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
 use crate::indicator::ObservationNode;
-use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin};
+use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin, load_in_order};
 use crate::node::{Kind, global_id};
 use crate::partner::{PartnerWithRole, partners_with_roles};
 use crate::program::ProgramNode;
 use crate::scalar::{Date, DateTime};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use boletin_domain::DomainError;
-use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText};
+use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter};
 use boletin_domain::catalog::{BulletinQuery as ListArguments, Catalog};
-use boletin_domain::country::CountryCode;
 use boletin_domain::language::pick;
-use boletin_domain::slug::Slug;
 
 /// A bulletin theme, from the office's controlled vocabulary.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -83,45 +80,15 @@ pub struct BulletinFilterInput {
     published_to: Option<Date>,
 }
 
-impl BulletinFilterInput {
-    fn into_domain(self) -> Result<BulletinFilter, DomainError> {
-        let codes = self.countries.unwrap_or_default();
-        let countries = codes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CountryCode::parse(c).map_err(|e| e.field_at(&format!("filter.countries[{i}]"))))
-            .collect::<Result<_, _>>()?;
-        let slugs = |field: &str, list: Option<Vec<String>>| -> Result<Vec<Slug>, DomainError> {
-            list.unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(i, s)| Slug::parse(s).map_err(|e| e.field_at(&format!("filter.{field}[{i}]"))))
-                .collect()
-        };
-        Ok(BulletinFilter {
-            countries,
-            themes: self.themes.unwrap_or_default().into_iter().map(Into::into).collect(),
-            programs: slugs("programs", self.programs)?,
-            partners: slugs("partners", self.partners)?,
-            published_from: self.published_from.map(|d| d.0),
-            published_to: self.published_to.map(|d| d.0),
-        })
-    }
-}
-
-/// Puts an `Invalid` error at an exact input path.
-trait FieldAt {
-    fn field_at(self, path: &str) -> Self;
-}
-
-impl FieldAt for DomainError {
-    fn field_at(self, path: &str) -> Self {
-        match self {
-            DomainError::Invalid { reason, .. } => DomainError::Invalid {
-                field: path.to_owned(),
-                reason,
-            },
-            other => other,
+impl From<BulletinFilterInput> for RawBulletinFilter {
+    fn from(input: BulletinFilterInput) -> Self {
+        Self {
+            countries: input.countries.unwrap_or_default(),
+            themes: input.themes.unwrap_or_default().into_iter().map(Into::into).collect(),
+            programs: input.programs.unwrap_or_default(),
+            partners: input.partners.unwrap_or_default(),
+            published_from: input.published_from.map(|d| d.0),
+            published_to: input.published_to.map(|d| d.0),
         }
     }
 }
@@ -156,7 +123,7 @@ impl BulletinQuery {
         lang: Language,
     ) -> async_graphql::Result<BulletinConnection> {
         let catalog = ctx.data::<Catalog>()?;
-        let filter = filter.unwrap_or_default().into_domain().gql(ctx)?;
+        let filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
         let arguments = ListArguments {
             filter,
             order: order_by.into(),
@@ -345,11 +312,10 @@ impl BulletinNode {
             .await
             .gql(ctx)?
             .unwrap_or_default();
-        let mut programs = loader.load_many(ids.iter().copied()).await.gql(ctx)?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| programs.remove(id))
-            .map(|p| ProgramNode::new(p, self.lang))
+        let programs = load_in_order(ctx, &ids, |id| *id).await?;
+        Ok(programs
+            .into_iter()
+            .map(|(_, p)| ProgramNode::new(p, self.lang))
             .collect())
     }
 

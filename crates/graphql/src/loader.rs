@@ -2,11 +2,13 @@
 //! keys asked for at once with one store call. A page of N bulletins with their programs, partners and figures
 //! thus costs the same number of statements whatever N is.
 
-use async_graphql::dataloader::Loader;
+use crate::error::GqlResult;
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{Bulletin, PartnerLink};
 use boletin_domain::catalog::Catalog;
-use boletin_domain::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
+use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
 use boletin_domain::observation::Observation;
 use boletin_domain::partner::Partner;
@@ -53,6 +55,25 @@ pub(crate) struct BulletinsOfPartner(pub PartnerId);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct ObservationsOfIndicator(pub IndicatorId);
 
+/// Loads the records that `items` point at (by `key`) in one batch, and pairs each item with its record, in the
+/// items' order. An item whose record is not visible is left out.
+pub(crate) async fn load_in_order<'i, T, K>(
+    ctx: &Context<'_>,
+    items: &'i [T],
+    key: impl Fn(&T) -> K,
+) -> async_graphql::Result<Vec<(&'i T, <CatalogLoader as Loader<K>>::Value)>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    CatalogLoader: Loader<K, Error = DomainError>,
+{
+    let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+    let records = loader.load_many(items.iter().map(&key)).await.gql(ctx)?;
+    Ok(items
+        .iter()
+        .filter_map(|item| Some((item, records.get(&key(item))?.clone())))
+        .collect())
+}
+
 /// Groups `(owner, item)` pairs by owner, keeping the store's order within each group.
 fn group<K: Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
     let mut groups: HashMap<K, Vec<V>> = HashMap::new();
@@ -81,6 +102,7 @@ by_id!(BulletinId, Bulletin, bulletins_by_ids);
 by_id!(ProgramId, Program, programs_by_ids);
 by_id!(PartnerId, Partner, partners_by_ids);
 by_id!(IndicatorId, Indicator, indicators_by_ids);
+by_id!(ObservationId, Observation, observations_by_ids);
 
 /// Declares a loader of an owner's related items, from a store method returning `(owner id, item)` pairs.
 macro_rules! related {

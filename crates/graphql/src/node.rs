@@ -116,18 +116,11 @@ impl NodeQuery {
                 .await
                 .gql(ctx)?
                 .map(|i| Node::Indicator(IndicatorNode::new(i, lang))),
-            Kind::Observation => {
-                let catalog = ctx.data::<boletin_domain::catalog::Catalog>()?;
-                let found = catalog
-                    .store()
-                    .observations_by_ids(&[ObservationId(raw)])
-                    .await
-                    .gql(ctx)?;
-                found
-                    .into_iter()
-                    .next()
-                    .map(|o| Node::Observation(ObservationNode::new(o, lang)))
-            }
+            Kind::Observation => loader
+                .load_one(ObservationId(raw))
+                .await
+                .gql(ctx)?
+                .map(|o| Node::Observation(ObservationNode::new(o, lang))),
         })
     }
 }

@@ -3,7 +3,7 @@
 use crate::bulletin::BulletinNode;
 use crate::country::{Country, Language};
 use crate::error::GqlResult;
-use crate::loader::{BulletinsOfPartner, CatalogLoader, ProgramsOfPartner};
+use crate::loader::{BulletinsOfPartner, CatalogLoader, ProgramsOfPartner, load_in_order};
 use crate::node::{Kind, global_id};
 use crate::program::{ProgramNode, bulletins_in_order};
 use async_graphql::dataloader::DataLoader;
@@ -64,7 +64,7 @@ impl PartnerQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The language of nested texts (country names, programs); English when omitted.",
+            desc = "The language of names, acronyms and nested texts; English when omitted.",
             default
         )]
         lang: Language,
@@ -162,28 +162,25 @@ impl PartnerNode {
             .await
             .gql(ctx)?
             .unwrap_or_default();
-        let programs = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
-        Ok(links
-            .iter()
-            .filter_map(|l| {
-                programs.get(&l.partner).map(|p| PartnerProgram {
-                    program: ProgramNode::new(p.clone(), self.lang),
-                    role: l.role.into(),
-                })
+        let programs = load_in_order(ctx, &links, |l| l.partner).await?;
+        Ok(programs
+            .into_iter()
+            .map(|(l, p)| PartnerProgram {
+                program: ProgramNode::new(p, self.lang),
+                role: l.role.into(),
             })
             .collect())
     }
 
     /// The published bulletins that name this partner, newest first.
-    async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::bulletin::BulletinNode>> {
+    async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader
             .load_one(BulletinsOfPartner(self.partner.id))
             .await
             .gql(ctx)?
             .unwrap_or_default();
-        let bulletins: Vec<BulletinNode> = bulletins_in_order(ctx, &ids, self.lang).await?;
-        Ok(bulletins)
+        bulletins_in_order(ctx, &ids, self.lang).await
     }
 }
 
@@ -211,16 +208,12 @@ pub(crate) async fn partners_with_roles(
     links: &[PartnerLink<PartnerId>],
     lang: Language,
 ) -> async_graphql::Result<Vec<PartnerWithRole>> {
-    let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-    let partners = loader.load_many(links.iter().map(|l| l.partner)).await.gql(ctx)?;
-    Ok(links
-        .iter()
-        .filter_map(|l| {
-            let partner = partners.get(&l.partner)?;
-            Some(PartnerWithRole {
-                partner: PartnerNode::new(partner.clone(), lang),
-                role: l.role.into(),
-            })
+    let partners = load_in_order(ctx, links, |l| l.partner).await?;
+    Ok(partners
+        .into_iter()
+        .map(|(l, p)| PartnerWithRole {
+            partner: PartnerNode::new(p, lang),
+            role: l.role.into(),
         })
         .collect())
 }

@@ -3,7 +3,7 @@
 use crate::bulletin::BulletinNode;
 use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
-use crate::loader::{BulletinsOfProgram, CatalogLoader, ChildrenOfProgram, PartnersOfProgram};
+use crate::loader::{BulletinsOfProgram, CatalogLoader, ChildrenOfProgram, PartnersOfProgram, load_in_order};
 use crate::node::{Kind, global_id};
 use crate::partner::{PartnerWithRole, partners_with_roles};
 use crate::scalar::Date;
@@ -69,13 +69,8 @@ pub(crate) async fn bulletins_in_order(
     ids: &[BulletinId],
     lang: Language,
 ) -> async_graphql::Result<Vec<BulletinNode>> {
-    let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-    let mut bulletins = loader.load_many(ids.iter().copied()).await.gql(ctx)?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| bulletins.remove(id))
-        .map(|b| BulletinNode::new(b, lang))
-        .collect())
+    let bulletins = load_in_order(ctx, ids, |id| *id).await?;
+    Ok(bulletins.into_iter().map(|(_, b)| BulletinNode::new(b, lang)).collect())
 }
 
 /// A program of the office: a regional program, or a project or campaign within one.

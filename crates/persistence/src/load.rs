@@ -274,36 +274,42 @@ impl SqlStore {
                 message: format!("a bulletin with the slug `{}` already exists", list[index].slug),
             }));
         }
-        let mut program_ids = Ids::new();
-        let mut partner_ids = Ids::new();
+        // Every program and partner the page names, in one query each.
+        let program_rows = programs::Entity::find()
+            .filter(programs::Column::Slug.is_in(list.iter().flat_map(|b| b.programs.iter().map(Slug::to_string))))
+            .all(db)
+            .await
+            .map_err(|e| fail(0)(db_error(e)))?;
+        let partner_rows = partners::Entity::find()
+            .filter(
+                partners::Column::Slug.is_in(
+                    list.iter()
+                        .flat_map(|b| b.partners.iter().map(|l| l.partner.to_string())),
+                ),
+            )
+            .all(db)
+            .await
+            .map_err(|e| fail(0)(db_error(e)))?;
+        let program_ids: Ids = program_rows
+            .into_iter()
+            .filter_map(|r| Some((Slug::parse(&r.slug).ok()?, r.id)))
+            .collect();
+        let partner_ids: Ids = partner_rows
+            .into_iter()
+            .filter_map(|r| Some((Slug::parse(&r.slug).ok()?, r.id)))
+            .collect();
         for (index, bulletin) in list.iter().enumerate() {
-            for slug in &bulletin.programs {
-                let row = programs::Entity::find()
-                    .filter(programs::Column::Slug.eq(slug.as_str()))
-                    .one(db)
-                    .await
-                    .map_err(|e| fail(index)(db_error(e)))?;
-                let row = row.ok_or_else(|| {
-                    fail(index)(DomainError::invalid(
-                        "programs",
-                        format!("no program has the slug `{slug}`"),
-                    ))
-                })?;
-                program_ids.insert(slug.clone(), row.id);
+            if let Some(slug) = bulletin.programs.iter().find(|s| !program_ids.contains_key(*s)) {
+                return Err(fail(index)(DomainError::invalid(
+                    "programs",
+                    format!("no program has the slug `{slug}`"),
+                )));
             }
-            for link in &bulletin.partners {
-                let row = partners::Entity::find()
-                    .filter(partners::Column::Slug.eq(link.partner.as_str()))
-                    .one(db)
-                    .await
-                    .map_err(|e| fail(index)(db_error(e)))?;
-                let row = row.ok_or_else(|| {
-                    fail(index)(DomainError::invalid(
-                        "partners",
-                        format!("no partner has the slug `{}`", link.partner),
-                    ))
-                })?;
-                partner_ids.insert(link.partner.clone(), row.id);
+            if let Some(link) = bulletin.partners.iter().find(|l| !partner_ids.contains_key(&l.partner)) {
+                return Err(fail(index)(DomainError::invalid(
+                    "partners",
+                    format!("no partner has the slug `{}`", link.partner),
+                )));
             }
         }
         let now = Utc::now();

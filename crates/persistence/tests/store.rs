@@ -319,3 +319,48 @@ async fn a_broken_connection_is_an_error_without_database_text() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
+    on_each_backend(
+        "imports_resolve_named_programs_and_partners_or_refuse_unknown_ones",
+        |db| async move {
+            let db = db.seeded().await;
+            let page = parse_page("1 April, 2019\n\nA\n\nText.\n\n1 April, 2019\n\nB\n\nText.")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut list: Vec<_> = page
+                .iter()
+                .map(|p| {
+                    p.to_new_bulletin(BulletinStatus::Published)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                })
+                .collect();
+            list[0].programs = vec![slug("planami")];
+            list[1].programs = vec![slug("no-such-program")];
+            let failure = db
+                .store
+                .import_bulletins(&list)
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("the import should fail"));
+            assert_eq!(failure.index, 1);
+            assert!(matches!(failure.error, DomainError::Invalid { ref field, .. } if field == "programs"));
+            list[1].programs.clear();
+            list[1].partners = vec![boletin_domain::bulletin::PartnerLink {
+                partner: slug("iom"),
+                role: boletin_domain::partner::PartnerRole::Supporter,
+            }];
+            assert_eq!(db.store.import_bulletins(&list).await, Ok(2));
+            let planami = db
+                .store
+                .program_by_slug(&slug("planami"))
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("missing"));
+            assert_eq!(db.store.program_bulletins(&[planami.id]).await.map(|b| b.len()), Ok(2));
+            db
+        },
+    )
+    .await;
+}
