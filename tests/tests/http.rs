@@ -122,7 +122,7 @@ async fn malformed_bodies_get_400_with_a_short_json_error() {
     let db = boletin_persistence::testing::sqlite().await;
     let (base, stop) = start(&db).await;
     let client = reqwest::Client::new();
-    for body in ["", "{", r#"{"query": 5}"#, r#"[{"query": "{ indicators { code } }"}]"#] {
+    for body in ["", "{", r#"{"query": 5}"#, "[]"] {
         let response = client
             .post(format!("{base}/graphql"))
             .header("content-type", "application/json")

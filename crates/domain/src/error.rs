@@ -2,7 +2,7 @@
 
 /// What can go wrong in a domain operation.
 ///
-/// `Unavailable` and `Internal` carry a cause for the log only: their `Display` never shows it, so the
+/// `Unavailable`, `TimedOut` and `Internal` carry a cause for the log only: their `Display` never shows it, so the
 /// text is safe to hand to a client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DomainError {
@@ -34,6 +34,12 @@ pub enum DomainError {
     /// The store cannot be reached right now; trying again later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable {
+        /// The underlying cause, for the log only.
+        cause: String,
+    },
+    /// The store took longer than allowed and the statement was cancelled; a simpler request may pass.
+    #[error("the request took too long and was stopped")]
+    TimedOut {
         /// The underlying cause, for the log only.
         cause: String,
     },
@@ -90,7 +96,7 @@ impl DomainError {
     /// The cause to write to the log, for the variants that hide one from clients.
     pub fn log_cause(&self) -> Option<&str> {
         match self {
-            Self::Unavailable { cause } | Self::Internal { cause } => Some(cause),
+            Self::Unavailable { cause } | Self::TimedOut { cause } | Self::Internal { cause } => Some(cause),
             _ => None,
         }
     }

@@ -103,6 +103,7 @@ impl BulletinQuery {
     /// Published bulletins, newest first unless `orderBy` says otherwise, a page at a time (Relay cursor
     /// pagination). Page with `first`/`after` forward or `last`/`before` backward.
     #[expect(clippy::too_many_arguments, reason = "a Relay connection takes these arguments")]
+    #[graphql(complexity = "crate::limits::paged(first, last, child_complexity)")]
     async fn bulletins(
         &self,
         ctx: &Context<'_>,
@@ -305,6 +306,7 @@ impl BulletinNode {
     }
 
     /// The programs the bulletin reports on.
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader
@@ -320,6 +322,7 @@ impl BulletinNode {
     }
 
     /// The partners the bulletin names, each with the role it played (a partner may appear once per role).
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
@@ -331,6 +334,7 @@ impl BulletinNode {
     }
 
     /// The figures this bulletin reported.
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let observations = loader

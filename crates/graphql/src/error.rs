@@ -4,7 +4,7 @@
 //! log under the same id, so no database text ever reaches a client.
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest};
-use async_graphql::{Context, ErrorExtensions, Request, Response, ServerResult};
+use async_graphql::{Context, ErrorExtensions, Request, Response, ServerError, ServerResult};
 use boletin_domain::DomainError;
 use std::any::TypeId;
 use std::sync::{Arc, Mutex};
@@ -26,10 +26,28 @@ pub enum ErrorCode {
     Forbidden,
     /// The database cannot be reached; try again later.
     Unavailable,
+    /// The request ran longer than allowed and was stopped.
+    Timeout,
     /// A fault on boletin's side.
     Internal,
     /// The query itself cannot run: a syntax error, an unknown field, an argument of the wrong type.
     InvalidQuery,
+    /// The query text is longer than the configured limit.
+    QueryTooLong,
+    /// The query has more tokens than the configured limit.
+    TooManyTokens,
+    /// The query nests selections or argument literals deeper than the configured limit.
+    QueryTooDeep,
+    /// The query's estimated cost is above the configured limit.
+    QueryTooComplex,
+    /// The query has more aliases than the configured limit.
+    TooManyAliases,
+    /// A field carries more directives than the configured limit.
+    TooManyDirectives,
+    /// The caller spent its query budget; `extensions.retryAfter` says how many seconds to wait.
+    RateLimited,
+    /// The operation cannot be sent this way (a mutation over GET).
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -41,10 +59,28 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::Forbidden => "FORBIDDEN",
             Self::Unavailable => "UNAVAILABLE",
+            Self::Timeout => "TIMEOUT",
             Self::Internal => "INTERNAL",
             Self::InvalidQuery => "INVALID_QUERY",
+            Self::QueryTooLong => "QUERY_TOO_LONG",
+            Self::TooManyTokens => "TOO_MANY_TOKENS",
+            Self::QueryTooDeep => "QUERY_TOO_DEEP",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::TooManyAliases => "TOO_MANY_ALIASES",
+            Self::TooManyDirectives => "TOO_MANY_DIRECTIVES",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
         }
     }
+}
+
+/// An error for the whole request (no path, no location) with `code`.
+pub(crate) fn coded_error(code: ErrorCode, message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code.as_str());
+    error.extensions = Some(extensions);
+    error
 }
 
 /// The client-facing error for a domain error.
@@ -63,6 +99,10 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
                 None,
             )
         }
+        DomainError::TimedOut { cause } => {
+            tracing::warn!(request_id, cause, "a database statement ran too long and was cancelled");
+            (ErrorCode::Timeout, error.to_string(), None)
+        }
         DomainError::Internal { cause } => {
             tracing::error!(request_id, cause, "internal error");
             (
@@ -77,7 +117,7 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
         if let Some(field) = &field {
             extensions.set("field", field.as_str());
         }
-        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
+        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::Timeout) {
             extensions.set("requestId", request_id);
         }
     })

@@ -49,6 +49,7 @@ pub struct IndicatorQuery;
 #[Object]
 impl IndicatorQuery {
     /// Every indicator, by code.
+    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -151,6 +152,7 @@ impl IndicatorNode {
     }
 
     /// Its published figures, oldest period first.
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let observations = self.load_observations(ctx).await?;
         Ok(observations

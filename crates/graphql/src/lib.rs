@@ -6,6 +6,7 @@ mod bulletin;
 mod country;
 mod error;
 mod indicator;
+mod limits;
 mod loader;
 mod node;
 mod partner;
@@ -16,8 +17,10 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 use boletin_domain::catalog::Catalog;
+use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
+pub use limits::{ClientKey, CostBudget, OperationName, QueryLimits, ReadOnlyTransport};
 
 /// Every read query, merged from the aggregates' query objects.
 #[derive(MergedObject, Default)]
@@ -32,18 +35,36 @@ pub struct Query(
 /// The boletin schema.
 pub type BoletinSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
+/// How the schema guards itself, set from the server's configuration.
+#[derive(Clone, Default)]
+pub struct SchemaOptions {
+    /// The limits on a query's shape and cost.
+    pub limits: QueryLimits,
+    /// Whether `__schema` and `__type` answer. When off, error messages also stop suggesting field names.
+    pub introspection_disabled: bool,
+    /// The per-client budget each query's complexity is charged to; none means no rate limit.
+    pub budget: Option<Arc<dyn CostBudget>>,
+}
+
 /// Builds the schema over `catalog`. `spawn` runs the batch loads that group a request's nested lookups
 /// (e.g. `|f| { tokio::spawn(f); }`).
-pub fn build_schema<S, R>(catalog: Catalog, spawn: S) -> BoletinSchema
+pub fn build_schema<S, R>(catalog: Catalog, spawn: S, options: SchemaOptions) -> BoletinSchema
 where
     S: Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .extension(error::ErrorCodes)
+        .extension(limits::Limits {
+            limits: options.limits,
+            budget: options.budget,
+        })
         .data(catalog)
-        .data(loader)
-        .finish()
+        .data(loader);
+    if options.introspection_disabled {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

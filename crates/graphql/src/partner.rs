@@ -60,6 +60,7 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// Every partner, by slug.
+    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -155,6 +156,7 @@ impl PartnerNode {
     }
 
     /// The programs it takes part in, each with its role.
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerProgram>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
@@ -173,6 +175,7 @@ impl PartnerNode {
     }
 
     /// The published bulletins that name this partner, newest first.
+    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader

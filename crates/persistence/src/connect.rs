@@ -3,7 +3,7 @@
 use crate::error::db_error;
 use boletin_domain::DomainError;
 use boletin_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{Database, DatabaseConnection};
 use std::time::Duration;
 
 /// Which kind of database a URL names.
@@ -37,16 +37,22 @@ pub struct ConnectOptions {
     pub acquire_timeout: Duration,
     /// For PostgreSQL: the schema to work in (tests give each run its own).
     pub schema: Option<String>,
+    /// For PostgreSQL: the longest a statement may run before the server cancels it (`statement_timeout`).
+    pub statement_timeout: Option<Duration>,
+    /// For PostgreSQL: the name the connections show in `pg_stat_activity`.
+    pub application_name: String,
 }
 
 impl ConnectOptions {
-    /// Defaults for `url`: 10 connections, a 5 s acquire timeout, the default schema.
+    /// Defaults for `url`: 10 connections, a 5 s acquire timeout, the default schema, no statement timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             schema: None,
+            statement_timeout: None,
+            application_name: "boletin".to_owned(),
         }
     }
 }
@@ -60,16 +66,36 @@ fn normalise(url: &str) -> String {
     }
 }
 
-/// Opens a pool on the configured database. A SQLite file is switched to WAL mode (a setting stored in the file,
-/// so one statement covers every connection); sqlx already opens each SQLite connection with foreign keys on
-/// and a 5 s busy timeout.
+/// How long a SQLite connection waits for another connection's write lock before failing with "busy".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a pool on the configured database.
+///
+/// Every SQLite connection opens in WAL mode (readers never wait for the writer), with foreign keys on and a
+/// busy timeout. Every PostgreSQL connection carries the statement timeout and the application name. Pooled
+/// connections are tested before use, so connections the server has dropped are replaced without a restart.
 pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, DomainError> {
     let url = normalise(&options.url);
     let mut pool = sea_orm::ConnectOptions::new(url.clone());
     pool.max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
         .connect_timeout(options.acquire_timeout)
+        .test_before_acquire(true)
         .sqlx_logging(false);
+    let (statement_timeout, application_name) = (options.statement_timeout, options.application_name.clone());
+    pool.map_sqlx_postgres_opts(move |pg| {
+        let pg = pg.application_name(&application_name);
+        match statement_timeout {
+            Some(limit) => pg.options([("statement_timeout", format!("{}ms", limit.as_millis().max(1)))]),
+            None => pg,
+        }
+    });
+    pool.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true)
+    });
     if let Some(schema) = &options.schema {
         pool.set_schema_search_path(schema.clone());
     }
@@ -84,15 +110,6 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
         DomainError::Internal { cause } => DomainError::Unavailable { cause },
         other => other,
     })?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in [
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA busy_timeout = 5000",
-            "PRAGMA foreign_keys = ON",
-        ] {
-            db.execute_unprepared(pragma).await.map_err(db_error)?;
-        }
-    }
     Ok(db)
 }
 

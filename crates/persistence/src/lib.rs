@@ -14,4 +14,4 @@ pub mod testing;
 
 pub use connect::{Backend, ConnectOptions, connect, migrate};
 pub use load::{BUILTIN_SEED, ImportFailure, LoadReport, parse_dataset};
-pub use store::SqlStore;
+pub use store::{PoolFigures, SqlStore};

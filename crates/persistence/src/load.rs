@@ -66,6 +66,7 @@ impl SqlStore {
     /// Validates `dataset` and writes it into an empty database, in one transaction.
     pub async fn load_dataset(&self, dataset: &Dataset) -> Result<LoadReport, DomainError> {
         dataset.validate()?;
+        let _turn = self.write_turn().await;
         if !self.is_empty().await? {
             return Err(DomainError::Conflict {
                 message: "the database already holds a catalogue; seed data loads only into an empty one".to_owned(),
@@ -260,7 +261,12 @@ impl SqlStore {
                 }));
             }
         }
-        let db = self.db();
+        // The slug check, the look-ups and the inserts share one transaction, so a concurrent import cannot take
+        // a slug in between; on SQLite, the write turn keeps that read-then-write transaction from failing with
+        // "database is locked" when another connection writes first.
+        let _turn = self.write_turn().await;
+        let txn = self.db().begin().await.map_err(|e| fail(0)(db_error(e)))?;
+        let db = &txn;
         let taken: Vec<String> = bulletins::Entity::find()
             .filter(bulletins::Column::Slug.is_in(list.iter().map(|b| b.slug.to_string())))
             .all(db)
@@ -313,7 +319,6 @@ impl SqlStore {
             }
         }
         let now = Utc::now();
-        let txn = db.begin().await.map_err(|e| fail(0)(db_error(e)))?;
         // Bottom-up, as in `load_dataset`, so bulletins of one date keep the page's order.
         for (index, bulletin) in list.iter().enumerate().rev() {
             insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now)

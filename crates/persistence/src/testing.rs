@@ -65,7 +65,8 @@ impl TestDatabase {
         self
     }
 
-    async fn cleanup(self) {
+    /// Removes the database: drops the PostgreSQL schema, or deletes the SQLite files.
+    pub async fn cleanup(self) {
         if let Some(schema) = &self.schema
             && let Ok(admin) = connect(&ConnectOptions::new(postgres_url())).await
         {

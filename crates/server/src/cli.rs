@@ -1,8 +1,12 @@
 //! The command line: every setting has a flag, an environment variable and a `--help` line.
 
+use crate::http::HttpSettings;
+use crate::rate_limit::RateLimit;
+use boletin_graphql::QueryLimits;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// boletin: the migration office's bulletins, programs, partners and figures, served over GraphQL.
 #[derive(Debug, Parser)]
@@ -15,6 +19,10 @@ pub struct Cli {
     /// The most database connections to keep open.
     #[arg(long, env = "BOLETIN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
+
+    /// Seconds to wait for a free database connection (or a new one) before failing with UNAVAILABLE.
+    #[arg(long, env = "BOLETIN_DB_ACQUIRE_TIMEOUT", default_value = "3", value_parser = seconds, global = true)]
+    pub db_acquire_timeout: Duration,
 
     /// What to log, as a tracing filter (e.g. `info`, `boletin=debug`).
     #[arg(long, env = "BOLETIN_LOG", default_value = "info", global = true)]
@@ -42,7 +50,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the GraphQL API (migrating the database and seeding it when empty).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Load seed data into an empty database.
@@ -61,16 +69,153 @@ pub enum Command {
     Schema,
 }
 
-/// Settings of `serve`.
-#[derive(Debug, clap::Args, Default)]
+/// Settings of `serve`. Durations are in seconds (fractions allowed). `docs/SECURITY.md` explains each limit.
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The address and port to listen on.
     #[arg(long, env = "BOLETIN_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: Option<SocketAddr>,
+    pub addr: SocketAddr,
 
     /// Do not load the built-in catalogue into an empty database.
     #[arg(long, env = "BOLETIN_NO_SEED")]
     pub no_seed: bool,
+
+    /// How long to keep retrying an unreachable database at start (serving 503 on /readyz meanwhile) before
+    /// exiting; retries forever when omitted, exits at once with 0.
+    #[arg(long, env = "BOLETIN_DB_WAIT", value_parser = seconds)]
+    pub db_wait: Option<Duration>,
+
+    /// PostgreSQL cancels a statement running longer than this; at most, and by default, the request timeout.
+    #[arg(long, env = "BOLETIN_DB_STATEMENT_TIMEOUT", value_parser = seconds)]
+    pub db_statement_timeout: Option<Duration>,
+
+    /// A request running longer than this is stopped with 503 TIMEOUT.
+    #[arg(long, env = "BOLETIN_REQUEST_TIMEOUT", default_value = "15", value_parser = seconds)]
+    pub request_timeout: Duration,
+
+    /// A client that has not sent its request headers within this is disconnected.
+    #[arg(long, env = "BOLETIN_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub header_timeout: Duration,
+
+    /// A client that has not sent its request body within this gets 408.
+    #[arg(long, env = "BOLETIN_BODY_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub body_timeout: Duration,
+
+    /// The largest request body in bytes; larger ones get 413.
+    #[arg(long, env = "BOLETIN_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// The most operations in a batched (JSON array) request.
+    #[arg(long, env = "BOLETIN_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// The longest query text in bytes (QUERY_TOO_LONG).
+    #[arg(long, env = "BOLETIN_MAX_QUERY_BYTES", default_value_t = 16 * 1024)]
+    pub max_query_bytes: usize,
+
+    /// The most tokens in a query (TOO_MANY_TOKENS).
+    #[arg(long, env = "BOLETIN_MAX_TOKENS", default_value_t = 4_000)]
+    pub max_tokens: usize,
+
+    /// The deepest nesting of brackets in a query's text, argument literals included (QUERY_TOO_DEEP).
+    #[arg(long, env = "BOLETIN_MAX_NESTING", default_value_t = 40)]
+    pub max_nesting: usize,
+
+    /// The deepest selection of fields (QUERY_TOO_DEEP).
+    #[arg(long, env = "BOLETIN_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// The highest query complexity: a point a field, lists weighted by their page size (QUERY_TOO_COMPLEX).
+    #[arg(long, env = "BOLETIN_MAX_COMPLEXITY", default_value_t = 5_000)]
+    pub max_complexity: usize,
+
+    /// The most aliases in a query (TOO_MANY_ALIASES).
+    #[arg(long, env = "BOLETIN_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: usize,
+
+    /// The most directives on one field (TOO_MANY_DIRECTIVES).
+    #[arg(long, env = "BOLETIN_MAX_DIRECTIVES", default_value_t = 4)]
+    pub max_directives: usize,
+
+    /// Query complexity points each client regains per second; 0 turns rate limiting off.
+    #[arg(long, env = "BOLETIN_RATE_LIMIT_PER_SECOND", default_value_t = 200.0)]
+    pub rate_limit_per_second: f64,
+
+    /// The most complexity points a client can spend in a burst.
+    #[arg(long, env = "BOLETIN_RATE_LIMIT_BURST", default_value_t = 20_000.0)]
+    pub rate_limit_burst: f64,
+
+    /// Rate-limit by the last address in `X-Forwarded-For` (set this only behind a proxy that writes it).
+    #[arg(long, env = "BOLETIN_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Origins allowed to call from browsers (CORS), comma-separated, e.g. `https://dashboards.example.org`.
+    #[arg(long, env = "BOLETIN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Whether the schema answers introspection; `false` also stops "did you mean" suggestions.
+    #[arg(long, env = "BOLETIN_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Whether `GET /graphql` serves the GraphiQL playground.
+    #[arg(long, env = "BOLETIN_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
+    pub playground: bool,
+
+    /// How long in-flight requests may finish after SIGTERM before the server exits.
+    #[arg(long, env = "BOLETIN_SHUTDOWN_GRACE", default_value = "20", value_parser = seconds)]
+    pub shutdown_grace: Duration,
+}
+
+impl ServeArgs {
+    /// The HTTP layer's settings.
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            limits: QueryLimits {
+                max_query_bytes: self.max_query_bytes,
+                max_tokens: self.max_tokens,
+                max_nesting: self.max_nesting,
+                max_depth: self.max_depth,
+                max_complexity: self.max_complexity,
+                max_aliases: self.max_aliases,
+                max_directives_per_field: self.max_directives,
+            },
+            max_body_bytes: self.max_body_bytes,
+            max_batch: self.max_batch,
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            request_timeout: self.request_timeout,
+            rate_limit: (self.rate_limit_per_second > 0.0).then_some(RateLimit {
+                points_per_second: self.rate_limit_per_second,
+                burst: self.rate_limit_burst,
+            }),
+            trust_forwarded_for: self.trust_forwarded_for,
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            introspection: self.introspection,
+            playground: self.playground,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+
+    /// The statement timeout: the configured one, never above the request timeout, so that a stopped request
+    /// never leaves its statement running.
+    pub fn statement_timeout(&self) -> Duration {
+        self.db_statement_timeout
+            .map_or(self.request_timeout, |t| t.min(self.request_timeout))
+    }
+}
+
+/// Parses a duration given in seconds, e.g. `15` or `0.5`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(value).map_err(|_| format!("`{text}` is not a duration in seconds"))
 }
 
 /// Things `import` reads.

@@ -4,85 +4,120 @@
 
 pub mod cli;
 pub mod http;
+pub mod metrics;
+pub mod rate_limit;
+mod serve;
+mod startup;
 
-use anyhow::Context as _;
 use boletin_domain::catalog::Catalog;
-use boletin_graphql::BoletinSchema;
-use boletin_persistence::{ConnectOptions, SqlStore, connect, migrate};
-use std::net::SocketAddr;
-use std::sync::Arc;
+use boletin_graphql::{BoletinSchema, SchemaOptions};
+use boletin_persistence::SqlStore;
+use http::HttpSettings;
+use metrics::Metrics;
+use rate_limit::RateLimiter;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Everything a running server shares between requests.
+pub use serve::Server;
+pub use startup::{open_store, open_store_with_retry};
+
+/// Everything a running server shares between requests. It starts without a database ([`AppState::attach`]
+/// adds it once connected), so the server can answer `/healthz` and `/readyz` while the database is down.
 #[derive(Clone)]
 pub struct AppState {
-    /// The GraphQL schema, built once.
-    pub schema: BoletinSchema,
-    /// The store, for health checks.
-    pub store: SqlStore,
+    shared: Arc<Shared>,
 }
 
-/// Opens and migrates the database, seeding it with the built-in catalogue when `seed_if_empty` and it is empty.
-pub async fn open_store(options: &ConnectOptions, seed_if_empty: bool) -> anyhow::Result<SqlStore> {
-    let db = connect(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or(&e.to_string())))?;
-    migrate(&db).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot migrate the database: {}",
-            e.log_cause().unwrap_or(&e.to_string())
-        )
-    })?;
-    let store = SqlStore::new(db);
-    if seed_if_empty && store.is_empty().await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
-        let dataset =
-            boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).context("the built-in seed")?;
-        let report = store
-            .load_dataset(&dataset)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot seed the database: {e:?}"))?;
-        tracing::info!(
-            bulletins = report.bulletins,
-            observations = report.observations,
-            "seeded an empty database"
+struct Shared {
+    settings: HttpSettings,
+    metrics: Metrics,
+    limiter: Option<Arc<RateLimiter>>,
+    ready: OnceLock<Ready>,
+    draining: AtomicBool,
+}
+
+/// What exists once the database is connected.
+struct Ready {
+    schema: BoletinSchema,
+    store: SqlStore,
+}
+
+impl AppState {
+    /// A state with `settings` and no database yet.
+    pub fn new(settings: HttpSettings) -> Self {
+        let limiter = settings.rate_limit.map(|limit| Arc::new(RateLimiter::new(limit)));
+        Self {
+            shared: Arc::new(Shared {
+                settings,
+                metrics: Metrics::default(),
+                limiter,
+                ready: OnceLock::new(),
+                draining: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Builds the schema over `store` and starts serving GraphQL. A second call changes nothing.
+    pub fn attach(&self, store: SqlStore) {
+        let settings = &self.shared.settings;
+        let options = SchemaOptions {
+            limits: settings.limits.clone(),
+            introspection_disabled: !settings.introspection,
+            budget: self
+                .shared
+                .limiter
+                .clone()
+                .map(|l| l as Arc<dyn boletin_graphql::CostBudget>),
+        };
+        let catalog = Catalog::new(Arc::new(store.clone()));
+        let schema = boletin_graphql::build_schema(
+            catalog,
+            |f| {
+                tokio::spawn(f);
+            },
+            options,
         );
+        let _ = self.shared.ready.set(Ready { schema, store });
     }
-    Ok(store)
+
+    /// The settings the server runs with.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.shared.settings
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// How many queries the rate limit refused.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.limiter.as_ref().map_or(0, |l| l.refused())
+    }
+
+    /// The schema, once the database is connected.
+    pub fn schema(&self) -> Option<&BoletinSchema> {
+        self.shared.ready.get().map(|r| &r.schema)
+    }
+
+    /// The store, once the database is connected.
+    pub fn store(&self) -> Option<&SqlStore> {
+        self.shared.ready.get().map(|r| &r.store)
+    }
+
+    /// Whether a shutdown is under way (`/readyz` then answers 503 so load balancers stop sending).
+    pub fn is_draining(&self) -> bool {
+        self.shared.draining.load(Ordering::Relaxed)
+    }
+
+    fn start_draining(&self) {
+        self.shared.draining.store(true, Ordering::Relaxed);
+    }
 }
 
-/// The shared state over `store`.
+/// A state over `store` with the default settings, ready to serve.
 pub fn state(store: SqlStore) -> AppState {
-    let catalog = Catalog::new(Arc::new(store.clone()));
-    let schema = boletin_graphql::build_schema(catalog, |f| {
-        tokio::spawn(f);
-    });
-    AppState { schema, store }
-}
-
-/// A bound, not yet serving, server: tests bind port 0 and read the port from [`Server::local_addr`].
-pub struct Server {
-    listener: tokio::net::TcpListener,
-    state: AppState,
-}
-
-impl Server {
-    /// Binds `addr` (port 0 picks a free port).
-    pub async fn bind(addr: SocketAddr, state: AppState) -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state })
-    }
-
-    /// The address actually bound.
-    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
-        Ok(self.listener.local_addr()?)
-    }
-
-    /// Serves until `shutdown` completes.
-    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, http::app(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        Ok(())
-    }
+    let state = AppState::new(HttpSettings::default());
+    state.attach(store);
+    state
 }

@@ -2,12 +2,11 @@
 
 use anyhow::Context as _;
 use boletin::cli::{Cli, Command, ImportCommand, ImportStatus, LogFormat, ServeArgs};
-use boletin::{Server, open_store, state};
+use boletin::{AppState, Server, open_store, open_store_with_retry};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_persistence::ConnectOptions;
 use clap::Parser;
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -29,15 +28,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut options = ConnectOptions::new(cli.database_url.clone());
     options.max_connections = cli.db_max_connections;
+    options.acquire_timeout = cli.db_acquire_timeout;
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given; see `boletin --help`");
+    };
 
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => {
-            let addr = args.addr.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
-            let store = open_store(&options, !args.no_seed).await?;
-            let server = Server::bind(addr, state(store)).await?;
-            tracing::info!("boletin serves GraphQL at http://{}/graphql", server.local_addr()?);
-            server.serve(shutdown_signal()).await?;
-        }
+    match command {
+        Command::Serve(args) => serve(args, options).await?,
         Command::Migrate => {
             open_store(&options, false).await?;
             println!("migrations applied");
@@ -88,6 +85,28 @@ async fn main() -> anyhow::Result<()> {
         Command::Schema => print!("{}", boletin_graphql::sdl()),
     }
     Ok(())
+}
+
+/// Listens at once (so `/healthz` and `/readyz` answer while the database is still unreachable), opens the
+/// database with retries, then serves GraphQL until SIGTERM or Ctrl-C.
+async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Result<()> {
+    options.statement_timeout = Some(args.statement_timeout());
+    let state = AppState::new(args.http_settings());
+    let server = Server::bind(args.addr, state.clone()).await?;
+    tracing::info!("boletin listens at http://{}/graphql", server.local_addr()?);
+    let serving = server.serve(shutdown_signal());
+    let opening = async {
+        let store = open_store_with_retry(&options, !args.no_seed, args.db_wait).await?;
+        state.attach(store);
+        tracing::info!("the database is connected; serving GraphQL");
+        anyhow::Ok(())
+    };
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result,
+        result = opening => result?,
+    }
+    serving.await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

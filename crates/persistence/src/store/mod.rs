@@ -20,19 +20,38 @@ use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
 use boletin_domain::slug::Slug;
 use boletin_domain::store::CatalogStore;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The catalogue in a SQL database.
 #[derive(Clone)]
 pub struct SqlStore {
     db: DatabaseConnection,
+    /// Taken by every write transaction on SQLite, which has one writer at a time: waiting here, in order,
+    /// replaces racing for the file lock, where a transaction that read before writing can fail at once with
+    /// "database is locked" whatever the busy timeout.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The connection pool's figures, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolFigures {
+    /// Connections open.
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }
 
 impl SqlStore {
     /// A store over an open, migrated connection.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// The connection, for loading and importing.
@@ -40,9 +59,41 @@ impl SqlStore {
         &self.db
     }
 
+    /// Waits for this process's turn to write (on SQLite; PostgreSQL runs writers side by side). Hold the
+    /// guard for the whole transaction.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => Some(self.writer.lock().await),
+            _ => None,
+        }
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> DomainResult<()> {
         self.db.ping().await.map_err(crate::error::db_error)
+    }
+
+    /// The pool's open, idle and maximum connections.
+    pub fn pool_figures(&self) -> PoolFigures {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                PoolFigures {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                }
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                PoolFigures {
+                    open: pool.size(),
+                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    max: pool.options().get_max_connections(),
+                }
+            }
+            _ => PoolFigures::default(),
+        }
     }
 }
 

@@ -1,0 +1,407 @@
+//! Limits on the shape and cost of a query, checked before any resolver runs.
+//!
+//! The checks run in two steps of async-graphql's request pipeline:
+//! - before parsing, a linear scan of the text refuses queries that are too long, have too many tokens or nest
+//!   brackets too deeply (the parser recurses on nesting, so this scan is what keeps a hostile query from
+//!   exhausting the stack);
+//! - after parsing and validation, the document's aliases, directives, depth and complexity are compared with the
+//!   limits, the operation's kind is checked against the transport, and the caller's budget is charged.
+//!
+//! A refused query gets one error with a stable code and never reaches a resolver or the database.
+
+use crate::error::{ErrorCode, coded_error};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextValidation,
+};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{Positioned, Request, ServerError, ServerResult, ValidationResult, Variables};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The largest page a connection returns, and the size assumed when a query gives none.
+const MAX_PAGE: usize = 100;
+const DEFAULT_PAGE: usize = 20;
+/// The number of records assumed for a catalogue list that has no paging (programs, partners, indicators).
+const CATALOG_LIST_WEIGHT: usize = 20;
+/// The number of records assumed for a list nested in a record (a bulletin's programs, say).
+const NESTED_LIST_WEIGHT: usize = 5;
+
+/// The complexity of a paged connection: its page size times the cost of one item, plus the field itself.
+pub(crate) fn paged(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(0).min(MAX_PAGE));
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The complexity of an unpaged catalogue list.
+pub(crate) fn catalog_list(child_complexity: usize) -> usize {
+    CATALOG_LIST_WEIGHT.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The complexity of a list nested in a record.
+pub(crate) fn nested_list(child_complexity: usize) -> usize {
+    NESTED_LIST_WEIGHT.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The limits a query must stay within. Every value is configurable; see `docs/SECURITY.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// The longest query text, in bytes.
+    pub max_query_bytes: usize,
+    /// The most lexical tokens (names, punctuation, values) in a query.
+    pub max_tokens: usize,
+    /// The deepest nesting of `{`, `[` and `(` in the query text, including argument literals.
+    pub max_nesting: usize,
+    /// The deepest selection: `{ bulletins { nodes { programs { slug } } } }` has depth 4.
+    pub max_depth: usize,
+    /// The highest complexity: one point a field, lists weighted by the number of records they may return.
+    pub max_complexity: usize,
+    /// The most aliased fields in a query.
+    pub max_aliases: usize,
+    /// The most directives on one field.
+    pub max_directives_per_field: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_query_bytes: 16 * 1024,
+            max_tokens: 4_000,
+            max_nesting: 40,
+            max_depth: 15,
+            max_complexity: 5_000,
+            max_aliases: 50,
+            max_directives_per_field: 4,
+        }
+    }
+}
+
+/// Whom a request is charged to, put on each request by the server (the client's address, usually).
+#[derive(Debug, Clone)]
+pub struct ClientKey(pub String);
+
+/// Put on a request that arrived over a transport that must not change data (an HTTP GET): a mutation or
+/// subscription is refused with `METHOD_NOT_ALLOWED`.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOnlyTransport;
+
+/// Put on a request by the server to learn which operation ran: the name the request gave, or else the name of
+/// the document's only operation (`query Feed { … }` sent without `operationName`).
+#[derive(Debug, Clone, Default)]
+pub struct OperationName(Arc<Mutex<Option<String>>>);
+
+impl OperationName {
+    /// The operation's name, once the request has been parsed; `None` for anonymous operations.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|name| name.clone())
+    }
+}
+
+/// A budget of query cost per client, kept by the server (a rate limiter).
+pub trait CostBudget: Send + Sync {
+    /// Spends `cost` of `client`'s budget, or says how long to wait before the budget allows it.
+    fn charge(&self, client: &str, cost: u64) -> Result<(), Duration>;
+}
+
+/// The extension that enforces [`QueryLimits`] and charges a [`CostBudget`].
+pub(crate) struct Limits {
+    pub(crate) limits: QueryLimits,
+    pub(crate) budget: Option<Arc<dyn CostBudget>>,
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsForRequest {
+            limits: self.limits.clone(),
+            budget: self.budget.clone(),
+            operation_name: Mutex::new(None),
+        })
+    }
+}
+
+/// [`Limits`] for one request.
+struct LimitsForRequest {
+    limits: QueryLimits,
+    budget: Option<Arc<dyn CostBudget>>,
+    /// The operation the request asks for, to find its kind in the parsed document.
+    operation_name: Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for LimitsForRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Ok(mut slot) = self.operation_name.lock() {
+            slot.clone_from(&request.operation_name);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let limits = &self.limits;
+        if query.len() > limits.max_query_bytes {
+            return Err(refusal(
+                ErrorCode::QueryTooLong,
+                format!("the query is longer than {} bytes", limits.max_query_bytes),
+            ));
+        }
+        let scan = scan(query);
+        if scan.tokens > limits.max_tokens {
+            return Err(refusal(
+                ErrorCode::TooManyTokens,
+                format!("the query has more than {} tokens", limits.max_tokens),
+            ));
+        }
+        if scan.nesting > limits.max_nesting {
+            return Err(refusal(
+                ErrorCode::QueryTooDeep,
+                format!("the query nests brackets more than {} deep", limits.max_nesting),
+            ));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        let shape = shape(&document);
+        if shape.aliases > limits.max_aliases {
+            return Err(refusal(
+                ErrorCode::TooManyAliases,
+                format!("the query has more than {} aliases", limits.max_aliases),
+            ));
+        }
+        if shape.directives_per_field > limits.max_directives_per_field {
+            return Err(refusal(
+                ErrorCode::TooManyDirectives,
+                format!("a field has more than {} directives", limits.max_directives_per_field),
+            ));
+        }
+        if ctx.data_opt::<ReadOnlyTransport>().is_some() {
+            let name = self.operation_name.lock().ok().and_then(|n| n.clone());
+            if let Some(kind @ (OperationType::Mutation | OperationType::Subscription)) =
+                operation_kind(&document, name.as_deref())
+            {
+                return Err(refusal(
+                    ErrorCode::MethodNotAllowed,
+                    format!("a {kind} cannot be sent with GET; use POST"),
+                ));
+            }
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let (Some(slot), Some(name)) = (ctx.data_opt::<OperationName>(), operation_name)
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(name.to_owned());
+        }
+        next.run(ctx, operation_name).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.depth > self.limits.max_depth {
+            return Err(vec![refusal(
+                ErrorCode::QueryTooDeep,
+                format!(
+                    "the query is {} fields deep; the limit is {}",
+                    result.depth, self.limits.max_depth
+                ),
+            )]);
+        }
+        if result.complexity > self.limits.max_complexity {
+            return Err(vec![refusal(
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the query's complexity is {}; the limit is {} (ask for smaller pages or fewer fields)",
+                    result.complexity, self.limits.max_complexity
+                ),
+            )]);
+        }
+        if let (Some(budget), Some(client)) = (&self.budget, ctx.data_opt::<ClientKey>()) {
+            let cost = u64::try_from(result.complexity).unwrap_or(u64::MAX).max(1);
+            if let Err(wait) = budget.charge(&client.0, cost) {
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let mut error = refusal(
+                    ErrorCode::RateLimited,
+                    format!("too many requests; try again in {seconds} s"),
+                );
+                if let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("retryAfter", seconds);
+                }
+                return Err(vec![error]);
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// A coded error for a refused query, without a location: the whole query is refused.
+fn refusal(code: ErrorCode, message: String) -> ServerError {
+    coded_error(code, message)
+}
+
+/// What the pre-parse scan counts.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scan {
+    tokens: usize,
+    nesting: usize,
+}
+
+/// Counts the GraphQL tokens of `query` and the deepest nesting of its brackets, in one pass that does not
+/// recurse. Comments, white space and commas are not tokens. It is a bound, not a validator: the parser
+/// still reports malformed text.
+fn scan(query: &str) -> Scan {
+    let bytes = query.as_bytes();
+    let (mut i, mut depth, mut result) = (0, 0usize, Scan::default());
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                result.tokens += 1;
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                result.tokens += 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => {
+                result.tokens += 1;
+                depth += 1;
+                result.nesting = result.nesting.max(depth);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                result.tokens += 1;
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => {
+                result.tokens += 1;
+                i += 3;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+                result.tokens += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                result.tokens += 1;
+                i += 1;
+            }
+        }
+    }
+    result
+}
+
+/// What the document's shape counts.
+#[derive(Debug, Default)]
+struct Shape {
+    aliases: usize,
+    directives_per_field: usize,
+}
+
+/// Counts aliases in every operation and fragment, and the most directives on one field. Iterative, so a
+/// deep document cannot exhaust the stack.
+fn shape(document: &ExecutableDocument) -> Shape {
+    let mut shape = Shape::default();
+    let mut pending: Vec<&Positioned<SelectionSet>> = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set)
+        .chain(document.fragments.values().map(|fragment| &fragment.node.selection_set))
+        .collect();
+    while let Some(set) = pending.pop() {
+        for selection in &set.node.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    shape.aliases += usize::from(field.node.alias.is_some());
+                    shape.directives_per_field = shape.directives_per_field.max(field.node.directives.len());
+                    pending.push(&field.node.selection_set);
+                }
+                Selection::FragmentSpread(spread) => {
+                    shape.directives_per_field = shape.directives_per_field.max(spread.node.directives.len());
+                }
+                Selection::InlineFragment(fragment) => {
+                    shape.directives_per_field = shape.directives_per_field.max(fragment.node.directives.len());
+                    pending.push(&fragment.node.selection_set);
+                }
+            }
+        }
+    }
+    shape
+}
+
+/// The kind of the operation a request selects, when the document names it unambiguously.
+fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|o| o.node.ty),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|o| o.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_counts_tokens_and_nesting_without_recursing() {
+        assert_eq!(
+            scan("query Q($a: Int = 1) { x(a: [1, 2]) { ...F } } # comment { { {"),
+            Scan { tokens: 25, nesting: 3 }
+        );
+        assert_eq!(scan(r#"{ x(s: "a { [ \" (") }"#), Scan { tokens: 8, nesting: 2 });
+        assert_eq!(
+            scan("{ x(s: \"\"\" { \\\"\"\" [ \"\"\") }"),
+            Scan { tokens: 8, nesting: 2 }
+        );
+        let deep = format!("{{ x(a: {}1{}) }}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(scan(&deep).nesting, 100_002);
+    }
+
+    #[test]
+    fn page_weights_saturate_and_cap() {
+        assert_eq!(paged(Some(100), None, 2), 201);
+        assert_eq!(paged(None, None, 2), 41);
+        assert_eq!(paged(Some(1_000_000), None, 2), 201);
+        assert_eq!(paged(Some(-5), None, 2), 1);
+        assert_eq!(paged(None, Some(10), usize::MAX), usize::MAX);
+    }
+}

@@ -1,0 +1,205 @@
+//! Query limits: each hostile or careless shape gets its own code, and a refused query runs no SQL at all.
+
+use async_graphql::Request;
+use boletin_domain::catalog::Catalog;
+use boletin_graphql::{BoletinSchema, QueryLimits, ReadOnlyTransport, RequestId, SchemaOptions, build_schema};
+use boletin_persistence::testing::{TestDatabase, sqlite};
+use serde_json::Value;
+use std::sync::Arc;
+
+fn schema_with(db: &TestDatabase, options: SchemaOptions) -> BoletinSchema {
+    build_schema(
+        Catalog::new(Arc::new(db.store.clone())),
+        |f| {
+            tokio::spawn(f);
+        },
+        options,
+    )
+}
+
+async fn run(schema: &BoletinSchema, request: Request) -> Value {
+    let response = schema.execute(request.data(RequestId("limits".into()))).await;
+    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"].as_str().unwrap_or("none")
+}
+
+/// Runs `query` and checks it is refused with `expected` before any SQL runs.
+async fn refused(db: &TestDatabase, schema: &BoletinSchema, query: &str, expected: &str) -> Value {
+    db.take_statement_count();
+    let response = run(schema, Request::new(query)).await;
+    assert_eq!(code(&response), expected, "{response}");
+    assert_eq!(response["data"], Value::Null, "{response}");
+    assert_eq!(db.take_statement_count(), 0, "a refused query ran SQL: {response}");
+    response
+}
+
+fn aliases(count: usize, field: &str) -> String {
+    let fields: Vec<String> = (0..count).map(|i| format!("a{i}: {field}")).collect();
+    format!("{{ {} }}", fields.join(" "))
+}
+
+#[tokio::test]
+async fn graphiql_introspection_and_everyday_queries_pass() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_with(&db, SchemaOptions::default());
+    let introspection = include_str!("fixtures/graphiql-introspection.graphql");
+    let response = run(&schema, Request::new(introspection)).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    assert!(
+        response["data"]["__schema"]["types"]
+            .as_array()
+            .is_some_and(|t| t.len() > 20)
+    );
+
+    // A mobile feed page and a dashboard's lists, as their apps send them.
+    for query in [
+        "{ bulletins(first: 20, lang: ES) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id slug title summary publishedOn dateline countries { code name } themes programs { slug name } partners { role partner { slug name acronym } } } } } }",
+        "{ indicators { code name unit total observations { value periodStart periodEnd country { code } source { slug title } } } programs { slug name partners { role partner { name } } } }",
+        "{ bulletins(first: 50) { nodes { slug title summary body countries { code } themes programs { slug } observations { value indicator { code } } } } }",
+    ] {
+        let response = run(&schema, Request::new(query)).await;
+        assert!(response.get("errors").is_none(), "{query}: {response}");
+    }
+}
+
+#[tokio::test]
+async fn costly_shapes_are_refused_before_any_sql() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_with(&db, SchemaOptions::default());
+
+    // 30 aliases of a full page: 30 × 100 bulletins.
+    refused(
+        &db,
+        &schema,
+        &aliases(30, "bulletins(first: 100) { nodes { title } }"),
+        "QUERY_TOO_COMPLEX",
+    )
+    .await;
+    // Without `first`, the assumed page is 20, and 30 aliases of that pass.
+    let response = run(&schema, Request::new(aliases(30, "bulletins { nodes { title } }"))).await;
+    assert!(response.get("errors").is_none(), "{response}");
+
+    // Relations that cycle, nested past the depth limit.
+    let deep = format!(
+        "{{ bulletins(first: 1) {{ nodes {{ {} slug {} }} }} }}",
+        "programs { bulletins { ".repeat(8),
+        "} } ".repeat(8)
+    );
+    refused(&db, &schema, &deep, "QUERY_TOO_DEEP").await;
+
+    refused(&db, &schema, &aliases(51, "__typename"), "TOO_MANY_ALIASES").await;
+    refused(
+        &db,
+        &schema,
+        "{ programs @include(if: true) @include(if: true) @skip(if: false) @skip(if: false) @include(if: true) { slug } }",
+        "TOO_MANY_DIRECTIVES",
+    )
+    .await;
+    let long = format!("{{ programs {{ slug }} }} #{}", "x".repeat(17 * 1024));
+    refused(&db, &schema, &long, "QUERY_TOO_LONG").await;
+    let many = format!("{{ {} }}", "a ".repeat(4_001));
+    refused(&db, &schema, &many, "TOO_MANY_TOKENS").await;
+}
+
+#[tokio::test]
+async fn nesting_and_cycles_get_an_error_not_a_crash() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_with(&db, SchemaOptions::default());
+    // Within the length limit, but nested past the bracket limit.
+    let nested = format!(
+        "{{ bulletins(filter: {{ countries: {}\"GT\"{} }}) {{ totalCount }} }}",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    refused(&db, &schema, &nested, "QUERY_TOO_DEEP").await;
+
+    // With the length and token limits lifted, a literal nested 100,000 deep is still refused by the scan,
+    // before the recursive parser could exhaust the stack.
+    let lifted = schema_with(
+        &db,
+        SchemaOptions {
+            limits: QueryLimits {
+                max_query_bytes: 1 << 20,
+                max_tokens: 1 << 20,
+                ..QueryLimits::default()
+            },
+            ..SchemaOptions::default()
+        },
+    );
+    let hostile = format!(
+        "{{ bulletins(filter: {{ countries: {}\"GT\"{} }}) {{ totalCount }} }}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    refused(&db, &lifted, &hostile, "QUERY_TOO_DEEP").await;
+
+    // Fragments that spread each other.
+    let cycle = "query { bulletins { nodes { ...A } } } fragment A on Bulletin { programs { bulletins { ...B } } } fragment B on Bulletin { ...A }";
+    refused(&db, &schema, cycle, "INVALID_QUERY").await;
+}
+
+#[tokio::test]
+async fn page_sizes_out_of_range_are_invalid_not_clamped() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_with(&db, SchemaOptions::default());
+    for first in ["1000000", "-1", "101"] {
+        let response = run(
+            &schema,
+            Request::new(format!("{{ bulletins(first: {first}) {{ nodes {{ slug }} }} }}")),
+        )
+        .await;
+        assert_eq!(code(&response), "INVALID", "{first}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], "first", "{response}");
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_transport_refuses_mutations_and_subscriptions() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_with(&db, SchemaOptions::default());
+    for query in [
+        "mutation { anything }",
+        "subscription { anything }",
+        "query Q { programs { slug } } mutation M { anything }",
+    ] {
+        let request = Request::new(query).operation_name("M").data(ReadOnlyTransport);
+        let response = run(&schema, request).await;
+        assert_eq!(code(&response), "METHOD_NOT_ALLOWED", "{query}: {response}");
+    }
+    let response = run(&schema, Request::new("{ programs { slug } }").data(ReadOnlyTransport)).await;
+    assert!(response.get("errors").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_can_be_turned_off() {
+    let db = sqlite().await.seeded().await;
+    let open = schema_with(&db, SchemaOptions::default());
+    let response = run(&open, Request::new("{ bulletinz { totalCount } }")).await;
+    assert!(response.to_string().contains("Did you mean"), "{response}");
+
+    let closed = schema_with(
+        &db,
+        SchemaOptions {
+            introspection_disabled: true,
+            ..SchemaOptions::default()
+        },
+    );
+    let response = run(&closed, Request::new("{ __schema { types { name } } }")).await;
+    assert!(
+        response["data"]["__schema"].is_null() || response.get("errors").is_some(),
+        "{response}"
+    );
+    assert!(!response.to_string().contains("Bulletin"), "{response}");
+    let response = run(
+        &closed,
+        Request::new("{ __type(name: \"Bulletin\") { fields { name } } }"),
+    )
+    .await;
+    assert!(!response.to_string().contains("publishedOn"), "{response}");
+    let response = run(&closed, Request::new("{ bulletinz { totalCount } }")).await;
+    assert_eq!(code(&response), "INVALID_QUERY", "{response}");
+    assert!(!response.to_string().contains("Did you mean"), "{response}");
+}

@@ -1,0 +1,277 @@
+//! `/graphql`: POST with a JSON body (one operation or a batch), GET with the query in the URL (never a
+//! mutation), and the playground on a GET without a query.
+//!
+//! The body is read here rather than by async-graphql's extractor, so that every transport rule holds before
+//! any GraphQL runs: JSON only (415 otherwise, so a cross-site form cannot post an operation), a size limit
+//! checked on `Content-Length` and while reading (413), a read deadline (408), and short 400s for bodies that
+//! are not GraphQL requests.
+
+use super::refusal::Refusal;
+use crate::AppState;
+use async_graphql::BatchResponse;
+use async_graphql::http::GraphiQLSource;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use boletin_graphql::{ClientKey, OperationName, ReadOnlyTransport, RequestId};
+use futures::StreamExt as _;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// `GET /graphql`: an operation in the query string, or the playground when there is none.
+pub(super) async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let context = RequestContext::of(&state, &request);
+    let query_string = request.uri().query().unwrap_or_default();
+    let has_operation = query_string
+        .split('&')
+        .any(|pair| pair.starts_with("query=") || pair.starts_with("extensions="));
+    if !has_operation {
+        if !state.settings().playground {
+            return Refusal::not_found("the playground is turned off; send queries with POST").into_response();
+        }
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("boletin").finish()).into_response();
+    }
+    let operation = match parse_query_string(request.uri()) {
+        Ok(operation) => operation,
+        Err(refusal) => return refusal.into_response(),
+    };
+    execute(&state, context, vec![operation.data(ReadOnlyTransport)], false).await
+}
+
+/// `POST /graphql`: one operation, or a JSON array of at most `max_batch` operations.
+pub(super) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let context = RequestContext::of(&state, &request);
+    let settings = state.settings();
+    if !is_json(request.headers()) {
+        return Refusal::unsupported_media_type().into_response();
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > settings.max_body_bytes as u64) {
+        return Refusal::too_large(settings.max_body_bytes).into_response();
+    }
+    let body = match read_body(request.into_body(), settings.max_body_bytes, settings.body_timeout).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (operations, batched) = match parse_body(&body, settings.max_batch) {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refusal.into_response(),
+    };
+    execute(&state, context, operations, batched).await
+}
+
+/// The parameters of a GET request, named as in the GraphQL-over-HTTP specification.
+#[derive(Debug, Deserialize)]
+struct GetParameters {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// JSON text.
+    variables: Option<String>,
+    /// JSON text.
+    extensions: Option<String>,
+}
+
+/// The operation in a GET request's query string.
+fn parse_query_string(uri: &Uri) -> Result<async_graphql::Request, Refusal> {
+    let Query(parameters) = Query::<GetParameters>::try_from_uri(uri)
+        .map_err(|e| Refusal::bad_request(format!("the query string is not a GraphQL request: {}", e.body_text())))?;
+    let json = |name: &str, text: Option<String>| -> Result<serde_json::Value, Refusal> {
+        text.map_or(Ok(serde_json::Value::Null), |text| {
+            serde_json::from_str(&text).map_err(|e| Refusal::bad_request(format!("`{name}` is not valid JSON: {e}")))
+        })
+    };
+    let request = serde_json::json!({
+        "query": parameters.query.unwrap_or_default(),
+        "operationName": parameters.operation_name,
+        "variables": json("variables", parameters.variables)?,
+        "extensions": json("extensions", parameters.extensions)?,
+    });
+    serde_json::from_value(request)
+        .map_err(|e| Refusal::bad_request(format!("the query string is not a GraphQL request: {e}")))
+}
+
+/// Who sent a request, and under which id.
+struct RequestContext {
+    request_id: String,
+    client: String,
+}
+
+impl RequestContext {
+    fn of(state: &AppState, request: &Request) -> Self {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map_or_else(String::new, |r| r.0.clone());
+        let forwarded = state
+            .settings()
+            .trust_forwarded_for
+            .then(|| request.headers().get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let client = forwarded
+            .or(peer)
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        Self { request_id, client }
+    }
+}
+
+/// `application/json`, or the GraphQL-over-HTTP media type, with any parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v == "application/graphql-response+json")
+}
+
+/// Reads at most `limit` bytes within `deadline`.
+async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<Vec<u8>, Refusal> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let read = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| Refusal::bad_request("the request body could not be read"))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(Refusal::too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| Refusal::body_timeout(deadline))??;
+    Ok(bytes)
+}
+
+/// The operations in a JSON body, and whether they came as a batch.
+fn parse_body(body: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Request>, bool), Refusal> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Refusal::bad_request("the request body is empty"));
+    }
+    if std::str::from_utf8(body).is_err() {
+        return Err(Refusal::bad_request("the request body is not valid UTF-8"));
+    }
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let one = |value: serde_json::Value| {
+        serde_json::from_value::<async_graphql::Request>(value)
+            .map_err(|e| Refusal::bad_request(format!("the body is not a GraphQL request: {e}")))
+    };
+    match json {
+        serde_json::Value::Array(items) if items.is_empty() => Err(Refusal::bad_request("the batch is empty")),
+        serde_json::Value::Array(items) if items.len() > max_batch => Err(Refusal::batch_too_large(max_batch)),
+        serde_json::Value::Array(items) => Ok((items.into_iter().map(one).collect::<Result<_, _>>()?, true)),
+        value @ serde_json::Value::Object(_) => Ok((vec![one(value)?], false)),
+        _ => Err(Refusal::bad_request(
+            "the body is not a GraphQL request: expected a JSON object or array",
+        )),
+    }
+}
+
+/// Runs the operations one after another within the request deadline, logs and counts each, and answers with
+/// 200, or 429 / 405 when every operation was refused for that reason.
+async fn execute(
+    state: &AppState,
+    context: RequestContext,
+    operations: Vec<async_graphql::Request>,
+    batched: bool,
+) -> Response {
+    let Some(schema) = state.schema() else {
+        return Refusal::starting().into_response();
+    };
+    let settings = state.settings();
+    let run = async {
+        let mut responses = Vec::with_capacity(operations.len());
+        for operation in operations {
+            let slot = OperationName::default();
+            let started = Instant::now();
+            let operation = operation
+                .data(RequestId(context.request_id.clone()))
+                .data(ClientKey(context.client.clone()))
+                .data(slot.clone());
+            let response = schema.execute(operation).await;
+            let name = slot.get();
+            let elapsed = started.elapsed();
+            let codes = error_codes(&response);
+            tracing::info!(
+                request_id = context.request_id,
+                operation = name.as_deref().unwrap_or("-"),
+                outcome = if codes.is_empty() { "ok" } else { "error" },
+                codes = codes.join(","),
+                elapsed_ms = elapsed.as_millis() as u64,
+                "graphql"
+            );
+            state.metrics().record_operation(name.as_deref(), &codes, elapsed);
+            responses.push((response, codes));
+        }
+        responses
+    };
+    let Ok(responses) = tokio::time::timeout(settings.request_timeout, run).await else {
+        tracing::warn!(
+            request_id = context.request_id,
+            limit_ms = settings.request_timeout.as_millis() as u64,
+            "a request ran too long and was stopped"
+        );
+        return Refusal::timeout(settings.request_timeout).into_response();
+    };
+    let every_refused = |code: &str| responses.iter().all(|(_, codes)| codes.iter().any(|c| c == code));
+    let status = if every_refused("RATE_LIMITED") {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if every_refused("METHOD_NOT_ALLOWED") {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else {
+        StatusCode::OK
+    };
+    let retry_after = responses.iter().filter_map(|(r, _)| retry_after(r)).max();
+    let body = if batched {
+        BatchResponse::Batch(responses.into_iter().map(|(r, _)| r).collect())
+    } else {
+        BatchResponse::Single(responses.into_iter().map(|(r, _)| r).next().unwrap_or_default())
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    if status == StatusCode::TOO_MANY_REQUESTS
+        && let Some(seconds) = retry_after
+    {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+/// The `extensions.code` of each error of `response`.
+fn error_codes(response: &async_graphql::Response) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `extensions.retryAfter` of a rate-limited response.
+fn retry_after(response: &async_graphql::Response) -> Option<u64> {
+    response
+        .errors
+        .iter()
+        .find_map(|e| match e.extensions.as_ref()?.get("retryAfter")? {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+}

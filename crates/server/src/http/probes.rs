@@ -1,0 +1,62 @@
+//! Probes for orchestrators and monitoring: `/healthz` (the process answers), `/readyz` (it can serve: the
+//! database answers and no shutdown is under way) and `/metrics` (Prometheus).
+
+use crate::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Liveness: 200 while the process can answer HTTP, whatever the database does.
+pub(super) async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: 200 when the database answers a ping within 2 s; 503 while starting, draining or when the
+/// database does not answer.
+pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let unavailable = |status: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": status })),
+        )
+    };
+    if state.is_draining() {
+        return unavailable("draining");
+    }
+    let Some(store) = state.store() else {
+        return unavailable("starting");
+    };
+    match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Ok(Err(e)) => {
+            tracing::warn!(
+                cause = e.log_cause().unwrap_or_default(),
+                "readiness: the database does not answer"
+            );
+            unavailable("unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer within 2 s");
+            unavailable("unavailable")
+        }
+    }
+}
+
+/// The metrics in the Prometheus text format.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = state.store().map(|store| {
+        let figures = store.pool_figures();
+        crate::metrics::PoolFigures {
+            open: figures.open,
+            idle: figures.idle,
+            max: figures.max,
+        }
+    });
+    let text = state.metrics().render(pool, state.rate_limited());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}

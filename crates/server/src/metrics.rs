@@ -1,0 +1,251 @@
+//! Counters and histograms for `/metrics`, written in the Prometheus text format by hand (a few counters do not
+//! need a metrics library).
+//!
+//! Operation names come from clients, so they are bounded: a name that is not a plain GraphQL name, or that
+//! arrives after [`MAX_OPERATION_NAMES`] others, is counted as `other`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The most distinct operation names kept as labels.
+pub const MAX_OPERATION_NAMES: usize = 200;
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A latency histogram: counts per bucket (not cumulative), the sum and the count.
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            self.buckets[i] += 1;
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    operations: BTreeSet<String>,
+    requests: BTreeMap<(String, &'static str), u64>,
+    latency: BTreeMap<String, Histogram>,
+    errors: BTreeMap<String, u64>,
+    responses: BTreeMap<u16, u64>,
+}
+
+/// The server's metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    counters: Mutex<Counters>,
+}
+
+/// Database pool figures, read when `/metrics` is scraped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolFigures {
+    /// Connections open.
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+impl Metrics {
+    /// Records one GraphQL operation: its name, whether it ended with errors, its duration and its error codes.
+    pub fn record_operation(&self, operation: Option<&str>, codes: &[String], elapsed: Duration) {
+        let Ok(mut counters) = self.counters.lock() else {
+            return;
+        };
+        let name = match operation {
+            None => "anonymous".to_owned(),
+            Some(name) if counters.operations.contains(name) => name.to_owned(),
+            Some(name) if is_plain_name(name) && counters.operations.len() < MAX_OPERATION_NAMES => {
+                counters.operations.insert(name.to_owned());
+                name.to_owned()
+            }
+            Some(_) => "other".to_owned(),
+        };
+        let outcome = if codes.is_empty() { "ok" } else { "error" };
+        *counters.requests.entry((name.clone(), outcome)).or_default() += 1;
+        counters.latency.entry(name).or_default().observe(elapsed.as_secs_f64());
+        for code in codes {
+            let code = if is_plain_name(code) {
+                code.clone()
+            } else {
+                "other".to_owned()
+            };
+            *counters.errors.entry(code).or_default() += 1;
+        }
+    }
+
+    /// Records a transport-level refusal (a code given before any GraphQL runs).
+    pub fn record_refusal(&self, code: &str) {
+        if let Ok(mut counters) = self.counters.lock() {
+            *counters.errors.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Records an HTTP response's status.
+    pub fn record_status(&self, status: u16) {
+        if let Ok(mut counters) = self.counters.lock() {
+            *counters.responses.entry(status).or_default() += 1;
+        }
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self, pool: Option<PoolFigures>, rate_limited: u64) -> String {
+        let mut out = String::new();
+        let Ok(counters) = self.counters.lock() else {
+            return out;
+        };
+        family(
+            &mut out,
+            "boletin_requests_total",
+            "counter",
+            "GraphQL operations by operation name and outcome.",
+        );
+        for ((operation, outcome), n) in &counters.requests {
+            let _ = writeln!(
+                out,
+                "boletin_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        family(
+            &mut out,
+            "boletin_request_duration_seconds",
+            "histogram",
+            "GraphQL operation latency.",
+        );
+        for (operation, histogram) in &counters.latency {
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "boletin_request_duration_seconds_bucket{{operation=\"{operation}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "boletin_request_duration_seconds_bucket{{operation=\"{operation}\",le=\"+Inf\"}} {}",
+                histogram.count
+            );
+            let _ = writeln!(
+                out,
+                "boletin_request_duration_seconds_sum{{operation=\"{operation}\"}} {}",
+                histogram.sum
+            );
+            let _ = writeln!(
+                out,
+                "boletin_request_duration_seconds_count{{operation=\"{operation}\"}} {}",
+                histogram.count
+            );
+        }
+        family(
+            &mut out,
+            "boletin_errors_total",
+            "counter",
+            "Errors by `extensions.code`, GraphQL and transport.",
+        );
+        for (code, n) in &counters.errors {
+            let _ = writeln!(out, "boletin_errors_total{{code=\"{code}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "boletin_http_responses_total",
+            "counter",
+            "HTTP responses by status.",
+        );
+        for (status, n) in &counters.responses {
+            let _ = writeln!(out, "boletin_http_responses_total{{status=\"{status}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "boletin_rate_limited_total",
+            "counter",
+            "Queries refused by the rate limit.",
+        );
+        let _ = writeln!(out, "boletin_rate_limited_total {rate_limited}");
+        if let Some(pool) = pool {
+            family(
+                &mut out,
+                "boletin_db_connections",
+                "gauge",
+                "Database pool connections by state.",
+            );
+            let _ = writeln!(
+                out,
+                "boletin_db_connections{{state=\"in_use\"}} {}",
+                pool.open.saturating_sub(pool.idle)
+            );
+            let _ = writeln!(out, "boletin_db_connections{{state=\"idle\"}} {}", pool.idle);
+            family(
+                &mut out,
+                "boletin_db_connections_max",
+                "gauge",
+                "The most connections the pool opens.",
+            );
+            let _ = writeln!(out, "boletin_db_connections_max {}", pool.max);
+        }
+        out
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most 64 characters: safe as a label value.
+fn is_plain_name(name: &str) -> bool {
+    name.len() <= 64
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded_and_escaped_by_refusal() {
+        let metrics = Metrics::default();
+        metrics.record_operation(Some("Feed"), &[], Duration::from_millis(3));
+        metrics.record_operation(Some("bad\"} 1\nname"), &["INVALID".into()], Duration::from_millis(30));
+        for i in 0..MAX_OPERATION_NAMES + 5 {
+            metrics.record_operation(Some(&format!("Op{i}")), &[], Duration::from_millis(1));
+        }
+        let text = metrics.render(None, 0);
+        assert!(
+            text.contains("boletin_requests_total{operation=\"Feed\",outcome=\"ok\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("boletin_requests_total{operation=\"other\",outcome=\"error\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("boletin_errors_total{code=\"INVALID\"} 1"), "{text}");
+        assert!(
+            text.contains("boletin_request_duration_seconds_bucket{operation=\"Feed\",le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("bad"), "{text}");
+        let names = text
+            .lines()
+            .filter(|l| l.starts_with("boletin_requests_total{"))
+            .count();
+        assert_eq!(names, MAX_OPERATION_NAMES + 2, "{text}");
+    }
+}
