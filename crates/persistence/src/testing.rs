@@ -6,7 +6,7 @@
 
 use crate::connect::{Backend, ConnectOptions, connect, migrate};
 use crate::store::SqlStore;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,6 +51,28 @@ impl TestDatabase {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// The first column of the first row of `sql`, as an integer (e.g. a `count(*)`).
+    pub async fn scalar(&self, sql: &str) -> Result<i64, String> {
+        let row = self
+            .connection
+            .query_one_raw(Statement::from_string(self.connection.get_database_backend(), sql))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no row: {sql}"))?;
+        row.try_get_by_index::<i64>(0).map_err(|e| e.to_string())
+    }
+
+    /// Takes an exclusive lock on `table` (PostgreSQL) in a transaction of its own: every statement on that
+    /// table waits until the lock is dropped, as behind a long migration or a stuck session.
+    pub async fn lock_table(&self, table: &str) -> Result<TableLock, String> {
+        let transaction = self.connection.begin().await.map_err(|e| e.to_string())?;
+        transaction
+            .execute_unprepared(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(TableLock { transaction })
     }
 
     /// The same database with the built-in seed loaded.
@@ -121,6 +143,18 @@ async fn open(backend: Backend, url: String, schema: Option<String>, file: Optio
         connection,
         statements,
         file,
+    }
+}
+
+/// A lock taken by [`TestDatabase::lock_table`]; released when dropped.
+pub struct TableLock {
+    transaction: DatabaseTransaction,
+}
+
+impl TableLock {
+    /// Releases the lock now.
+    pub async fn release(self) {
+        let _ = self.transaction.rollback().await;
     }
 }
 

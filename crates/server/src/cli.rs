@@ -240,3 +240,51 @@ pub enum ImportStatus {
     /// Kept private until an editor publishes them.
     Draft,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(["boletin", "serve"].iter().chain(args)).unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Some(Command::Serve(args)) => *args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_documented_defaults() {
+        assert_eq!(serve_args(&[]).http_settings(), HttpSettings::default());
+    }
+
+    #[test]
+    fn settings_parse_and_the_statement_timeout_never_outlives_the_request() {
+        let args = serve_args(&[
+            "--request-timeout",
+            "2",
+            "--db-statement-timeout",
+            "5",
+            "--rate-limit-per-second",
+            "0",
+            "--cors-origins",
+            "https://a.example.org, https://b.example.org",
+            "--introspection",
+            "false",
+        ]);
+        assert_eq!(args.statement_timeout(), Duration::from_secs(2));
+        let settings = args.http_settings();
+        assert_eq!(settings.rate_limit, None);
+        assert_eq!(
+            settings.cors_origins,
+            ["https://a.example.org", "https://b.example.org"]
+        );
+        assert!(!settings.introspection);
+        assert_eq!(
+            serve_args(&["--db-statement-timeout", "0.5"]).statement_timeout(),
+            Duration::from_millis(500)
+        );
+        assert!(Cli::try_parse_from(["boletin", "serve", "--request-timeout", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["boletin", "serve", "--request-timeout", "-1"]).is_err());
+    }
+}

@@ -22,7 +22,7 @@ use std::time::Duration;
 pub use refusal::{Refusal, RefusalCode};
 
 /// Everything the HTTP layer enforces, from the command line (see `docs/SECURITY.md`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpSettings {
     /// Limits on each query's shape and cost.
     pub limits: QueryLimits,
