@@ -58,7 +58,7 @@ async fn graphiql_introspection_and_everyday_queries_pass() {
     for query in [
         "{ bulletins(first: 20, lang: ES) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id slug title summary publishedOn dateline countries { code name } themes programs { slug name } partners { role partner { slug name acronym } } } } } }",
         "{ indicators { code name unit total observations { value periodStart periodEnd country { code } source { slug title } } } programs { slug name partners { role partner { name } } } }",
-        "{ bulletins(first: 50) { nodes { slug title summary body countries { code } themes programs { slug } observations { value indicator { code } } } } }",
+        "{ bulletins(first: 100) { nodes { slug title summary body countries { code } themes programs { slug } observations { value indicator { code } } } } }",
     ] {
         let response = run(&schema, Request::new(query)).await;
         assert!(response.get("errors").is_none(), "{query}: {response}");
