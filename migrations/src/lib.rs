@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_catalog;
 mod m20261127_000002_partner_translations;
+mod m20261127_000003_statistics_indexes;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_catalog::Migration),
             Box::new(m20261127_000002_partner_translations::Migration),
+            Box::new(m20261127_000003_statistics_indexes::Migration),
         ]
     }
 }

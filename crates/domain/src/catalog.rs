@@ -1,14 +1,15 @@
 //! The read use cases: what the API asks of the catalogue, with its arguments validated here, once, for every
 //! transport.
 
-use crate::DomainResult;
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder};
 use crate::indicator::{Indicator, validate_code};
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
 use crate::slug::Slug;
+use crate::statistics::{Statistics, StatisticsQuery};
 use crate::store::CatalogStore;
+use crate::{DomainError, DomainResult};
 use std::sync::Arc;
 
 /// The arguments of a bulletin list, as a client gave them.
@@ -113,5 +114,30 @@ impl Catalog {
             Ok(()) => self.store.indicator_by_code(code).await,
             Err(_) => Ok(None),
         }
+    }
+
+    /// The statistic `query` asks for, with its indicator. An unknown indicator is `NotFound`; a
+    /// disaggregation the indicator does not have is `Invalid` at `disaggregation`.
+    pub async fn statistics(&self, query: &StatisticsQuery) -> DomainResult<(Indicator, Statistics)> {
+        let indicator = self
+            .store
+            .indicator_by_code(&query.indicator)
+            .await?
+            .ok_or_else(|| DomainError::not_found("indicator", &query.indicator))?;
+        if let Some(name) = &query.disaggregation
+            && !indicator.dimensions.contains(name)
+        {
+            let known = if indicator.dimensions.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("it has {}", indicator.dimensions.join(", "))
+            };
+            return Err(DomainError::invalid(
+                "disaggregation",
+                format!("`{}` is not broken down by `{name}`; {known}", indicator.code),
+            ));
+        }
+        let statistics = self.store.statistics(&indicator, query).await?;
+        Ok((indicator, statistics))
     }
 }

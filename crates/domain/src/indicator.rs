@@ -48,16 +48,20 @@ snake_case_codes!(Aggregation, "aggregation", {
 impl Aggregation {
     /// The total of `observations` under this rule.
     ///
-    /// `Sum` adds every value. `Latest` takes, for each set of countries, the value of the observation whose
-    /// period ends last (ties broken by the later-recorded observation), then adds those: the latest count of
-    /// each place, summed across places.
+    /// `Sum` adds every value. `Latest` takes, for each series (one set of countries, one program, one partner),
+    /// the value of the observation whose period ends last (ties broken by the later-recorded observation), then
+    /// adds those: the latest count of each series, summed across series. Statistics apply the same rule in SQL.
     pub fn total(self, observations: &[&Observation]) -> f64 {
         match self {
             Self::Sum => observations.iter().map(|o| o.value).sum(),
             Self::Latest => {
                 let mut latest: Vec<&Observation> = Vec::new();
                 for observation in observations {
-                    match latest.iter_mut().find(|l| l.countries == observation.countries) {
+                    let same_series = |l: &&Observation| {
+                        (&l.countries, l.program, l.partner)
+                            == (&observation.countries, observation.program, observation.partner)
+                    };
+                    match latest.iter_mut().find(|l| same_series(l)) {
                         Some(current)
                             if (observation.period.end, observation.id) > (current.period.end, current.id) =>
                         {

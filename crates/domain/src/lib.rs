@@ -21,6 +21,7 @@ pub mod partner;
 pub mod program;
 pub mod seed;
 pub mod slug;
+pub mod statistics;
 pub mod store;
 
 pub use error::{DomainError, DomainResult};

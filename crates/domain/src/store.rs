@@ -14,6 +14,7 @@ use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
 use crate::slug::Slug;
+use crate::statistics::{Statistics, StatisticsQuery};
 
 /// Read access to the published catalogue.
 #[async_trait::async_trait]
@@ -70,6 +71,9 @@ pub trait CatalogStore: Send + Sync {
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>>;
     /// The visible figures of each of the indicators `ids`, oldest period first.
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>>;
+    /// `indicator`'s visible figures aggregated as `query` asks, under the rules of
+    /// [`crate::statistics`], computed by the store (not by loading the figures).
+    async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics>;
     /// The visible figures among `ids`.
     async fn observations_by_ids(&self, ids: &[crate::id::ObservationId]) -> DomainResult<Vec<Observation>>;
 }

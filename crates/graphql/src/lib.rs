@@ -12,6 +12,7 @@ mod node;
 mod partner;
 mod program;
 mod scalar;
+mod statistics;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::futures_util::future::BoxFuture;
@@ -29,6 +30,7 @@ pub struct Query(
     program::ProgramQuery,
     partner::PartnerQuery,
     indicator::IndicatorQuery,
+    statistics::StatisticQuery,
     node::NodeQuery,
 );
 

@@ -5,6 +5,7 @@
 use crate::error::GqlResult;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::futures_util::future::join_all;
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{Bulletin, PartnerLink};
 use boletin_domain::catalog::Catalog;
@@ -13,6 +14,7 @@ use boletin_domain::indicator::Indicator;
 use boletin_domain::observation::Observation;
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
+use boletin_domain::statistics::{Statistics, StatisticsQuery};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -171,3 +173,16 @@ related!(
     indicator_observations,
     |o| (o.indicator, o)
 );
+
+/// Statistics, one per distinct query: two aliases asking for the same statistic share one computation. Each
+/// query keeps its own result, so one query's error (an unknown indicator) does not fail the others in the
+/// batch.
+impl Loader<StatisticsQuery> for CatalogLoader {
+    type Value = Result<(Indicator, Statistics), DomainError>;
+    type Error = DomainError;
+
+    async fn load(&self, keys: &[StatisticsQuery]) -> Result<HashMap<StatisticsQuery, Self::Value>, DomainError> {
+        let results = join_all(keys.iter().map(|key| self.catalog.statistics(key))).await;
+        Ok(keys.iter().cloned().zip(results).collect())
+    }
+}

@@ -7,6 +7,7 @@ mod bulletins;
 mod indicators;
 mod partners;
 mod programs;
+mod statistics;
 
 use crate::entity::observations;
 use crate::error::db_error;
@@ -19,6 +20,7 @@ use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
 use boletin_domain::slug::Slug;
+use boletin_domain::statistics::{Statistics, StatisticsQuery};
 use boletin_domain::store::CatalogStore;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
@@ -237,5 +239,9 @@ impl CatalogStore for SqlStore {
 
     async fn observations_by_ids(&self, ids: &[ObservationId]) -> DomainResult<Vec<Observation>> {
         indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics> {
+        statistics::compute(&self.db, indicator, query).await
     }
 }

@@ -1,0 +1,298 @@
+//! `statistics`: an indicator's figures grouped for charts, with the data-quality warnings an analyst needs to
+//! trust them. Identical statistics asked for twice in one request (two aliases, say) are computed once.
+
+use crate::country::{Country, Language};
+use crate::error::GqlResult;
+use crate::indicator::{IndicatorNode, ObservationNode};
+use crate::loader::{CatalogLoader, load_in_order};
+use crate::partner::PartnerNode;
+use crate::program::ProgramNode;
+use crate::scalar::Date;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, InputObject, Object};
+use boletin_domain::id::ObservationId;
+use boletin_domain::indicator::Indicator;
+use boletin_domain::statistics::{RawStatisticsQuery, StatisticPoint, StatisticWarning, Statistics};
+
+/// What a statistic can be grouped by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "boletin_domain::statistics::Dimension", name = "StatisticDimension")]
+pub enum StatisticDimension {
+    /// Each country a figure covers. A figure reported jointly for several countries appears under each of
+    /// them (it cannot be split), so country points may add up to more than the total; a `JOINT_COUNTRIES`
+    /// warning names such figures.
+    Country,
+    /// The program a figure was achieved under.
+    Program,
+    /// The partner a figure was achieved with; figures without a partner form a group with `partner: null`.
+    Partner,
+    /// The calendar year in which the figure's period ends.
+    Year,
+    /// The calendar quarter in which the figure's period ends.
+    Quarter,
+    /// The calendar month in which the figure's period ends.
+    Month,
+    /// The categories of the disaggregation named in `disaggregation` (e.g. `age_group`).
+    Category,
+}
+
+/// Which figures a statistic reads. Every condition given must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "ObservationFilter")]
+pub struct ObservationFilterInput {
+    /// Figures covering any of these countries (ISO 3166-1 alpha-2 codes, e.g. `GT`). When grouping by
+    /// country, only these countries get points.
+    countries: Option<Vec<String>>,
+    /// Figures of these programs (slugs), including their sub-programs.
+    programs: Option<Vec<String>>,
+    /// Figures achieved with any of these partners (slugs).
+    partners: Option<Vec<String>>,
+    /// Figures whose period ends on or after this date.
+    period_from: Option<Date>,
+    /// Figures whose period ends on or before this date.
+    period_to: Option<Date>,
+}
+
+/// Statistic queries.
+#[derive(Default)]
+pub struct StatisticQuery;
+
+/// Statistic queries.
+#[Object]
+impl StatisticQuery {
+    /// An indicator's published figures added up by country, program, partner, period or category. Flows (people
+    /// returned) add up; stocks (countries covered) take each series' latest figure. A figure belongs to the
+    /// month, quarter and year in which its period ends. Ask for several indicators at once with aliases.
+    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code, e.g. `returns_assisted`.")] indicator: String,
+        #[graphql(
+            desc = "How to group the figures; one point per group. None gives a single point. At most one of YEAR, QUARTER and MONTH.",
+            default
+        )]
+        group_by: Vec<StatisticDimension>,
+        #[graphql(desc = "With `groupBy: [CATEGORY]`, the disaggregation whose categories to read, e.g. `age_group`.")]
+        disaggregation: Option<String>,
+        #[graphql(desc = "Which figures to read; all published ones when omitted.")] filter: Option<
+            ObservationFilterInput,
+        >,
+        #[graphql(desc = "The language of names; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<StatisticsNode> {
+        let filter = filter.unwrap_or_default();
+        let query = RawStatisticsQuery {
+            indicator,
+            group_by: group_by.into_iter().map(Into::into).collect(),
+            disaggregation,
+            countries: filter.countries.unwrap_or_default(),
+            programs: filter.programs.unwrap_or_default(),
+            partners: filter.partners.unwrap_or_default(),
+            from: filter.period_from.map(|d| d.0),
+            to: filter.period_to.map(|d| d.0),
+        }
+        .parse()
+        .gql(ctx)?;
+        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+        let computed = loader.load_one(query).await.gql(ctx)?;
+        let (indicator, statistics) = computed
+            .ok_or_else(|| boletin_domain::DomainError::Internal {
+                cause: "the statistics loader returned nothing".to_owned(),
+            })
+            .and_then(|result| result)
+            .gql(ctx)?;
+        Ok(StatisticsNode {
+            indicator,
+            statistics,
+            lang,
+        })
+    }
+}
+
+/// An indicator's figures, aggregated and grouped.
+pub struct StatisticsNode {
+    indicator: Indicator,
+    statistics: Statistics,
+    lang: Language,
+}
+
+/// An indicator's figures, aggregated and grouped.
+#[Object(name = "Statistics")]
+impl StatisticsNode {
+    /// The indicator, with its unit and aggregation rule.
+    async fn indicator(&self) -> IndicatorNode {
+        IndicatorNode::new(self.indicator.clone(), self.lang)
+    }
+
+    /// The aggregate of every figure the filter selects, each counted once (a joint figure for two countries
+    /// counts once here); null when no figure matches.
+    async fn total(&self) -> Option<f64> {
+        self.statistics.total
+    }
+
+    /// How many figures make up the total.
+    async fn observation_count(&self) -> u64 {
+        self.statistics.observation_count
+    }
+
+    /// One point per group, ordered by country, program, partner, period and category.
+    async fn points(&self) -> Vec<StatisticPointNode> {
+        self.statistics
+            .points
+            .iter()
+            .cloned()
+            .map(|point| StatisticPointNode { point, lang: self.lang })
+            .collect()
+    }
+
+    /// Data-quality problems found among the figures read: at most 50 of each kind.
+    async fn warnings(&self) -> Vec<StatisticWarningNode> {
+        self.statistics
+            .warnings
+            .iter()
+            .cloned()
+            .map(|warning| StatisticWarningNode {
+                warning,
+                lang: self.lang,
+            })
+            .collect()
+    }
+}
+
+/// One group's figure.
+pub struct StatisticPointNode {
+    point: StatisticPoint,
+    lang: Language,
+}
+
+/// One group's figure.
+#[Object(name = "StatisticPoint")]
+impl StatisticPointNode {
+    /// The aggregated figure of the group.
+    async fn value(&self) -> f64 {
+        self.point.value
+    }
+
+    /// How many figures went into it.
+    async fn observation_count(&self) -> u64 {
+        self.point.observation_count
+    }
+
+    /// The group's country, when grouping by `COUNTRY`.
+    async fn country(&self) -> Option<Country> {
+        self.point.country.map(|code| Country { code, lang: self.lang })
+    }
+
+    /// The group's program, when grouping by `PROGRAM`.
+    async fn program(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgramNode>> {
+        let Some(id) = self.point.program else {
+            return Ok(None);
+        };
+        let program = ctx.data::<DataLoader<CatalogLoader>>()?.load_one(id).await.gql(ctx)?;
+        Ok(program.map(|p| ProgramNode::new(p, self.lang)))
+    }
+
+    /// The group's partner, when grouping by `PARTNER` (null there for figures achieved without one).
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerNode>> {
+        let Some(id) = self.point.partner else {
+            return Ok(None);
+        };
+        let partner = ctx.data::<DataLoader<CatalogLoader>>()?.load_one(id).await.gql(ctx)?;
+        Ok(partner.map(|p| PartnerNode::new(p, self.lang)))
+    }
+
+    /// The first day of the group's year, quarter or month, when grouping by one of them.
+    async fn period_start(&self) -> Option<Date> {
+        self.point.bucket.and_then(|b| b.span()).map(|(start, _)| Date(start))
+    }
+
+    /// The last day of the group's year, quarter or month, when grouping by one of them.
+    async fn period_end(&self) -> Option<Date> {
+        self.point.bucket.and_then(|b| b.span()).map(|(_, end)| Date(end))
+    }
+
+    /// The group's category, when grouping by `CATEGORY` (e.g. `unaccompanied_minor`).
+    async fn category(&self) -> Option<&str> {
+        self.point.category.as_deref()
+    }
+}
+
+/// The kinds of data-quality problem a statistic reports.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum StatisticWarningKind {
+    /// The parts of one disaggregation of a figure add up to more than the figure itself.
+    PartsExceedTotal,
+    /// Two figures from different bulletins cover the same indicator, country and overlapping periods: the
+    /// same people may be counted twice.
+    PossibleDoubleCount,
+    /// A figure covers several countries jointly, so it appears under each of them when grouping by country.
+    JointCountries,
+}
+
+/// A data-quality problem found among a statistic's figures.
+pub struct StatisticWarningNode {
+    warning: StatisticWarning,
+    lang: Language,
+}
+
+/// A data-quality problem found among a statistic's figures.
+#[Object(name = "StatisticWarning")]
+impl StatisticWarningNode {
+    /// What kind of problem it is.
+    async fn kind(&self) -> StatisticWarningKind {
+        match self.warning {
+            StatisticWarning::PartsExceedTotal { .. } => StatisticWarningKind::PartsExceedTotal,
+            StatisticWarning::PossibleDoubleCount { .. } => StatisticWarningKind::PossibleDoubleCount,
+            StatisticWarning::JointCountries { .. } => StatisticWarningKind::JointCountries,
+        }
+    }
+
+    /// The problem in a sentence, in English.
+    async fn message(&self) -> String {
+        match &self.warning {
+            StatisticWarning::PartsExceedTotal { dimension, .. } => {
+                format!("the parts of `{dimension}` add up to more than the figure")
+            }
+            StatisticWarning::PossibleDoubleCount { country, .. } => format!(
+                "two bulletins report overlapping periods for {}; the figures may count the same people twice",
+                country.as_str()
+            ),
+            StatisticWarning::JointCountries { .. } => {
+                "the figure covers several countries jointly; it appears under each of them".to_owned()
+            }
+        }
+    }
+
+    /// The figures concerned.
+    async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
+        let ids: Vec<ObservationId> = match &self.warning {
+            StatisticWarning::PartsExceedTotal { observation, .. }
+            | StatisticWarning::JointCountries { observation } => vec![*observation],
+            StatisticWarning::PossibleDoubleCount { observations, .. } => observations.to_vec(),
+        };
+        let observations = load_in_order(ctx, &ids, |id| *id).await?;
+        Ok(observations
+            .into_iter()
+            .map(|(_, o)| ObservationNode::new(o, self.lang))
+            .collect())
+    }
+
+    /// The country both figures cover, for `POSSIBLE_DOUBLE_COUNT`.
+    async fn country(&self) -> Option<Country> {
+        match &self.warning {
+            StatisticWarning::PossibleDoubleCount { country, .. } => Some(Country {
+                code: *country,
+                lang: self.lang,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The disaggregation whose parts are too large, for `PARTS_EXCEED_TOTAL`.
+    async fn dimension(&self) -> Option<&str> {
+        match &self.warning {
+            StatisticWarning::PartsExceedTotal { dimension, .. } => Some(dimension),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! `statistics` on SQLite and PostgreSQL: the seed's figures, then a catalogue with more figures to exercise
+//! periods, stocks, program trees, filters and warnings.
+
+use async_graphql::Request;
+use boletin_domain::catalog::Catalog;
+use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
+use boletin_persistence::testing::{TestDatabase, on_each_backend};
+use boletin_persistence::{BUILTIN_SEED, parse_dataset};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn schema_over(db: &TestDatabase) -> BoletinSchema {
+    build_schema(
+        Catalog::new(Arc::new(db.store.clone())),
+        |f| {
+            tokio::spawn(f);
+        },
+        SchemaOptions::default(),
+    )
+}
+
+async fn run(schema: &BoletinSchema, query: &str) -> Value {
+    let response = schema
+        .execute(Request::new(query).data(RequestId("stats".into())))
+        .await;
+    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The seed with three more figures: a January 2019 count of returns in Guatemala from another bulletin
+/// (overlapping the joint Guatemala–Mexico figure), a December 2018 count in Honduras under a sub-program, and a
+/// later count of the IOM X Roadshow's countries.
+async fn extended(db: TestDatabase) -> TestDatabase {
+    let mut seed: Value = serde_json::from_str(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+    let extra = [
+        json!({"indicator": "returns_assisted", "source": "iom-builds-capacities-for-monitoring-migration-flows-in-mexico-and-guatemala",
+               "value": 100, "period": {"start": "2019-01-01", "end": "2019-01-31"}, "countries": ["GT"],
+               "program": "displacement-tracking-matrix", "partner": "iom"}),
+        json!({"indicator": "returns_assisted", "source": "somos-colmena-emerges-as-a-virtual-informational-community-for-migrants-in",
+               "value": 50, "period": {"start": "2018-12-01", "end": "2018-12-31"}, "countries": ["HN"],
+               "program": "somos-colmena"}),
+        json!({"indicator": "countries_covered", "source": "iom-backs-communication-for-development-as-a-tool-to-promote-regular-migration",
+               "value": 5, "period": {"start": "2019-06-01", "end": "2019-06-01"}, "countries": ["GT", "HN", "SV", "MX"],
+               "program": "iom-x-roadshow", "partner": "iom"}),
+    ];
+    if let Some(observations) = seed["observations"].as_array_mut() {
+        observations.extend(extra);
+    }
+    let dataset = parse_dataset(&seed.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    db.store
+        .load_dataset(&dataset)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    db.take_statement_count();
+    db
+}
+
+fn points(response: &Value) -> Vec<Value> {
+    response["data"]["statistics"]["points"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_seed_answers_the_questions_it_was_built_for() {
+    on_each_backend("the_seed_answers_the_questions_it_was_built_for", |db| async move {
+        let db = db.seeded().await;
+        let schema = schema_over(&db);
+        let by_country = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { total observationCount points { value observationCount country { code } } warnings { kind observations { value } } } }"#,
+        )
+        .await;
+        assert_eq!(
+            by_country["data"]["statistics"],
+            json!({
+                "total": 1195.0, "observationCount": 1,
+                "points": [
+                    {"value": 1195.0, "observationCount": 1, "country": {"code": "GT"}},
+                    {"value": 1195.0, "observationCount": 1, "country": {"code": "MX"}}
+                ],
+                "warnings": [{"kind": "JOINT_COUNTRIES", "observations": [{"value": 1195.0}]}]
+            }),
+            "{:?}: {by_country}",
+            db.backend
+        );
+        let minors = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [CATEGORY], disaggregation: "age_group") { total points { value category } } }"#,
+        )
+        .await;
+        assert_eq!(
+            minors["data"]["statistics"],
+            json!({"total": 1195.0, "points": [{"value": 48.0, "category": "unaccompanied_minor"}]}),
+            "{minors}"
+        );
+        let stock = run(
+            &schema,
+            r#"{ statistics(indicator: "countries_covered", groupBy: [PROGRAM]) { total points { value program { slug } } } }"#,
+        )
+        .await;
+        assert_eq!(
+            stock["data"]["statistics"],
+            json!({"total": 6.0, "points": [
+                {"value": 2.0, "program": {"slug": "displacement-tracking-matrix"}},
+                {"value": 4.0, "program": {"slug": "iom-x-roadshow"}}
+            ]}),
+            "{stock}"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn periods_stocks_program_trees_and_filters() {
+    on_each_backend("periods_stocks_program_trees_and_filters", |db| async move {
+        let db = extended(db).await;
+        let schema = schema_over(&db);
+        // A figure belongs to the period in which it ends: the joint October–March figure counts in March.
+        let monthly = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [MONTH]) { total points { value periodStart periodEnd } } }"#,
+        )
+        .await;
+        assert_eq!(
+            monthly["data"]["statistics"],
+            json!({"total": 1345.0, "points": [
+                {"value": 50.0, "periodStart": "2018-12-01", "periodEnd": "2018-12-31"},
+                {"value": 100.0, "periodStart": "2019-01-01", "periodEnd": "2019-01-31"},
+                {"value": 1195.0, "periodStart": "2019-03-01", "periodEnd": "2019-03-31"}
+            ]}),
+            "{monthly}"
+        );
+        let quarterly = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [QUARTER]) { points { value periodStart periodEnd } } }"#,
+        )
+        .await;
+        assert_eq!(
+            points(&quarterly),
+            [
+                json!({"value": 50.0, "periodStart": "2018-10-01", "periodEnd": "2018-12-31"}),
+                json!({"value": 1295.0, "periodStart": "2019-01-01", "periodEnd": "2019-03-31"})
+            ],
+            "{quarterly}"
+        );
+        // A program includes its sub-programs; the period filter reads the day a figure ends.
+        let tree = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [YEAR], filter: { programs: ["regional-migration-program"] }) { total points { value periodStart } } }"#,
+        )
+        .await;
+        assert_eq!(
+            tree["data"]["statistics"],
+            json!({"total": 50.0, "points": [{"value": 50.0, "periodStart": "2018-01-01"}]}),
+            "{tree}"
+        );
+        let recent = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", filter: { periodFrom: "2019-01-01", countries: ["GT"] }) { total observationCount } }"#,
+        )
+        .await;
+        assert_eq!(
+            recent["data"]["statistics"],
+            json!({"total": 1295.0, "observationCount": 2}),
+            "{recent}"
+        );
+        // Stocks: each series' latest figure. The Roadshow's June count supersedes its February one.
+        let stock = run(
+            &schema,
+            r#"{ statistics(indicator: "countries_covered", groupBy: [MONTH]) { total points { value periodStart } } }"#,
+        )
+        .await;
+        assert_eq!(
+            stock["data"]["statistics"],
+            json!({"total": 7.0, "points": [
+                {"value": 6.0, "periodStart": "2019-02-01"},
+                {"value": 5.0, "periodStart": "2019-06-01"}
+            ]}),
+            "{stock}"
+        );
+        let none = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted", groupBy: [COUNTRY], filter: { countries: ["PA"] }) { total observationCount points { value } warnings { kind } } }"#,
+        )
+        .await;
+        assert_eq!(
+            none["data"]["statistics"],
+            json!({"total": null, "observationCount": 0, "points": [], "warnings": []}),
+            "{none}"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn warnings_name_the_figures_an_analyst_should_check() {
+    on_each_backend("warnings_name_the_figures_an_analyst_should_check", |db| async move {
+        let db = extended(db).await;
+        // Parts larger than the figure can only come from outside boletin (the domain refuses them).
+        db.execute_sql("UPDATE observation_disaggregations SET value = 5000 WHERE category = 'unaccompanied_minor'")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let schema = schema_over(&db);
+        let response = run(
+            &schema,
+            r#"{ statistics(indicator: "returns_assisted") { warnings { kind country { code } dimension observations { value } } } }"#,
+        )
+        .await;
+        assert_eq!(
+            response["data"]["statistics"]["warnings"],
+            json!([
+                {"kind": "PARTS_EXCEED_TOTAL", "country": null, "dimension": "age_group", "observations": [{"value": 1195.0}]},
+                {"kind": "POSSIBLE_DOUBLE_COUNT", "country": {"code": "GT"}, "dimension": null, "observations": [{"value": 1195.0}, {"value": 100.0}]}
+            ]),
+            "{response}"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn identical_statistics_in_one_request_are_computed_once() {
+    on_each_backend("identical_statistics_in_one_request_are_computed_once", |db| async move {
+        let db = db.seeded().await;
+        let schema = schema_over(&db);
+        let one = r#"{ a: statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { total } }"#;
+        let two = r#"{ a: statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { total } b: statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { total } }"#;
+        db.take_statement_count();
+        let response = run(&schema, one).await;
+        assert!(response.get("errors").is_none(), "{response}");
+        let once = db.take_statement_count();
+        let response = run(&schema, two).await;
+        assert_eq!(response["data"]["b"]["total"], json!(1195.0), "{response}");
+        assert_eq!(db.take_statement_count(), once, "the second alias was computed again");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_statistic_arguments_are_refused_with_their_field() {
+    on_each_backend("bad_statistic_arguments_are_refused_with_their_field", |db| async move {
+        let db = db.seeded().await;
+        let schema = schema_over(&db);
+        for (query, code, field) in [
+            (r#"{ statistics(indicator: "returns_assisted", groupBy: [YEAR, MONTH]) { total } }"#, "INVALID", json!("groupBy")),
+            (r#"{ statistics(indicator: "returns_assisted", groupBy: [CATEGORY]) { total } }"#, "INVALID", json!("disaggregation")),
+            (r#"{ statistics(indicator: "returns_assisted", groupBy: [CATEGORY], disaggregation: "sex") { total } }"#, "INVALID", json!("disaggregation")),
+            (r#"{ statistics(indicator: "returns_assisted", filter: { countries: ["ZZ"] }) { total } }"#, "INVALID", json!("filter.countries[0]")),
+            (r#"{ statistics(indicator: "Returns Assisted") { total } }"#, "INVALID", json!("indicator")),
+            (r#"{ statistics(indicator: "people_counted_twice") { total } }"#, "NOT_FOUND", Value::Null),
+        ] {
+            let response = run(&schema, query).await;
+            let extensions = &response["errors"][0]["extensions"];
+            assert_eq!((extensions["code"].as_str(), &extensions["field"]), (Some(code), &field), "{query}: {response}");
+        }
+        db
+    })
+    .await;
+}
