@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_catalog;
 mod m20261127_000002_partner_translations;
 mod m20261127_000003_statistics_indexes;
+mod m20261127_000004_search;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_catalog::Migration),
             Box::new(m20261127_000002_partner_translations::Migration),
             Box::new(m20261127_000003_statistics_indexes::Migration),
+            Box::new(m20261127_000004_search::Migration),
         ]
     }
 }

@@ -1,16 +1,33 @@
 //! The read use cases: what the API asks of the catalogue, with its arguments validated here, once, for every
 //! transport.
 
-use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder};
+use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, RawBulletinFilter};
 use crate::indicator::{Indicator, validate_code};
+use crate::language::Language;
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
+use crate::search::{SearchCursor, SearchHit, SearchQuery};
 use crate::slug::Slug;
 use crate::statistics::{Statistics, StatisticsQuery};
 use crate::store::CatalogStore;
 use crate::{DomainError, DomainResult};
 use std::sync::Arc;
+
+/// The arguments of a search, as a client gave them.
+#[derive(Debug, Clone, Default)]
+pub struct SearchArguments {
+    /// The query, in the syntax of [`crate::search`].
+    pub query: String,
+    /// The language to search in; both when `None`.
+    pub lang: Option<Language>,
+    /// The page size (default 20, at most 100).
+    pub first: Option<i32>,
+    /// A cursor from an earlier page.
+    pub after: Option<String>,
+    /// Which bulletins to consider.
+    pub filter: RawBulletinFilter,
+}
 
 /// The arguments of a bulletin list, as a client gave them.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +131,22 @@ impl Catalog {
             Ok(()) => self.store.indicator_by_code(code).await,
             Err(_) => Ok(None),
         }
+    }
+
+    /// One page of published bulletins matching a search typed by a person, in `lang` or, when `None`, in either
+    /// language; with the total number of matches.
+    pub async fn search(&self, search: &SearchArguments) -> DomainResult<(Page<SearchHit>, u64)> {
+        let query = SearchQuery::parse(&search.query)?;
+        let filter = search.filter.clone().parse()?;
+        let after = search.after.as_deref().map(SearchCursor::decode).transpose()?;
+        let page = PageRequest::new(search.first, after, None, None)?;
+        let languages = match search.lang {
+            Some(lang) => vec![lang],
+            None => vec![Language::Es, Language::En],
+        };
+        let hits = self.store.search(&query, &languages, &filter, &page).await?;
+        let total = self.store.search_count(&query, &languages, &filter).await?;
+        Ok((hits, total))
     }
 
     /// The statistic `query` asks for, with its indicator. An unknown indicator is `NotFound`; a

@@ -19,6 +19,7 @@ pub mod observation;
 pub mod page;
 pub mod partner;
 pub mod program;
+pub mod search;
 pub mod seed;
 pub mod slug;
 pub mod statistics;

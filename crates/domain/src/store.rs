@@ -9,10 +9,12 @@ use crate::DomainResult;
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
 use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
 use crate::indicator::Indicator;
+use crate::language::Language;
 use crate::observation::Observation;
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
+use crate::search::{SearchCursor, SearchHit, SearchQuery};
 use crate::slug::Slug;
 use crate::statistics::{Statistics, StatisticsQuery};
 
@@ -71,6 +73,21 @@ pub trait CatalogStore: Send + Sync {
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>>;
     /// The visible figures of each of the indicators `ids`, oldest period first.
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>>;
+    /// The published bulletins matching `query` in any of `languages` and `filter`, best first, one page.
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        languages: &[Language],
+        filter: &BulletinFilter,
+        page: &PageRequest<SearchCursor>,
+    ) -> DomainResult<Page<SearchHit>>;
+    /// How many published bulletins match `query` in any of `languages` and `filter`.
+    async fn search_count(
+        &self,
+        query: &SearchQuery,
+        languages: &[Language],
+        filter: &BulletinFilter,
+    ) -> DomainResult<u64>;
     /// `indicator`'s visible figures aggregated as `query` asks, under the rules of
     /// [`crate::statistics`], computed by the store (not by loading the figures).
     async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics>;

@@ -216,13 +216,13 @@ pub struct BulletinEdge {
 #[derive(SimpleObject)]
 pub struct PageInfo {
     /// More items follow this page.
-    has_next_page: bool,
+    pub(crate) has_next_page: bool,
     /// More items precede this page.
-    has_previous_page: bool,
+    pub(crate) has_previous_page: bool,
     /// The cursor of the page's first item.
-    start_cursor: Option<String>,
+    pub(crate) start_cursor: Option<String>,
     /// The cursor of the page's last item.
-    end_cursor: Option<String>,
+    pub(crate) end_cursor: Option<String>,
 }
 
 /// A short, dated news item of the office, in Spanish and English.

@@ -12,6 +12,7 @@ mod node;
 mod partner;
 mod program;
 mod scalar;
+mod search;
 mod statistics;
 
 use async_graphql::dataloader::DataLoader;
@@ -31,6 +32,7 @@ pub struct Query(
     partner::PartnerQuery,
     indicator::IndicatorQuery,
     statistics::StatisticQuery,
+    search::SearchQueryRoot,
     node::NodeQuery,
 );
 

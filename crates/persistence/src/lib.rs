@@ -8,6 +8,7 @@ mod connect;
 mod entity;
 mod error;
 mod load;
+mod search_index;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -378,6 +378,7 @@ async fn insert_bulletin(
         }),
     )
     .await?;
+    crate::search_index::index_bulletin(txn, row.id, &bulletin.texts).await?;
     insert_all(
         txn,
         bulletin.countries.iter().map(|c| bulletin_countries::ActiveModel {

@@ -54,6 +54,15 @@ pub async fn open_store_with_retry(
         )
     })?;
     let store = SqlStore::new(db);
+    let indexed = store.ensure_search_index().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot build the search index: {}",
+            e.log_cause().unwrap_or(&e.to_string())
+        )
+    })?;
+    if indexed > 0 {
+        tracing::info!(versions = indexed, "rebuilt the search index");
+    }
     if seed_if_empty && store.is_empty().await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
         let dataset =
             boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).context("the built-in seed")?;

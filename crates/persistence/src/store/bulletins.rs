@@ -85,7 +85,7 @@ pub(super) async fn linked_published<E: EntityTrait>(
 }
 
 /// The condition for published bulletins that match `filter`.
-fn condition(filter: &BulletinFilter) -> Condition {
+pub(super) fn condition(filter: &BulletinFilter) -> Condition {
     let mut condition = Condition::all().add(bulletins::Column::Status.eq(PUBLISHED));
     if let Some(from) = filter.published_from {
         condition = condition.add(bulletins::Column::PublishedOn.gte(from));

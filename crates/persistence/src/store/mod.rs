@@ -7,6 +7,7 @@ mod bulletins;
 mod indicators;
 mod partners;
 mod programs;
+mod search;
 mod statistics;
 
 use crate::entity::observations;
@@ -15,10 +16,12 @@ use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
+use boletin_domain::language::Language;
 use boletin_domain::observation::Observation;
 use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
+use boletin_domain::search::{SearchCursor, SearchHit, SearchQuery};
 use boletin_domain::slug::Slug;
 use boletin_domain::statistics::{Statistics, StatisticsQuery};
 use boletin_domain::store::CatalogStore;
@@ -73,6 +76,13 @@ impl SqlStore {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> DomainResult<()> {
         self.db.ping().await.map_err(crate::error::db_error)
+    }
+
+    /// Fills the search index when it does not match the stored texts (after an upgrade that created it);
+    /// returns how many language versions were indexed, 0 when it was complete.
+    pub async fn ensure_search_index(&self) -> DomainResult<u64> {
+        let _turn = self.write_turn().await;
+        crate::search_index::rebuild_if_stale(&self.db).await
     }
 
     /// The pool's open, idle and maximum connections.
@@ -239,6 +249,25 @@ impl CatalogStore for SqlStore {
 
     async fn observations_by_ids(&self, ids: &[ObservationId]) -> DomainResult<Vec<Observation>> {
         indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0)).await
+    }
+
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        languages: &[Language],
+        filter: &BulletinFilter,
+        page: &PageRequest<SearchCursor>,
+    ) -> DomainResult<Page<SearchHit>> {
+        search::page(&self.db, query, languages, filter, page).await
+    }
+
+    async fn search_count(
+        &self,
+        query: &SearchQuery,
+        languages: &[Language],
+        filter: &BulletinFilter,
+    ) -> DomainResult<u64> {
+        search::count(&self.db, query, languages, filter).await
     }
 
     async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics> {

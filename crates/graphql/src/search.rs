@@ -1,0 +1,190 @@
+//! `search`: published bulletins ranked by how well their titles, summaries and bodies match a query, in
+//! Spanish, English or both, with a marked snippet for each hit.
+
+use crate::bulletin::{BulletinFilterInput, BulletinNode, PageInfo};
+use crate::country::Language;
+use crate::error::GqlResult;
+use crate::loader::load_in_order;
+use async_graphql::{Context, Object, SimpleObject};
+use boletin_domain::bulletin::{Bulletin, RawBulletinFilter};
+use boletin_domain::catalog::{Catalog, SearchArguments};
+use boletin_domain::search::{SearchCursor, SearchQuery};
+
+/// Search queries.
+#[derive(Default)]
+pub struct SearchQueryRoot;
+
+/// Search queries.
+#[Object]
+impl SearchQueryRoot {
+    /// Published bulletins matching a query, best match first. Words match whatever their case, accents or
+    /// inflection (`migracion` finds `migración`, `trabajos` finds `trabajo`, `returned` finds `return`); all
+    /// words must match; `"quoted words"` must appear together, in order; `-word` or `-"words"` must not appear.
+    /// Titles weigh more than summaries, and summaries more than bodies.
+    #[graphql(complexity = "crate::limits::paged(first, None, child_complexity)")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to look for, e.g. `trata de personas -órganos` or `\"job fair\" Tijuana`.")]
+        query: String,
+        #[graphql(
+            desc = "Search the Spanish or the English texts, and show hits in that language. When omitted, both are searched and each hit is shown in the language it matched (English when both did)."
+        )]
+        lang: Option<Language>,
+        #[graphql(desc = "How many hits after `after` (0 to 100; default 20).")] first: Option<i32>,
+        #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.endCursor`: continue after it.")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "Which bulletins to search.")] filter: Option<BulletinFilterInput>,
+    ) -> async_graphql::Result<SearchConnection> {
+        let catalog = ctx.data::<Catalog>()?;
+        let arguments = SearchArguments {
+            query,
+            lang: lang.map(Into::into),
+            first,
+            after,
+            filter: RawBulletinFilter::from(filter.unwrap_or_default()),
+        };
+        let (page, total_count) = catalog.search(&arguments).await.gql(ctx)?;
+        let query = SearchQuery::parse(&arguments.query).gql(ctx)?;
+        let hits = load_in_order(ctx, &page.items, |hit| hit.id).await?;
+        let edges = hits
+            .into_iter()
+            .map(|(hit, bulletin)| SearchEdge {
+                cursor: SearchCursor {
+                    score: hit.score,
+                    id: hit.id,
+                }
+                .encode(),
+                node: SearchHitNode::new(bulletin, hit.score, &query, lang),
+            })
+            .collect();
+        Ok(SearchConnection {
+            edges,
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            total_count,
+        })
+    }
+}
+
+/// A page of search hits.
+pub struct SearchConnection {
+    edges: Vec<SearchEdge>,
+    has_next_page: bool,
+    has_previous_page: bool,
+    total_count: u64,
+}
+
+/// A page of search hits.
+#[Object]
+impl SearchConnection {
+    /// The hits of this page, each with its cursor.
+    async fn edges(&self) -> &[SearchEdge] {
+        &self.edges
+    }
+
+    /// The hits of this page, without cursors.
+    async fn nodes(&self) -> Vec<&SearchHitNode> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Where this page lies in the whole list.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// How many bulletins match, across all pages.
+    async fn total_count(&self) -> u64 {
+        self.total_count
+    }
+}
+
+/// A hit with its position in the list.
+#[derive(SimpleObject)]
+pub struct SearchEdge {
+    /// An opaque cursor: pass it as `after` to continue from this hit.
+    cursor: String,
+    /// The hit.
+    node: SearchHitNode,
+}
+
+/// A bulletin matching a search.
+pub struct SearchHitNode {
+    bulletin: BulletinNode,
+    score: f64,
+    /// The passages that match, in the bulletin's shown language, with matched words between `\u{1}` and
+    /// `\u{2}` (replaced by the markers the client asks for).
+    passage: Option<String>,
+}
+
+/// Marks placed around matched words before the client's markers replace them.
+const OPEN: &str = "\u{1}";
+const CLOSE: &str = "\u{2}";
+/// How many words a snippet holds.
+const SNIPPET_WORDS: usize = 30;
+
+impl SearchHitNode {
+    /// The hit for `bulletin`, shown in `lang`, or when `None`, in the language whose text matches (English first).
+    fn new(bulletin: Bulletin, score: f64, query: &SearchQuery, lang: Option<Language>) -> Self {
+        let candidates: Vec<boletin_domain::language::Language> = match lang {
+            Some(lang) => vec![lang.into()],
+            None => vec![
+                boletin_domain::language::Language::En,
+                boletin_domain::language::Language::Es,
+            ],
+        };
+        let mut found = None;
+        for candidate in &candidates {
+            let Some(text) = boletin_domain::language::pick(&bulletin.texts, *candidate) else {
+                continue;
+            };
+            let passage = [&text.body, &text.summary, &text.title]
+                .into_iter()
+                .find_map(|field| query.snippet(field, text.lang, OPEN, CLOSE, SNIPPET_WORDS));
+            if passage.is_some() {
+                found = Some((text.lang, passage));
+                break;
+            }
+        }
+        let (shown, passage) = found.unwrap_or((candidates[0], None));
+        Self {
+            bulletin: BulletinNode::new(bulletin, shown.into()),
+            score,
+            passage,
+        }
+    }
+}
+
+/// A bulletin matching a search.
+#[Object(name = "SearchHit")]
+impl SearchHitNode {
+    /// The bulletin, in the language searched (or the language it matched in).
+    async fn bulletin(&self) -> &BulletinNode {
+        &self.bulletin
+    }
+
+    /// How well it matches: higher is better. Scores compare hits of one search; they are not percentages, and
+    /// SQLite and PostgreSQL compute them differently.
+    async fn score(&self) -> f64 {
+        self.score
+    }
+
+    /// About 30 words of the body (or the summary or title) around the matched words, with each matched word
+    /// between `open` and `close`, and `…` where the text was cut. Null when only excluded or title-less
+    /// fields matched.
+    async fn snippet(
+        &self,
+        #[graphql(desc = "Put before each matched word.", default_with = "\"<mark>\".to_owned()")] open: String,
+        #[graphql(desc = "Put after each matched word.", default_with = "\"</mark>\".to_owned()")] close: String,
+    ) -> Option<String> {
+        self.passage
+            .as_ref()
+            .map(|p| p.replace(OPEN, &open).replace(CLOSE, &close))
+    }
+}
