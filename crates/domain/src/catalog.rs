@@ -2,6 +2,7 @@
 //! transport.
 
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, RawBulletinFilter};
+use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::indicator::{Indicator, validate_code};
 use crate::language::Language;
 use crate::page::{Page, PageRequest};
@@ -27,6 +28,19 @@ pub struct SearchArguments {
     pub after: Option<String>,
     /// Which bulletins to consider.
     pub filter: RawBulletinFilter,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// The hits of the page.
+    pub hits: Page<SearchHit>,
+    /// How many bulletins match in all.
+    pub total: u64,
+    /// The checked query and the languages searched.
+    pub scope: SearchScope,
+    /// The checked filter.
+    pub filter: BulletinFilter,
 }
 
 /// The arguments of a bulletin list, as a client gave them.
@@ -133,9 +147,19 @@ impl Catalog {
         }
     }
 
+    /// The counts of `facet` over the published bulletins matching `filter` and, when given, `search`.
+    pub async fn facet(
+        &self,
+        facet: Facet,
+        filter: &BulletinFilter,
+        search: Option<&SearchScope>,
+    ) -> DomainResult<Vec<FacetCount>> {
+        self.store.facet(facet, filter, search).await
+    }
+
     /// One page of published bulletins matching a search typed by a person, in `lang` or, when `None`, in either
-    /// language; with the total number of matches.
-    pub async fn search(&self, search: &SearchArguments) -> DomainResult<(Page<SearchHit>, u64)> {
+    /// language; with the total number of matches, and the checked search and filter (for facets).
+    pub async fn search(&self, search: &SearchArguments) -> DomainResult<SearchResults> {
         let query = SearchQuery::parse(&search.query)?;
         let filter = search.filter.clone().parse()?;
         let after = search.after.as_deref().map(SearchCursor::decode).transpose()?;
@@ -146,7 +170,12 @@ impl Catalog {
         };
         let hits = self.store.search(&query, &languages, &filter, &page).await?;
         let total = self.store.search_count(&query, &languages, &filter).await?;
-        Ok((hits, total))
+        Ok(SearchResults {
+            hits,
+            total,
+            scope: SearchScope { query, languages },
+            filter,
+        })
     }
 
     /// The statistic `query` asks for, with its indicator. An unknown indicator is `NotFound`; a

@@ -11,6 +11,7 @@ pub mod bulletin;
 pub mod catalog;
 pub mod country;
 pub mod error;
+pub mod facets;
 pub mod id;
 pub mod import;
 pub mod indicator;

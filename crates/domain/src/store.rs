@@ -7,6 +7,7 @@
 
 use crate::DomainResult;
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
 use crate::indicator::Indicator;
 use crate::language::Language;
@@ -88,6 +89,14 @@ pub trait CatalogStore: Send + Sync {
         languages: &[Language],
         filter: &BulletinFilter,
     ) -> DomainResult<u64>;
+    /// How many published bulletins matching `filter` (and `search`, when given) have each value of `facet`,
+    /// most frequent first, at most [`crate::facets::MAX_FACET_VALUES`].
+    async fn facet(
+        &self,
+        facet: Facet,
+        filter: &BulletinFilter,
+        search: Option<&SearchScope>,
+    ) -> DomainResult<Vec<FacetCount>>;
     /// `indicator`'s visible figures aggregated as `query` asks, under the rules of
     /// [`crate::statistics`], computed by the store (not by loading the figures).
     async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics>;

@@ -2,6 +2,7 @@
 
 use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
+use crate::facets::Facets;
 use crate::indicator::ObservationNode;
 use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin, load_in_order};
 use crate::node::{Kind, global_id};
@@ -146,6 +147,7 @@ impl BulletinQuery {
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
             filter: arguments.filter,
+            lang,
         })
     }
 
@@ -172,6 +174,7 @@ pub struct BulletinConnection {
     has_next_page: bool,
     has_previous_page: bool,
     filter: BulletinFilter,
+    lang: Language,
 }
 
 /// A page of bulletins.
@@ -200,6 +203,15 @@ impl BulletinConnection {
     /// How many bulletins match the filter, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         ctx.data::<Catalog>()?.bulletin_count(&self.filter).await.gql(ctx)
+    }
+
+    /// How the bulletins matching the filter (all pages) spread over countries, themes, programs and years.
+    async fn facets(&self) -> Facets {
+        Facets {
+            filter: self.filter.clone(),
+            search: None,
+            lang: self.lang,
+        }
     }
 }
 

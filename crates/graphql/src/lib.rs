@@ -5,6 +5,7 @@
 mod bulletin;
 mod country;
 mod error;
+mod facets;
 mod indicator;
 mod limits;
 mod loader;

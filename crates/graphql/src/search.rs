@@ -4,6 +4,7 @@
 use crate::bulletin::{BulletinFilterInput, BulletinNode, PageInfo};
 use crate::country::Language;
 use crate::error::GqlResult;
+use crate::facets::Facets;
 use crate::loader::load_in_order;
 use async_graphql::{Context, Object, SimpleObject};
 use boletin_domain::bulletin::{Bulletin, RawBulletinFilter};
@@ -45,8 +46,8 @@ impl SearchQueryRoot {
             after,
             filter: RawBulletinFilter::from(filter.unwrap_or_default()),
         };
-        let (page, total_count) = catalog.search(&arguments).await.gql(ctx)?;
-        let query = SearchQuery::parse(&arguments.query).gql(ctx)?;
+        let results = catalog.search(&arguments).await.gql(ctx)?;
+        let page = &results.hits;
         let hits = load_in_order(ctx, &page.items, |hit| hit.id).await?;
         let edges = hits
             .into_iter()
@@ -56,14 +57,19 @@ impl SearchQueryRoot {
                     id: hit.id,
                 }
                 .encode(),
-                node: SearchHitNode::new(bulletin, hit.score, &query, lang),
+                node: SearchHitNode::new(bulletin, hit.score, &results.scope.query, lang),
             })
             .collect();
         Ok(SearchConnection {
             edges,
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
-            total_count,
+            total_count: results.total,
+            facets: Facets {
+                filter: results.filter,
+                search: Some(results.scope),
+                lang: lang.unwrap_or_default(),
+            },
         })
     }
 }
@@ -74,6 +80,7 @@ pub struct SearchConnection {
     has_next_page: bool,
     has_previous_page: bool,
     total_count: u64,
+    facets: Facets,
 }
 
 /// A page of search hits.
@@ -102,6 +109,11 @@ impl SearchConnection {
     /// How many bulletins match, across all pages.
     async fn total_count(&self) -> u64 {
         self.total_count
+    }
+
+    /// How the matching bulletins (all pages) spread over countries, themes, programs and years.
+    async fn facets(&self) -> &Facets {
+        &self.facets
     }
 }
 

@@ -4,6 +4,7 @@
 //! statements, whatever the list's length; only published bulletins, and the figures they sourced, are read.
 
 mod bulletins;
+mod facets;
 mod indicators;
 mod partners;
 mod programs;
@@ -14,6 +15,7 @@ use crate::entity::observations;
 use crate::error::db_error;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use boletin_domain::facets::{Facet, FacetCount, SearchScope};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
 use boletin_domain::language::Language;
@@ -268,6 +270,15 @@ impl CatalogStore for SqlStore {
         filter: &BulletinFilter,
     ) -> DomainResult<u64> {
         search::count(&self.db, query, languages, filter).await
+    }
+
+    async fn facet(
+        &self,
+        facet: Facet,
+        filter: &BulletinFilter,
+        search: Option<&SearchScope>,
+    ) -> DomainResult<Vec<FacetCount>> {
+        facets::count(&self.db, facet, filter, search).await
     }
 
     async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics> {

@@ -114,7 +114,7 @@ fn best_matches(backend: DbBackend, query: &SearchQuery, languages: &[Language])
 }
 
 /// The published bulletins matching `filter`, joined with their best score `m.score`.
-fn matching_bulletins(
+pub(super) fn matching_bulletins(
     backend: DbBackend,
     query: &SearchQuery,
     languages: &[Language],
