@@ -104,7 +104,10 @@ impl BulletinQuery {
     /// Published bulletins, newest first unless `orderBy` says otherwise, a page at a time (Relay cursor
     /// pagination). Page with `first`/`after` forward or `last`/`before` backward.
     #[expect(clippy::too_many_arguments, reason = "a Relay connection takes these arguments")]
-    #[graphql(complexity = "crate::limits::paged(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::paged(first, last, child_complexity)",
+        cache_control(max_age = 60)
+    )]
     async fn bulletins(
         &self,
         ctx: &Context<'_>,
@@ -152,6 +155,7 @@ impl BulletinQuery {
     }
 
     /// The published bulletin with this slug, or null.
+    #[graphql(cache_control(max_age = 60))]
     async fn bulletin(
         &self,
         ctx: &Context<'_>,

@@ -49,7 +49,10 @@ pub struct IndicatorQuery;
 #[Object]
 impl IndicatorQuery {
     /// Every indicator, by code.
-    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::catalog_list(child_complexity)",
+        cache_control(max_age = 300)
+    )]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -60,6 +63,7 @@ impl IndicatorQuery {
     }
 
     /// The indicator with this code, or null.
+    #[graphql(cache_control(max_age = 300))]
     async fn indicator(
         &self,
         ctx: &Context<'_>,

@@ -85,6 +85,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The record with this global id, or null when there is none (or it is not published).
+    #[graphql(cache_control(max_age = 60))]
     async fn node(
         &self,
         ctx: &Context<'_>,

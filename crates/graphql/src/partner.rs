@@ -60,7 +60,10 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// Every partner, by slug.
-    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::catalog_list(child_complexity)",
+        cache_control(max_age = 300)
+    )]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -75,6 +78,7 @@ impl PartnerQuery {
     }
 
     /// The partner with this slug, or null.
+    #[graphql(cache_control(max_age = 300))]
     async fn partner(
         &self,
         ctx: &Context<'_>,

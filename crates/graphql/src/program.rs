@@ -22,7 +22,10 @@ pub struct ProgramQuery;
 #[Object]
 impl ProgramQuery {
     /// Every program, project and campaign, by slug.
-    #[graphql(complexity = "crate::limits::catalog_list(child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::catalog_list(child_complexity)",
+        cache_control(max_age = 300)
+    )]
     async fn programs(
         &self,
         ctx: &Context<'_>,
@@ -33,6 +36,7 @@ impl ProgramQuery {
     }
 
     /// The program with this slug, or null.
+    #[graphql(cache_control(max_age = 300))]
     async fn program(
         &self,
         ctx: &Context<'_>,

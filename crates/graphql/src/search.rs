@@ -22,7 +22,10 @@ impl SearchQueryRoot {
     /// inflection (`migracion` finds `migración`, `trabajos` finds `trabajo`, `returned` finds `return`); all
     /// words must match; `"quoted words"` must appear together, in order; `-word` or `-"words"` must not appear.
     /// Titles weigh more than summaries, and summaries more than bodies.
-    #[graphql(complexity = "crate::limits::paged(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::paged(first, None, child_complexity)",
+        cache_control(max_age = 60)
+    )]
     async fn search(
         &self,
         ctx: &Context<'_>,

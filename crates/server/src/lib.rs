@@ -30,6 +30,7 @@ pub struct AppState {
 
 struct Shared {
     settings: HttpSettings,
+    persisted: http::PersistedQueries,
     metrics: Metrics,
     limiter: Option<Arc<RateLimiter>>,
     ready: OnceLock<Ready>,
@@ -49,6 +50,7 @@ impl AppState {
         Self {
             shared: Arc::new(Shared {
                 settings,
+                persisted: http::PersistedQueries::default(),
                 metrics: Metrics::default(),
                 limiter,
                 ready: OnceLock::new(),
@@ -83,6 +85,11 @@ impl AppState {
     /// The settings the server runs with.
     pub fn settings(&self) -> &HttpSettings {
         &self.shared.settings
+    }
+
+    /// The queries registered by hash (Automatic Persisted Queries).
+    pub fn persisted_queries(&self) -> &http::PersistedQueries {
+        &self.shared.persisted
     }
 
     /// The server's metrics.

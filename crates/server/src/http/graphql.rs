@@ -6,6 +6,7 @@
 //! checked on `Content-Length` and while reading (413), a read deadline (408), and short 400s for bodies that
 //! are not GraphQL requests.
 
+use super::caching::{self, Resolved};
 use super::refusal::Refusal;
 use crate::AppState;
 use async_graphql::BatchResponse;
@@ -37,7 +38,16 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(operation) => operation,
         Err(refusal) => return refusal.into_response(),
     };
-    execute(&state, context, vec![operation.data(ReadOnlyTransport)], false).await
+    let headers = request.headers().clone();
+    execute(
+        &state,
+        context,
+        vec![operation.data(ReadOnlyTransport)],
+        false,
+        true,
+        &headers,
+    )
+    .await
 }
 
 /// `POST /graphql`: one operation, or a JSON array of at most `max_batch` operations.
@@ -55,6 +65,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     if declared.is_some_and(|n| n > settings.max_body_bytes as u64) {
         return Refusal::too_large(settings.max_body_bytes).into_response();
     }
+    let headers = request.headers().clone();
     let body = match read_body(request.into_body(), settings.max_body_bytes, settings.body_timeout).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
@@ -63,7 +74,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
         Ok(parsed) => parsed,
         Err(refusal) => return refusal.into_response(),
     };
-    execute(&state, context, operations, batched).await
+    execute(&state, context, operations, batched, false, &headers).await
 }
 
 /// The parameters of a GET request, named as in the GraphQL-over-HTTP specification.
@@ -180,28 +191,49 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Reque
     }
 }
 
-/// Runs the operations one after another within the request deadline, logs and counts each, and answers with
-/// 200, or 429 / 405 when every operation was refused for that reason.
+/// Runs the operations one after another within the request deadline (persisted queries resolved first), logs
+/// and counts each, and answers with 200, or 429 / 405 when every operation was refused for that reason; with
+/// `Cache-Control`, an `ETag`, compression, and for a GET, `304` when the client's copy is current.
 async fn execute(
     state: &AppState,
     context: RequestContext,
     operations: Vec<async_graphql::Request>,
     batched: bool,
+    is_get: bool,
+    request_headers: &HeaderMap,
 ) -> Response {
     let Some(schema) = state.schema() else {
         return Refusal::starting().into_response();
     };
     let settings = state.settings();
+    let mut resolved = Vec::with_capacity(operations.len());
+    for operation in operations {
+        match state.persisted_queries().resolve(operation) {
+            Ok(operation) => resolved.push(operation),
+            Err(refusal) => return refusal.into_response(),
+        }
+    }
     let run = async {
-        let mut responses = Vec::with_capacity(operations.len());
-        for operation in operations {
+        let mut responses = Vec::with_capacity(resolved.len());
+        for operation in resolved {
+            let operation = match operation {
+                Resolved::Run(operation) => *operation,
+                Resolved::NotFound => {
+                    let response = caching::not_found();
+                    let codes = error_codes(&response);
+                    state.metrics().record_operation(None, &codes, Duration::ZERO);
+                    responses.push((response, codes));
+                    continue;
+                }
+            };
             let slot = OperationName::default();
             let started = Instant::now();
             let operation = operation
                 .data(RequestId(context.request_id.clone()))
                 .data(ClientKey(context.client.clone()))
                 .data(slot.clone());
-            let response = schema.execute(operation).await;
+            let mut response = schema.execute(operation).await;
+            caching::sort_fields(&mut response.data);
             let name = slot.get();
             let elapsed = started.elapsed();
             let codes = error_codes(&response);
@@ -235,12 +267,26 @@ async fn execute(
         StatusCode::OK
     };
     let retry_after = responses.iter().filter_map(|(r, _)| retry_after(r)).max();
+    let cache_control = if status == StatusCode::OK {
+        caching::cache_control(&responses.iter().map(|(r, _)| r).collect::<Vec<_>>())
+    } else {
+        HeaderValue::from_static("no-store")
+    };
     let body = if batched {
         BatchResponse::Batch(responses.into_iter().map(|(r, _)| r).collect())
     } else {
         BatchResponse::Single(responses.into_iter().map(|(r, _)| r).next().unwrap_or_default())
     };
-    let mut response = (status, axum::Json(body)).into_response();
+    let body = match serde_json::to_vec(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(request_id = context.request_id, cause = %e, "a response could not be serialised");
+            return Refusal::internal(&context.request_id).into_response();
+        }
+    };
+    // Only a GET is answered 304: a POST is not a cacheable read.
+    let conditional = request_headers.contains_key(header::IF_NONE_MATCH) && !batched && is_get;
+    let mut response = caching::respond(status, body, cache_control, request_headers, conditional);
     let headers = response.headers_mut();
     if status == StatusCode::TOO_MANY_REQUESTS
         && let Some(seconds) = retry_after

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST and GET, GraphiQL on a plain GET), `/healthz`, `/readyz` and `/metrics`,
 //! behind the middleware every request passes: a request id, status counting, CORS and panic recovery.
 
+mod caching;
 mod graphql;
 mod probes;
 mod refusal;
@@ -19,6 +20,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use caching::PersistedQueries;
 pub use refusal::{Refusal, RefusalCode};
 
 /// Everything the HTTP layer enforces, from the command line (see `docs/SECURITY.md`).

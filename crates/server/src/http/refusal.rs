@@ -37,6 +37,15 @@ impl Refusal {
         Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
     }
 
+    /// 400: a persisted query whose hash is not the SHA-256 of its text.
+    pub fn persisted_query_mismatch() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "PERSISTED_QUERY_HASH_MISMATCH",
+            "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query",
+        )
+    }
+
     /// 400: more operations in one batch than allowed.
     pub fn batch_too_large(max: usize) -> Self {
         Self::new(
