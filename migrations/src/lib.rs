@@ -9,6 +9,7 @@ mod m20261127_000001_catalog;
 mod m20261127_000002_partner_translations;
 mod m20261127_000003_statistics_indexes;
 mod m20261127_000004_search;
+mod m20261127_000005_changes;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_partner_translations::Migration),
             Box::new(m20261127_000003_statistics_indexes::Migration),
             Box::new(m20261127_000004_search::Migration),
+            Box::new(m20261127_000005_changes::Migration),
         ]
     }
 }

@@ -2,9 +2,11 @@
 //! transport.
 
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, RawBulletinFilter};
+use crate::changes::{ChangeToken, ChangesPage};
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::indicator::{Indicator, validate_code};
 use crate::language::Language;
+use crate::page::MAX_PAGE_SIZE;
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
@@ -145,6 +147,27 @@ impl Catalog {
             Ok(()) => self.store.indicator_by_code(code).await,
             Err(_) => Ok(None),
         }
+    }
+
+    /// The changes after `since` (from the start when `None`), at most `first` (default and most: 100).
+    pub async fn changes(&self, since: Option<&str>, first: Option<i32>) -> DomainResult<ChangesPage> {
+        let since = since.map(ChangeToken::decode).transpose()?.unwrap_or_default();
+        let limit = match first {
+            None => MAX_PAGE_SIZE,
+            Some(n) => u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_PAGE_SIZE)
+                .ok_or_else(|| DomainError::invalid("first", format!("must be between 0 and {MAX_PAGE_SIZE}")))?,
+        };
+        let mut changes = self.store.changes(since.0, limit + 1).await?;
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        let next = changes.last().map_or(since, |c| ChangeToken(c.sequence));
+        Ok(ChangesPage {
+            changes,
+            next,
+            has_more,
+        })
     }
 
     /// The counts of `facet` over the published bulletins matching `filter` and, when given, `search`.

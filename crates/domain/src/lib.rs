@@ -9,6 +9,7 @@ mod codes;
 
 pub mod bulletin;
 pub mod catalog;
+pub mod changes;
 pub mod country;
 pub mod error;
 pub mod facets;

@@ -7,6 +7,7 @@
 
 use crate::DomainResult;
 use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use crate::changes::Change;
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
 use crate::indicator::Indicator;
@@ -89,6 +90,8 @@ pub trait CatalogStore: Send + Sync {
         languages: &[Language],
         filter: &BulletinFilter,
     ) -> DomainResult<u64>;
+    /// Up to `limit` changes after sequence number `after`, oldest first.
+    async fn changes(&self, after: i64, limit: u32) -> DomainResult<Vec<Change>>;
     /// How many published bulletins matching `filter` (and `search`, when given) have each value of `facet`,
     /// most frequent first, at most [`crate::facets::MAX_FACET_VALUES`].
     async fn facet(

@@ -3,6 +3,7 @@
 //! and knows nothing of HTTP or SQL.
 
 mod bulletin;
+mod changes;
 mod country;
 mod error;
 mod facets;
@@ -34,6 +35,7 @@ pub struct Query(
     indicator::IndicatorQuery,
     statistics::StatisticQuery,
     search::SearchQueryRoot,
+    changes::ChangeQuery,
     node::NodeQuery,
 );
 

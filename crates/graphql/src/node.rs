@@ -95,35 +95,45 @@ impl NodeQuery {
         let Some((kind, raw)) = decode(&id) else {
             return Ok(None);
         };
-        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(match kind {
-            Kind::Bulletin => loader
-                .load_one(BulletinId(raw))
-                .await
-                .gql(ctx)?
-                .map(|b| Node::Bulletin(BulletinNode::new(b, lang))),
-            Kind::Program => loader
-                .load_one(ProgramId(raw))
-                .await
-                .gql(ctx)?
-                .map(|p| Node::Program(ProgramNode::new(p, lang))),
-            Kind::Partner => loader
-                .load_one(PartnerId(raw))
-                .await
-                .gql(ctx)?
-                .map(|p| Node::Partner(PartnerNode::new(p, lang))),
-            Kind::Indicator => loader
-                .load_one(IndicatorId(raw))
-                .await
-                .gql(ctx)?
-                .map(|i| Node::Indicator(IndicatorNode::new(i, lang))),
-            Kind::Observation => loader
-                .load_one(ObservationId(raw))
-                .await
-                .gql(ctx)?
-                .map(|o| Node::Observation(ObservationNode::new(o, lang))),
-        })
+        load_node(ctx, kind, raw, lang).await
     }
+}
+
+/// The visible record of `kind` with store id `raw`, or `None`.
+pub(crate) async fn load_node(
+    ctx: &Context<'_>,
+    kind: Kind,
+    raw: i64,
+    lang: Language,
+) -> async_graphql::Result<Option<Node>> {
+    let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+    Ok(match kind {
+        Kind::Bulletin => loader
+            .load_one(BulletinId(raw))
+            .await
+            .gql(ctx)?
+            .map(|b| Node::Bulletin(BulletinNode::new(b, lang))),
+        Kind::Program => loader
+            .load_one(ProgramId(raw))
+            .await
+            .gql(ctx)?
+            .map(|p| Node::Program(ProgramNode::new(p, lang))),
+        Kind::Partner => loader
+            .load_one(PartnerId(raw))
+            .await
+            .gql(ctx)?
+            .map(|p| Node::Partner(PartnerNode::new(p, lang))),
+        Kind::Indicator => loader
+            .load_one(IndicatorId(raw))
+            .await
+            .gql(ctx)?
+            .map(|i| Node::Indicator(IndicatorNode::new(i, lang))),
+        Kind::Observation => loader
+            .load_one(ObservationId(raw))
+            .await
+            .gql(ctx)?
+            .map(|o| Node::Observation(ObservationNode::new(o, lang))),
+    })
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! sea-orm entities live in the private `entity` module and never leave this crate: every public function
 //! speaks in domain types and [`DomainError`](boletin_domain::DomainError).
 
+mod change_log;
 mod connect;
 mod entity;
 mod error;
 mod load;
+mod publish;
 mod search_index;
 mod store;
 #[cfg(feature = "test-support")]

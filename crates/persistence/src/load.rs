@@ -1,6 +1,7 @@
 //! Writing whole datasets: the seed loader and the bulletin importer. Each call is one transaction, so a
 //! failure leaves the database as it was.
 
+use crate::change_log;
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
@@ -9,13 +10,13 @@ use crate::entity::{
 use crate::error::db_error;
 use crate::store::SqlStore;
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::NewBulletin;
+use boletin_domain::bulletin::{BulletinStatus, NewBulletin};
+use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::seed::Dataset;
 use boletin_domain::slug::Slug;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -73,7 +74,7 @@ impl SqlStore {
             });
         }
         let now = Utc::now();
-        let txn = self.db().begin().await.map_err(db_error)?;
+        let txn = self.begin_write().await.map_err(db_error)?;
         let mut partner_ids = Ids::new();
         for partner in &dataset.partners {
             let row = partners::ActiveModel {
@@ -193,6 +194,13 @@ impl SqlStore {
             bulletin_ids.insert(bulletin.slug.clone(), id);
         }
 
+        let published: std::collections::HashSet<&Slug> = dataset
+            .bulletins
+            .iter()
+            .filter(|b| b.status == BulletinStatus::Published)
+            .map(|b| &b.slug)
+            .collect();
+        let mut visible_observations = Vec::new();
         for observation in &dataset.observations {
             let row = observations::ActiveModel {
                 id: NotSet,
@@ -211,6 +219,9 @@ impl SqlStore {
             .insert(&txn)
             .await
             .map_err(db_error)?;
+            if published.contains(&observation.source) {
+                visible_observations.push(row.id);
+            }
             insert_all(
                 &txn,
                 observation
@@ -235,6 +246,26 @@ impl SqlStore {
                     }),
             )
             .await?;
+        }
+        // The feed gets everything the public can now see, in the order a client should apply it.
+        let sorted = |ids: &mut Vec<i64>| {
+            ids.sort_unstable();
+            std::mem::take(ids)
+        };
+        let visible_bulletins: Vec<i64> = dataset
+            .bulletins
+            .iter()
+            .filter(|b| b.status == BulletinStatus::Published)
+            .map(|b| bulletin_ids[&b.slug])
+            .collect();
+        for (entity, mut ids) in [
+            (EntityType::Partner, partner_ids.values().copied().collect::<Vec<_>>()),
+            (EntityType::Program, program_ids.values().copied().collect()),
+            (EntityType::Indicator, indicator_ids.values().copied().collect()),
+            (EntityType::Bulletin, visible_bulletins),
+            (EntityType::Observation, visible_observations),
+        ] {
+            change_log::record(&txn, entity, &sorted(&mut ids), ChangeKind::Upsert, now).await?;
         }
         txn.commit().await.map_err(db_error)?;
         Ok(LoadReport {
@@ -265,7 +296,7 @@ impl SqlStore {
         // a slug in between; on SQLite, the write turn keeps that read-then-write transaction from failing with
         // "database is locked" when another connection writes first.
         let _turn = self.write_turn().await;
-        let txn = self.db().begin().await.map_err(|e| fail(0)(db_error(e)))?;
+        let txn = self.begin_write().await.map_err(|e| fail(0)(db_error(e)))?;
         let db = &txn;
         let taken: Vec<String> = bulletins::Entity::find()
             .filter(bulletins::Column::Slug.is_in(list.iter().map(|b| b.slug.to_string())))
@@ -320,11 +351,18 @@ impl SqlStore {
         }
         let now = Utc::now();
         // Bottom-up, as in `load_dataset`, so bulletins of one date keep the page's order.
+        let mut visible = Vec::new();
         for (index, bulletin) in list.iter().enumerate().rev() {
-            insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now)
+            let id = insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now)
                 .await
                 .map_err(fail(index))?;
+            if bulletin.status == BulletinStatus::Published {
+                visible.push(id);
+            }
         }
+        change_log::record(&txn, EntityType::Bulletin, &visible, ChangeKind::Upsert, now)
+            .await
+            .map_err(fail(0))?;
         txn.commit().await.map_err(|e| fail(0)(db_error(e)))?;
         Ok(list.len())
     }

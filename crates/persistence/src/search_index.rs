@@ -4,14 +4,12 @@
 
 use crate::entity::bulletin_translations;
 use crate::error::{corrupt, db_error};
+use crate::store::SqlStore;
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::BulletinText;
 use boletin_domain::language::Language;
 use boletin_domain::search::document;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryOrder, Statement,
-    TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryOrder, Statement, Value};
 
 /// The SQLite rowid of a bulletin's version in `lang`.
 fn rowid(bulletin_id: i64, lang: Language) -> i64 {
@@ -98,7 +96,8 @@ const REBUILD_BATCH: u64 = 500;
 
 /// Rebuilds the index when its row count differs from the number of stored language versions. Returns how many
 /// versions were indexed (0 when the index was already complete).
-pub(crate) async fn rebuild_if_stale(db: &DatabaseConnection) -> Result<u64, DomainError> {
+pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainError> {
+    let db = store.db();
     let versions = bulletin_translations::Entity::find()
         .count(db)
         .await
@@ -126,7 +125,7 @@ pub(crate) async fn rebuild_if_stale(db: &DatabaseConnection) -> Result<u64, Dom
         .paginate(db, REBUILD_BATCH);
     let mut done = 0;
     while let Some(rows) = pages.fetch_and_next().await.map_err(db_error)? {
-        let txn = db.begin().await.map_err(db_error)?;
+        let txn = store.begin_write().await.map_err(db_error)?;
         let mut by_bulletin: Vec<(i64, Vec<BulletinText>)> = Vec::new();
         for row in rows {
             let text = BulletinText {

@@ -75,6 +75,22 @@ impl TestDatabase {
         Ok(TableLock { transaction })
     }
 
+    /// Opens a transaction that appends a change to the feed's log the way a writer does, and holds it: a writer
+    /// that is slow to commit. Other writers must wait for it, so that no reader sees a later change first.
+    pub async fn hold_change_log(&self) -> Result<TableLock, String> {
+        let transaction = self.connection.begin().await.map_err(|e| e.to_string())?;
+        crate::change_log::record(
+            &transaction,
+            boletin_domain::changes::EntityType::Program,
+            &[1],
+            boletin_domain::changes::ChangeKind::Upsert,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+        Ok(TableLock { transaction })
+    }
+
     /// The same database with the built-in seed loaded.
     pub async fn seeded(self) -> Self {
         let dataset = crate::parse_dataset(crate::BUILTIN_SEED)

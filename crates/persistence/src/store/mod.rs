@@ -15,6 +15,7 @@ use crate::entity::observations;
 use crate::error::db_error;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use boletin_domain::changes::Change;
 use boletin_domain::facets::{Facet, FacetCount, SearchScope};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
@@ -75,6 +76,19 @@ impl SqlStore {
         }
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes waits for other processes' writers (up to the busy timeout)
+    /// instead of failing with "database is locked" when one commits in between.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        use sea_orm::TransactionTrait;
+        self.db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> DomainResult<()> {
         self.db.ping().await.map_err(crate::error::db_error)
@@ -84,7 +98,7 @@ impl SqlStore {
     /// returns how many language versions were indexed, 0 when it was complete.
     pub async fn ensure_search_index(&self) -> DomainResult<u64> {
         let _turn = self.write_turn().await;
-        crate::search_index::rebuild_if_stale(&self.db).await
+        crate::search_index::rebuild_if_stale(self).await
     }
 
     /// The pool's open, idle and maximum connections.
@@ -270,6 +284,10 @@ impl CatalogStore for SqlStore {
         filter: &BulletinFilter,
     ) -> DomainResult<u64> {
         search::count(&self.db, query, languages, filter).await
+    }
+
+    async fn changes(&self, after: i64, limit: u32) -> DomainResult<Vec<Change>> {
+        crate::change_log::read(&self.db, after, limit).await
     }
 
     async fn facet(
