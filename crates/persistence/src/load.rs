@@ -10,13 +10,14 @@ use crate::entity::{
 use crate::error::db_error;
 use crate::store::SqlStore;
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinStatus, NewBulletin};
+use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::seed::Dataset;
 use boletin_domain::slug::Slug;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, Set,
 };
 use std::collections::HashMap;
 
@@ -65,7 +66,19 @@ impl SqlStore {
     }
 
     /// Validates `dataset` and writes it into an empty database, in one transaction.
+    ///
+    /// The database being empty, ids are assigned here and rows go in by the thousand, so a large generated
+    /// catalogue loads in one pass. `progress` hears `(what, done, total)` as each kind of record is written.
     pub async fn load_dataset(&self, dataset: &Dataset) -> Result<LoadReport, DomainError> {
+        self.load_dataset_with_progress(dataset, &|_, _, _| {}).await
+    }
+
+    /// [`SqlStore::load_dataset`], reporting progress.
+    pub async fn load_dataset_with_progress(
+        &self,
+        dataset: &Dataset,
+        progress: &(dyn Fn(&str, usize, usize) + Sync),
+    ) -> Result<LoadReport, DomainError> {
         dataset.validate()?;
         let _turn = self.write_turn().await;
         if !self.is_empty().await? {
@@ -75,123 +88,173 @@ impl SqlStore {
         }
         let now = Utc::now();
         let txn = self.begin_write().await.map_err(db_error)?;
-        let mut partner_ids = Ids::new();
-        for partner in &dataset.partners {
-            let row = partners::ActiveModel {
-                id: NotSet,
+
+        let partner_ids: Ids = dataset.partners.iter().map(|p| p.slug.clone()).zip(1..).collect();
+        let rows: Vec<_> = dataset
+            .partners
+            .iter()
+            .zip(1..)
+            .map(|(partner, id)| partners::ActiveModel {
+                id: Set(id),
                 slug: Set(partner.slug.to_string()),
                 kind: Set(partner.kind.code().to_owned()),
                 country: Set(partner.country.map(|c| c.to_string())),
                 website: Set(partner.website.clone()),
                 created_at: Set(now),
                 updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await
-            .map_err(db_error)?;
-            partner_ids.insert(partner.slug.clone(), row.id);
-            insert_all(
-                &txn,
-                partner.texts.iter().map(|t| partner_translations::ActiveModel {
-                    partner_id: Set(row.id),
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .partners
+            .iter()
+            .zip(1..)
+            .flat_map(|(partner, id)| {
+                partner.texts.iter().map(move |t| partner_translations::ActiveModel {
+                    partner_id: Set(id),
                     lang: Set(t.lang.code().to_owned()),
                     name: Set(t.name.clone()),
                     acronym: Set(t.acronym.clone()),
-                }),
-            )
-            .await?;
-        }
+                })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        progress("partners", dataset.partners.len(), dataset.partners.len());
 
-        let mut program_ids = Ids::new();
-        for program in &dataset.programs {
-            let parent_id = program.parent.as_ref().and_then(|p| program_ids.get(p).copied());
-            let row = programs::ActiveModel {
-                id: NotSet,
+        let program_ids: Ids = dataset.programs.iter().map(|p| p.slug.clone()).zip(1..).collect();
+        let rows: Vec<_> = dataset
+            .programs
+            .iter()
+            .zip(1..)
+            .map(|(program, id)| programs::ActiveModel {
+                id: Set(id),
                 slug: Set(program.slug.to_string()),
-                parent_id: Set(parent_id),
+                parent_id: Set(program.parent.as_ref().map(|p| program_ids[p])),
                 start_on: Set(program.period.start),
                 end_on: Set(program.period.end),
                 created_at: Set(now),
                 updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await
-            .map_err(db_error)?;
-            program_ids.insert(program.slug.clone(), row.id);
-            insert_all(
-                &txn,
-                program.texts.iter().map(|t| program_translations::ActiveModel {
-                    program_id: Set(row.id),
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .programs
+            .iter()
+            .zip(1..)
+            .flat_map(|(program, id)| {
+                program.texts.iter().map(move |t| program_translations::ActiveModel {
+                    program_id: Set(id),
                     lang: Set(t.lang.code().to_owned()),
                     name: Set(t.name.clone()),
                     description: Set(t.description.clone()),
-                }),
-            )
-            .await?;
-            insert_all(
-                &txn,
-                program.countries.iter().map(|c| program_countries::ActiveModel {
-                    program_id: Set(row.id),
+                })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .programs
+            .iter()
+            .zip(1..)
+            .flat_map(|(program, id)| {
+                program.countries.iter().map(move |c| program_countries::ActiveModel {
+                    program_id: Set(id),
                     country: Set(c.to_string()),
-                }),
-            )
-            .await?;
-            insert_all(
-                &txn,
-                program.partners.iter().map(|link| program_partners::ActiveModel {
-                    program_id: Set(row.id),
+                })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .programs
+            .iter()
+            .zip(1..)
+            .flat_map(|(program, id)| {
+                let partner_ids = &partner_ids;
+                program.partners.iter().map(move |link| program_partners::ActiveModel {
+                    program_id: Set(id),
                     partner_id: Set(partner_ids[&link.partner]),
                     role: Set(link.role.code().to_owned()),
-                }),
-            )
-            .await?;
-        }
+                })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        progress("programs", dataset.programs.len(), dataset.programs.len());
 
-        let mut indicator_ids: HashMap<&str, i64> = HashMap::new();
-        for indicator in &dataset.indicators {
-            let row = indicators::ActiveModel {
-                id: NotSet,
+        let indicator_ids: HashMap<&str, i64> = dataset.indicators.iter().map(|i| i.code.as_str()).zip(1..).collect();
+        let rows: Vec<_> = dataset
+            .indicators
+            .iter()
+            .zip(1..)
+            .map(|(indicator, id)| indicators::ActiveModel {
+                id: Set(id),
                 code: Set(indicator.code.clone()),
                 unit: Set(indicator.unit.code().to_owned()),
                 aggregation: Set(indicator.aggregation.code().to_owned()),
                 created_at: Set(now),
                 updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await
-            .map_err(db_error)?;
-            indicator_ids.insert(&indicator.code, row.id);
-            insert_all(
-                &txn,
-                indicator.texts.iter().map(|t| indicator_translations::ActiveModel {
-                    indicator_id: Set(row.id),
-                    lang: Set(t.lang.code().to_owned()),
-                    name: Set(t.name.clone()),
-                    definition: Set(t.definition.clone()),
-                }),
-            )
-            .await?;
-            insert_all(
-                &txn,
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .indicators
+            .iter()
+            .zip(1..)
+            .flat_map(|(indicator, id)| {
+                indicator
+                    .texts
+                    .iter()
+                    .map(move |t| indicator_translations::ActiveModel {
+                        indicator_id: Set(id),
+                        lang: Set(t.lang.code().to_owned()),
+                        name: Set(t.name.clone()),
+                        definition: Set(t.definition.clone()),
+                    })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        let rows: Vec<_> = dataset
+            .indicators
+            .iter()
+            .zip(1..)
+            .flat_map(|(indicator, id)| {
                 indicator
                     .dimensions
                     .iter()
                     .zip(0..)
-                    .map(|(d, position)| indicator_dimensions::ActiveModel {
-                        indicator_id: Set(row.id),
+                    .map(move |(d, position)| indicator_dimensions::ActiveModel {
+                        indicator_id: Set(id),
                         dimension: Set(d.clone()),
                         position: Set(position),
-                    }),
-            )
-            .await?;
-        }
+                    })
+            })
+            .collect();
+        insert_all(&txn, rows).await?;
+        progress("indicators", dataset.indicators.len(), dataset.indicators.len());
 
-        let mut bulletin_ids = Ids::new();
-        // Pages list bulletins newest first; writing them bottom-up makes ids grow with recency, so bulletins of
+        // Pages list bulletins newest first; numbering them bottom-up makes ids grow with recency, so bulletins of
         // one date keep the page's order in every newest-first list.
-        for bulletin in dataset.bulletins.iter().rev() {
-            let id = insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now).await?;
-            bulletin_ids.insert(bulletin.slug.clone(), id);
+        let count = dataset.bulletins.len();
+        let numbered: Vec<(i64, &NewBulletin)> = dataset
+            .bulletins
+            .iter()
+            .rev()
+            .zip(1..)
+            .map(|(bulletin, id)| (id, bulletin))
+            .collect();
+        let bulletin_ids: Ids = numbered.iter().map(|(id, b)| (b.slug.clone(), *id)).collect();
+        for (done, chunk) in numbered.chunks(CHUNK).enumerate() {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(id, bulletin)| bulletin_row(bulletin, Set(*id), now))
+                .collect();
+            insert_all(&txn, rows).await?;
+            let mut children = BulletinChildren::default();
+            for (id, bulletin) in chunk {
+                children.add(*id, bulletin, &program_ids, &partner_ids);
+            }
+            children.insert(&txn).await?;
+            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts.as_slice())).collect();
+            crate::search_index::insert_many(&txn, &texts).await?;
+            progress("bulletins", ((done + 1) * CHUNK).min(count), count);
         }
 
         let published: std::collections::HashSet<&Slug> = dataset
@@ -200,73 +263,82 @@ impl SqlStore {
             .filter(|b| b.status == BulletinStatus::Published)
             .map(|b| &b.slug)
             .collect();
+        let count = dataset.observations.len();
         let mut visible_observations = Vec::new();
-        for observation in &dataset.observations {
-            let row = observations::ActiveModel {
-                id: NotSet,
-                indicator_id: Set(indicator_ids[observation.indicator.as_str()]),
-                value: Set(observation.value),
-                period_start: Set(observation.period.start),
-                period_end: Set(observation.period.end),
-                place: Set(observation.place.clone()),
-                program_id: Set(program_ids[&observation.program]),
-                partner_id: Set(observation.partner.as_ref().map(|p| partner_ids[p])),
-                source_bulletin_id: Set(bulletin_ids[&observation.source]),
-                note: Set(observation.note.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await
-            .map_err(db_error)?;
-            if published.contains(&observation.source) {
-                visible_observations.push(row.id);
-            }
-            insert_all(
-                &txn,
-                observation
-                    .countries
-                    .iter()
-                    .map(|c| observation_countries::ActiveModel {
-                        observation_id: Set(row.id),
-                        country: Set(c.to_string()),
-                    }),
-            )
-            .await?;
-            insert_all(
-                &txn,
-                observation
-                    .disaggregations
-                    .iter()
-                    .map(|d| observation_disaggregations::ActiveModel {
-                        observation_id: Set(row.id),
-                        dimension: Set(d.dimension.clone()),
-                        category: Set(d.category.clone()),
-                        value: Set(d.value),
-                    }),
-            )
-            .await?;
+        for (done, chunk) in dataset.observations.chunks(CHUNK).enumerate() {
+            let first = (done * CHUNK) as i64 + 1;
+            let numbered = chunk.iter().zip(first..);
+            let rows: Vec<_> = numbered
+                .clone()
+                .map(|(observation, id)| observations::ActiveModel {
+                    id: Set(id),
+                    indicator_id: Set(indicator_ids[observation.indicator.as_str()]),
+                    value: Set(observation.value),
+                    period_start: Set(observation.period.start),
+                    period_end: Set(observation.period.end),
+                    place: Set(observation.place.clone()),
+                    program_id: Set(program_ids[&observation.program]),
+                    partner_id: Set(observation.partner.as_ref().map(|p| partner_ids[p])),
+                    source_bulletin_id: Set(bulletin_ids[&observation.source]),
+                    note: Set(observation.note.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .collect();
+            insert_all(&txn, rows).await?;
+            let rows: Vec<_> = numbered
+                .clone()
+                .flat_map(|(observation, id)| {
+                    observation
+                        .countries
+                        .iter()
+                        .map(move |c| observation_countries::ActiveModel {
+                            observation_id: Set(id),
+                            country: Set(c.to_string()),
+                        })
+                })
+                .collect();
+            insert_all(&txn, rows).await?;
+            let rows: Vec<_> = numbered
+                .clone()
+                .flat_map(|(observation, id)| {
+                    observation
+                        .disaggregations
+                        .iter()
+                        .map(move |d| observation_disaggregations::ActiveModel {
+                            observation_id: Set(id),
+                            dimension: Set(d.dimension.clone()),
+                            category: Set(d.category.clone()),
+                            value: Set(d.value),
+                        })
+                })
+                .collect();
+            insert_all(&txn, rows).await?;
+            visible_observations.extend(
+                numbered
+                    .filter(|(observation, _)| published.contains(&observation.source))
+                    .map(|(_, id)| id),
+            );
+            progress("observations", ((done + 1) * CHUNK).min(count), count);
         }
+
         // The feed gets everything the public can now see, in the order a client should apply it.
-        let sorted = |ids: &mut Vec<i64>| {
-            ids.sort_unstable();
-            std::mem::take(ids)
-        };
-        let visible_bulletins: Vec<i64> = dataset
-            .bulletins
+        let visible_bulletins: Vec<i64> = numbered
             .iter()
-            .filter(|b| b.status == BulletinStatus::Published)
-            .map(|b| bulletin_ids[&b.slug])
+            .filter(|(_, b)| b.status == BulletinStatus::Published)
+            .map(|(id, _)| *id)
             .collect();
-        for (entity, mut ids) in [
-            (EntityType::Partner, partner_ids.values().copied().collect::<Vec<_>>()),
-            (EntityType::Program, program_ids.values().copied().collect()),
-            (EntityType::Indicator, indicator_ids.values().copied().collect()),
+        let range = |n: usize| (1..=n as i64).collect::<Vec<_>>();
+        for (entity, ids) in [
+            (EntityType::Partner, range(dataset.partners.len())),
+            (EntityType::Program, range(dataset.programs.len())),
+            (EntityType::Indicator, range(dataset.indicators.len())),
             (EntityType::Bulletin, visible_bulletins),
             (EntityType::Observation, visible_observations),
         ] {
-            change_log::record(&txn, entity, &sorted(&mut ids), ChangeKind::Upsert, now).await?;
+            change_log::record(&txn, entity, &ids, ChangeKind::Upsert, now).await?;
         }
+        continue_sequences(&txn).await?;
         txn.commit().await.map_err(db_error)?;
         Ok(LoadReport {
             partners: dataset.partners.len(),
@@ -369,19 +441,18 @@ impl SqlStore {
 }
 
 /// Inserts rows of one table; nothing for an empty list.
-async fn insert_all<A, I>(txn: &DatabaseTransaction, rows: I) -> Result<(), DomainError>
+async fn insert_all<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<(), DomainError>
 where
     A: ActiveModelTrait + Send,
-    I: IntoIterator<Item = A>,
 {
-    let rows: Vec<A> = rows.into_iter().collect();
-    if rows.is_empty() {
-        return Ok(());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await
+            .map_err(db_error)?;
     }
-    A::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await
-        .map_err(db_error)?;
     Ok(())
 }
 
@@ -392,8 +463,21 @@ async fn insert_bulletin(
     partner_ids: &Ids,
     now: DateTime<Utc>,
 ) -> Result<i64, DomainError> {
-    let row = bulletins::ActiveModel {
-        id: NotSet,
+    let row = bulletin_row(bulletin, NotSet, now)
+        .insert(txn)
+        .await
+        .map_err(db_error)?;
+    let mut children = BulletinChildren::default();
+    children.add(row.id, bulletin, program_ids, partner_ids);
+    children.insert(txn).await?;
+    crate::search_index::index_bulletin(txn, row.id, &bulletin.texts).await?;
+    Ok(row.id)
+}
+
+/// The `bulletins` row of `bulletin`, with `id` given or left to the database.
+fn bulletin_row(bulletin: &NewBulletin, id: sea_orm::ActiveValue<i64>, now: DateTime<Utc>) -> bulletins::ActiveModel {
+    bulletins::ActiveModel {
+        id,
         slug: Set(bulletin.slug.to_string()),
         published_on: Set(bulletin.published_on),
         dateline: Set(bulletin.dateline.clone()),
@@ -402,55 +486,77 @@ async fn insert_bulletin(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(txn)
-    .await
-    .map_err(db_error)?;
-    insert_all(
-        txn,
-        bulletin.texts.iter().map(|t| bulletin_translations::ActiveModel {
-            bulletin_id: Set(row.id),
-            lang: Set(t.lang.code().to_owned()),
-            title: Set(t.title.clone()),
-            summary: Set(t.summary.clone()),
-            body: Set(t.body.clone()),
-        }),
-    )
-    .await?;
-    crate::search_index::index_bulletin(txn, row.id, &bulletin.texts).await?;
-    insert_all(
-        txn,
-        bulletin.countries.iter().map(|c| bulletin_countries::ActiveModel {
-            bulletin_id: Set(row.id),
-            country: Set(c.to_string()),
-        }),
-    )
-    .await?;
-    insert_all(
-        txn,
-        bulletin.themes.iter().map(|t| bulletin_themes::ActiveModel {
-            bulletin_id: Set(row.id),
-            theme: Set(t.code().to_owned()),
-        }),
-    )
-    .await?;
-    insert_all(
-        txn,
-        bulletin.programs.iter().map(|p| bulletin_programs::ActiveModel {
-            bulletin_id: Set(row.id),
-            program_id: Set(program_ids[p]),
-        }),
-    )
-    .await?;
-    insert_all(
-        txn,
-        bulletin.partners.iter().map(|link| bulletin_partners::ActiveModel {
-            bulletin_id: Set(row.id),
-            partner_id: Set(partner_ids[&link.partner]),
-            role: Set(link.role.code().to_owned()),
-        }),
-    )
-    .await?;
-    Ok(row.id)
+}
+
+/// The rows of bulletins' texts and links, gathered to be written together.
+#[derive(Default)]
+struct BulletinChildren {
+    translations: Vec<bulletin_translations::ActiveModel>,
+    countries: Vec<bulletin_countries::ActiveModel>,
+    themes: Vec<bulletin_themes::ActiveModel>,
+    programs: Vec<bulletin_programs::ActiveModel>,
+    partners: Vec<bulletin_partners::ActiveModel>,
+}
+
+impl BulletinChildren {
+    fn add(&mut self, id: i64, bulletin: &NewBulletin, program_ids: &Ids, partner_ids: &Ids) {
+        self.translations
+            .extend(bulletin.texts.iter().map(|t| bulletin_translations::ActiveModel {
+                bulletin_id: Set(id),
+                lang: Set(t.lang.code().to_owned()),
+                title: Set(t.title.clone()),
+                summary: Set(t.summary.clone()),
+                body: Set(t.body.clone()),
+            }));
+        self.countries
+            .extend(bulletin.countries.iter().map(|c| bulletin_countries::ActiveModel {
+                bulletin_id: Set(id),
+                country: Set(c.to_string()),
+            }));
+        self.themes
+            .extend(bulletin.themes.iter().map(|t| bulletin_themes::ActiveModel {
+                bulletin_id: Set(id),
+                theme: Set(t.code().to_owned()),
+            }));
+        self.programs
+            .extend(bulletin.programs.iter().map(|p| bulletin_programs::ActiveModel {
+                bulletin_id: Set(id),
+                program_id: Set(program_ids[p]),
+            }));
+        self.partners
+            .extend(bulletin.partners.iter().map(|link| bulletin_partners::ActiveModel {
+                bulletin_id: Set(id),
+                partner_id: Set(partner_ids[&link.partner]),
+                role: Set(link.role.code().to_owned()),
+            }));
+    }
+
+    async fn insert(self, txn: &DatabaseTransaction) -> Result<(), DomainError> {
+        insert_all(txn, self.translations).await?;
+        insert_all(txn, self.countries).await?;
+        insert_all(txn, self.themes).await?;
+        insert_all(txn, self.programs).await?;
+        insert_all(txn, self.partners).await
+    }
+}
+
+/// How many records are written per statement (well within both backends' limits on parameters).
+const CHUNK: usize = 1000;
+
+/// After rows were written with explicit ids, PostgreSQL's id sequences continue after the largest id.
+async fn continue_sequences(txn: &DatabaseTransaction) -> Result<(), DomainError> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite's AUTOINCREMENT keeps track of explicit ids itself.
+        return Ok(());
+    }
+    for table in ["partners", "programs", "indicators", "bulletins", "observations"] {
+        txn.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
 }
 
 /// The seed catalogue shipped with boletin: the office's first page of bulletins, with their programs,

@@ -52,41 +52,72 @@ async fn insert_rows<C: ConnectionTrait>(
     bulletin_id: i64,
     texts: &[BulletinText],
 ) -> Result<(), DomainError> {
+    insert_many(conn, &[(bulletin_id, texts)]).await
+}
+
+/// How many index rows go in one statement.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Adds index rows for each bulletin's texts, many rows a statement.
+pub(crate) async fn insert_many<C: ConnectionTrait>(
+    conn: &C,
+    bulletins: &[(i64, &[BulletinText])],
+) -> Result<(), DomainError> {
     let backend = conn.get_database_backend();
-    for text in texts {
-        let (title, summary, body) = (
-            document(&text.title, text.lang),
-            document(&text.summary, text.lang),
-            document(&text.body, text.lang),
-        );
-        let statement = match backend {
-            DbBackend::Postgres => Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO bulletin_search (bulletin_id, lang, document) VALUES ($1, $2, \
-                 setweight(to_tsvector('simple', $3), 'A') || setweight(to_tsvector('simple', $4), 'B') \
-                 || setweight(to_tsvector('simple', $5), 'C'))",
-                [
-                    bulletin_id.into(),
-                    text.lang.code().into(),
-                    title.into(),
-                    summary.into(),
-                    body.into(),
-                ],
-            ),
-            _ => Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO bulletin_search (rowid, bulletin_id, lang, title, summary, body) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    rowid(bulletin_id, text.lang).into(),
-                    bulletin_id.into(),
-                    text.lang.code().into(),
-                    title.into(),
-                    summary.into(),
-                    body.into(),
-                ],
-            ),
+    let rows: Vec<(i64, &BulletinText)> = bulletins
+        .iter()
+        .flat_map(|(id, texts)| texts.iter().map(move |t| (*id, t)))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::new();
+        let mut values: Vec<Value> = Vec::new();
+        for (i, (bulletin_id, text)) in chunk.iter().enumerate() {
+            let (title, summary, body) = (
+                document(&text.title, text.lang),
+                document(&text.summary, text.lang),
+                document(&text.body, text.lang),
+            );
+            sql.push_str(if i == 0 { "" } else { ", " });
+            match backend {
+                DbBackend::Postgres => {
+                    let n = values.len();
+                    sql.push_str(&format!(
+                        "(${}, ${}, setweight(to_tsvector('simple', ${}), 'A') || setweight(to_tsvector('simple', ${}), 'B') \
+                         || setweight(to_tsvector('simple', ${}), 'C'))",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5
+                    ));
+                    values.extend([
+                        (*bulletin_id).into(),
+                        text.lang.code().into(),
+                        title.into(),
+                        summary.into(),
+                        body.into(),
+                    ]);
+                }
+                _ => {
+                    sql.push_str("(?, ?, ?, ?, ?, ?)");
+                    values.extend([
+                        rowid(*bulletin_id, text.lang).into(),
+                        (*bulletin_id).into(),
+                        text.lang.code().into(),
+                        title.into(),
+                        summary.into(),
+                        body.into(),
+                    ]);
+                }
+            }
+        }
+        let head = match backend {
+            DbBackend::Postgres => "INSERT INTO bulletin_search (bulletin_id, lang, document) VALUES ",
+            _ => "INSERT INTO bulletin_search (rowid, bulletin_id, lang, title, summary, body) VALUES ",
         };
-        conn.execute_raw(statement).await.map_err(db_error)?;
+        conn.execute_raw(Statement::from_sql_and_values(backend, format!("{head}{sql}"), values))
+            .await
+            .map_err(db_error)?;
     }
     Ok(())
 }
@@ -140,10 +171,10 @@ pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainErro
             }
         }
         // Rows of one bulletin may span two batches: only add rows here (the index was emptied above).
-        for (id, texts) in &by_bulletin {
-            insert_rows(&txn, *id, texts).await?;
-            done += texts.len() as u64;
-        }
+        let batch: Vec<(i64, &[BulletinText])> =
+            by_bulletin.iter().map(|(id, texts)| (*id, texts.as_slice())).collect();
+        insert_many(&txn, &batch).await?;
+        done += batch.iter().map(|(_, texts)| texts.len() as u64).sum::<u64>();
         txn.commit().await.map_err(db_error)?;
     }
     Ok(done)
