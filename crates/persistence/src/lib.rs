@@ -8,6 +8,7 @@ mod change_log;
 mod connect;
 mod entity;
 mod error;
+mod explain;
 mod load;
 mod publish;
 mod search_index;
@@ -16,5 +17,6 @@ mod store;
 pub mod testing;
 
 pub use connect::{Backend, ConnectOptions, connect, migrate};
+pub use explain::{RecordedStatement, StatementLog};
 pub use load::{BUILTIN_SEED, ImportFailure, LoadReport, parse_dataset};
 pub use store::{PoolFigures, SqlStore};

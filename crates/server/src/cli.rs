@@ -67,6 +67,29 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Fill an empty database with a deterministic synthetic catalogue of realistic shape, for scale tests.
+    Generate {
+        /// How many bulletins (each in English and Spanish).
+        #[arg(long, env = "BOLETIN_GENERATE_BULLETINS", default_value_t = 1_000)]
+        bulletins: usize,
+        /// How many observations (figures), spread over the bulletins.
+        #[arg(long, env = "BOLETIN_GENERATE_OBSERVATIONS", default_value_t = 10_000)]
+        observations: usize,
+        /// The random seed: the same seed gives the same catalogue.
+        #[arg(long, env = "BOLETIN_GENERATE_SEED", default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measure the latency of the feed, a deep page, search, facets, statistics and the changes feed on the
+    /// configured database, and print a Markdown table.
+    Bench {
+        /// How many measured runs of each query.
+        #[arg(long, env = "BOLETIN_BENCH_ITERATIONS", default_value_t = 20)]
+        iterations: usize,
+        /// Also print every statement each query runs, with the database's plan (EXPLAIN ANALYZE on
+        /// PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
+        #[arg(long, env = "BOLETIN_BENCH_EXPLAIN")]
+        explain: bool,
+    },
 }
 
 /// Settings of `serve`. Durations are in seconds (fractions allowed). `docs/SECURITY.md` explains each limit.

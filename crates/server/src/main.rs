@@ -83,6 +83,44 @@ async fn main() -> anyhow::Result<()> {
             println!("imported {count} bulletins from {}", file.display());
         }
         Command::Schema => print!("{}", boletin_graphql::sdl()),
+        Command::Generate {
+            bulletins,
+            observations,
+            seed,
+        } => {
+            let store = open_store(&options, false).await?;
+            let progress = Progress::new();
+            progress.say(&format!(
+                "generating {bulletins} bulletins and {observations} observations"
+            ));
+            let dataset =
+                boletin::generate::dataset(bulletins, observations, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let started = std::time::Instant::now();
+            let report = store
+                .load_dataset_with_progress(&dataset, &|what, done, total| progress.show(what, done, total))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            progress.done();
+            println!(
+                "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
+                report.bulletins,
+                report.programs,
+                report.partners,
+                report.indicators,
+                report.observations,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Bench { iterations, explain } => {
+            let db = boletin_persistence::connect(&options)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or_default()))?;
+            boletin_persistence::migrate(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot migrate the database: {}", e.log_cause().unwrap_or_default()))?;
+            let (store, log) = boletin_persistence::SqlStore::with_statement_log(db);
+            print!("{}", boletin::bench::report(store, log, iterations, explain).await?);
+        }
     }
     Ok(())
 }
@@ -107,6 +145,37 @@ async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Res
         result = opening => result?,
     }
     serving.await
+}
+
+/// Progress of a long task on standard error, redrawn in place, only when standard error is a terminal.
+struct Progress {
+    terminal: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self {
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn say(&self, line: &str) {
+        if self.terminal {
+            eprintln!("{line}");
+        }
+    }
+
+    fn show(&self, what: &str, done: usize, total: usize) {
+        if self.terminal {
+            eprint!("\r\x1b[2Kwriting {what}: {done}/{total}");
+        }
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -94,3 +94,52 @@ fn every_setting_has_help_and_an_environment_variable() {
         );
     }
 }
+
+#[test]
+fn generate_fills_an_empty_database_and_bench_measures_and_explains_it() {
+    let (first, second) = (temp_database(), temp_database());
+    for db in [&first, &second] {
+        let output = boletin(
+            db,
+            &["generate", "--bulletins", "60", "--observations", "300", "--seed", "3"],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stdout).contains("generated 60 bulletins"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+    let again = boletin(&first, &["generate", "--bulletins", "1"]);
+    assert!(!again.status.success(), "generating into a full database must fail");
+    let bench = boletin(&first, &["bench", "--iterations", "1"]);
+    assert!(bench.status.success(), "{}", text(&bench.stderr));
+    let table = text(&bench.stdout);
+    for row in [
+        "feed",
+        "deep cursor page",
+        "search",
+        "facets",
+        "statistics by country and month",
+        "changes feed",
+    ] {
+        assert!(table.contains(row), "{row} missing from:\n{table}");
+    }
+    // Explaining prints each query's statements with the database's plan; two databases generated from one seed
+    // run the same statements.
+    let explained = |db: &Path| {
+        let report = text(&boletin(db, &["bench", "--iterations", "1", "--explain"]).stdout);
+        report
+            .lines()
+            .filter(|l| l.starts_with("SELECT") || l.starts_with("WITH"))
+            .count()
+    };
+    let statements = explained(&first);
+    assert!(statements >= 7, "{statements}");
+    assert_eq!(statements, explained(&second));
+    for db in [first, second] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! `boletin generate`: a deterministic synthetic catalogue of realistic shape, for scale tests and benchmarks.
+//! The same `--seed` gives the same catalogue, byte for byte.
+//!
+//! Shape: 50 countries (most bulletins about Mesoamerica and the Caribbean), 400 partners of every kind, 300
+//! programs (a fifth of them inside another), 30 indicators (flows and stocks, some broken down by age group
+//! or sex), bulletins in English and Spanish spread over 2012–2026 (95% published, the rest drafts or archived),
+//! and observations sourced from them, with one or two countries and parts that never exceed their figure.
+
+use boletin_domain::DomainError;
+use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin, PartnerLink, Theme};
+use boletin_domain::country::CountryCode;
+use boletin_domain::indicator::{Aggregation, IndicatorText, NewIndicator, Unit};
+use boletin_domain::language::Language;
+use boletin_domain::observation::{Disaggregation, NewObservation, ReferencePeriod};
+use boletin_domain::partner::{NewPartner, PartnerKind, PartnerRole, PartnerText};
+use boletin_domain::program::{NewProgram, Period, ProgramText};
+use boletin_domain::seed::Dataset;
+use boletin_domain::slug::Slug;
+use chrono::{Duration, NaiveDate};
+
+/// SplitMix64: small, fast and the same on every machine.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// True with probability `percent` / 100.
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// The countries, the first twelve weighted as the office's region.
+const COUNTRIES: [&str; 50] = [
+    "MX", "GT", "HN", "SV", "NI", "CR", "PA", "BZ", "DO", "HT", "CU", "JM", "TT", "BS", "BB", "CO", "VE", "EC", "PE",
+    "BO", "CL", "AR", "BR", "UY", "PY", "US", "CA", "ES", "FR", "DE", "IT", "GB", "NL", "BE", "CH", "SE", "NO", "DK",
+    "PT", "IE", "AU", "NZ", "JP", "KR", "CN", "IN", "PH", "ZA", "NG", "KE",
+];
+
+/// Cities for datelines and places.
+const CITIES: [&str; 16] = [
+    "Tijuana",
+    "Tapachula",
+    "Ciudad de Guatemala",
+    "Tegucigalpa",
+    "San Pedro Sula",
+    "San Salvador",
+    "Managua",
+    "San José",
+    "Upala",
+    "Ciudad de Panamá",
+    "Santo Domingo",
+    "Puerto Príncipe",
+    "Belmopán",
+    "Chiapas",
+    "Quetzaltenango",
+    "Monterrey",
+];
+
+/// Topics, in English and Spanish, with the theme they belong to.
+const TOPICS: [(&str, &str, Theme); 12] = [
+    (
+        "human trafficking prevention",
+        "prevención de la trata de personas",
+        Theme::HumanTrafficking,
+    ),
+    (
+        "labour integration of migrants",
+        "integración laboral de personas migrantes",
+        Theme::LabourIntegration,
+    ),
+    (
+        "assisted voluntary return",
+        "retorno voluntario asistido",
+        Theme::AssistedVoluntaryReturn,
+    ),
+    (
+        "displacement tracking",
+        "monitoreo de flujos migratorios",
+        Theme::DisplacementTracking,
+    ),
+    (
+        "communication for development",
+        "comunicación para el desarrollo",
+        Theme::CommunicationForDevelopment,
+    ),
+    (
+        "migration governance",
+        "gobernanza de la migración",
+        Theme::MigrationGovernance,
+    ),
+    ("migrant health", "salud de las personas migrantes", Theme::Health),
+    (
+        "information for migrants",
+        "información para personas migrantes",
+        Theme::InformationForMigrants,
+    ),
+    (
+        "training of border officials",
+        "capacitación de funcionarios de frontera",
+        Theme::CapacityBuilding,
+    ),
+    (
+        "surveys of migrant caravans",
+        "encuestas a caravanas de migrantes",
+        Theme::ResearchAndData,
+    ),
+    (
+        "job fairs for returnees",
+        "ferias de empleo para personas retornadas",
+        Theme::LabourIntegration,
+    ),
+    (
+        "shelters on the migration route",
+        "albergues en la ruta migratoria",
+        Theme::Health,
+    ),
+];
+
+/// What IOM does in a headline, in English and Spanish.
+const VERBS: [(&str, &str); 6] = [
+    ("supports", "apoya"),
+    ("strengthens", "fortalece"),
+    ("launches", "lanza"),
+    ("promotes", "promueve"),
+    ("trains partners in", "capacita a sus socios en"),
+    ("reviews progress on", "revisa los avances en"),
+];
+
+/// Sentences of a body, in English and Spanish; `{n}`, `{city}` and `{topic}` are filled in.
+const SENTENCES: [(&str, &str); 8] = [
+    (
+        "In {city}, {n} people took part in activities on {topic}.",
+        "En {city}, {n} personas participaron en actividades de {topic}.",
+    ),
+    (
+        "The International Organization for Migration worked with local authorities and civil society.",
+        "La Organización Internacional para las Migraciones trabajó con autoridades locales y la sociedad civil.",
+    ),
+    (
+        "Migrants returned voluntarily with assistance and received support for their reintegration.",
+        "Las personas migrantes retornaron voluntariamente con asistencia y recibieron apoyo para su reintegración.",
+    ),
+    (
+        "Officials were trained to identify victims of trafficking and refer them to protection services.",
+        "Se capacitó a funcionarios para identificar a víctimas de trata y referirlas a servicios de protección.",
+    ),
+    (
+        "A job fair offered {n} openings to migrants and returnees looking for work.",
+        "Una feria de empleo ofreció {n} vacantes a personas migrantes y retornadas que buscan trabajo.",
+    ),
+    (
+        "Surveys with migrants in transit show that violence and the search for work drive migration.",
+        "Las encuestas a personas migrantes en tránsito muestran que la violencia y la búsqueda de trabajo impulsan la migración.",
+    ),
+    (
+        "Information centres in {city} now reach {n} migrants each month.",
+        "Los centros de información en {city} ya llegan a {n} personas migrantes cada mes.",
+    ),
+    (
+        "The project will continue next year with the support of its donors.",
+        "El proyecto continuará el próximo año con el apoyo de sus donantes.",
+    ),
+];
+
+const KINDS: [PartnerKind; 8] = [
+    PartnerKind::Government,
+    PartnerKind::Municipality,
+    PartnerKind::UnAgency,
+    PartnerKind::Ngo,
+    PartnerKind::Donor,
+    PartnerKind::PrivateSector,
+    PartnerKind::Academia,
+    PartnerKind::InternationalOrganisation,
+];
+
+const ROLES: [PartnerRole; 5] = [
+    PartnerRole::Funder,
+    PartnerRole::Implementer,
+    PartnerRole::Organizer,
+    PartnerRole::Host,
+    PartnerRole::Supporter,
+];
+
+fn slug(text: &str) -> Result<Slug, DomainError> {
+    Slug::from_title(text)
+}
+
+fn regional_country(random: &mut Random) -> Result<CountryCode, DomainError> {
+    if random.chance(80) {
+        CountryCode::parse(COUNTRIES[random.below(12)])
+    } else {
+        CountryCode::parse(COUNTRIES[random.below(COUNTRIES.len())])
+    }
+}
+
+fn day(random: &mut Random, from: NaiveDate, days: usize) -> NaiveDate {
+    from + Duration::days(random.below(days) as i64)
+}
+
+/// A synthetic catalogue of `bulletins` bulletins and `observations` observations from `seed`.
+pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Dataset, DomainError> {
+    let mut random = Random(seed);
+    let start = NaiveDate::from_ymd_opt(2012, 1, 1).unwrap_or_default();
+    let span_days = 365 * 15 - 60;
+
+    let partners: Vec<NewPartner> = (0..400)
+        .map(|n| -> Result<NewPartner, DomainError> {
+            let kind = KINDS[n % KINDS.len()];
+            let place = random.pick(&CITIES);
+            let (en, es) = match kind {
+                PartnerKind::Government => (
+                    format!("Ministry of Migration {n}"),
+                    format!("Ministerio de Migración {n}"),
+                ),
+                PartnerKind::Municipality => (
+                    format!("Municipality of {place} {n}"),
+                    format!("Municipalidad de {place} {n}"),
+                ),
+                PartnerKind::Ngo => (
+                    format!("Migrant Support Network {n}"),
+                    format!("Red de Apoyo al Migrante {n}"),
+                ),
+                PartnerKind::Donor => (format!("Development Fund {n}"), format!("Fondo de Desarrollo {n}")),
+                _ => (format!("Partner Organization {n}"), format!("Organización Socia {n}")),
+            };
+            Ok(NewPartner {
+                slug: slug(&en)?,
+                texts: vec![
+                    PartnerText {
+                        lang: Language::En,
+                        name: en,
+                        acronym: None,
+                    },
+                    PartnerText {
+                        lang: Language::Es,
+                        name: es,
+                        acronym: None,
+                    },
+                ],
+                kind,
+                country: Some(regional_country(&mut random)?),
+                website: random.chance(50).then(|| format!("https://partner-{n}.example.org")),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+
+    let mut programs: Vec<NewProgram> = Vec::with_capacity(300);
+    for n in 0..300 {
+        let (topic_en, topic_es, _) = *random.pick(&TOPICS);
+        let place = random.pick(&CITIES);
+        let parent = (n > 20 && random.chance(20)).then(|| programs[random.below(20)].slug.clone());
+        let begins = day(&mut random, start, span_days - 400);
+        programs.push(NewProgram {
+            slug: slug(&format!("{topic_en} {place} {n}"))?,
+            parent,
+            period: Period {
+                start: begins,
+                end: random
+                    .chance(60)
+                    .then(|| begins + Duration::days(365 + random.below(1500) as i64)),
+            },
+            countries: vec![regional_country(&mut random)?],
+            texts: vec![
+                ProgramText {
+                    lang: Language::En,
+                    name: format!("Program on {topic_en} in {place} ({n})"),
+                    description: format!("A program on {topic_en} in {place}."),
+                },
+                ProgramText {
+                    lang: Language::Es,
+                    name: format!("Programa de {topic_es} en {place} ({n})"),
+                    description: format!("Un programa de {topic_es} en {place}."),
+                },
+            ],
+            partners: vec![PartnerLink {
+                partner: partners[random.below(partners.len())].slug.clone(),
+                role: *random.pick(&ROLES),
+            }],
+        });
+    }
+
+    let dimensions: [(&str, &[&str]); 2] = [
+        (
+            "age_group",
+            &["child", "adolescent", "adult", "older_adult", "unaccompanied_minor"],
+        ),
+        ("sex", &["female", "male"]),
+    ];
+    let indicators: Vec<NewIndicator> = (0..30)
+        .map(|n| {
+            let (topic_en, topic_es, _) = TOPICS[n % TOPICS.len()];
+            let stock = n % 5 == 4;
+            NewIndicator {
+                code: format!("indicator_{n:02}"),
+                unit: if stock { Unit::Countries } else { Unit::People },
+                aggregation: if stock { Aggregation::Latest } else { Aggregation::Sum },
+                dimensions: match n % 3 {
+                    0 => vec!["age_group".to_owned(), "sex".to_owned()],
+                    1 => vec!["sex".to_owned()],
+                    _ => vec![],
+                },
+                texts: vec![
+                    IndicatorText {
+                        lang: Language::En,
+                        name: format!("People reached: {topic_en} ({n})"),
+                        definition: format!("People reached by activities on {topic_en}."),
+                    },
+                    IndicatorText {
+                        lang: Language::Es,
+                        name: format!("Personas alcanzadas: {topic_es} ({n})"),
+                        definition: format!("Personas alcanzadas por actividades de {topic_es}."),
+                    },
+                ],
+            }
+        })
+        .collect();
+
+    let mut dates: Vec<NaiveDate> = (0..bulletins).map(|_| day(&mut random, start, span_days)).collect();
+    dates.sort_unstable_by(|a, b| b.cmp(a));
+    let bulletins: Vec<NewBulletin> = dates
+        .into_iter()
+        .enumerate()
+        .map(|(n, published_on)| -> Result<NewBulletin, DomainError> {
+            let (topic_en, topic_es, theme) = *random.pick(&TOPICS);
+            let (verb_en, verb_es) = *random.pick(&VERBS);
+            let city = *random.pick(&CITIES);
+            let country_code = regional_country(&mut random)?;
+            let title_en = format!("IOM {verb_en} {topic_en} in {city}");
+            let title_es = format!("La OIM {verb_es} {topic_es} en {city}");
+            let mut body_en = Vec::new();
+            let mut body_es = Vec::new();
+            for _ in 0..4 + random.below(5) {
+                let (en, es) = *random.pick(&SENTENCES);
+                let count = (10 + random.below(2000)).to_string();
+                let fill = |text: &str, topic: &str| {
+                    text.replace("{n}", &count)
+                        .replace("{city}", city)
+                        .replace("{topic}", topic)
+                };
+                body_en.push(fill(en, topic_en));
+                body_es.push(fill(es, topic_es));
+            }
+            let status = match random.below(100) {
+                0..=94 => BulletinStatus::Published,
+                95..=98 => BulletinStatus::Draft,
+                _ => BulletinStatus::Archived,
+            };
+            let mut countries = vec![country_code];
+            if random.chance(30) {
+                let other = regional_country(&mut random)?;
+                if other != country_code {
+                    countries.push(other);
+                }
+            }
+            Ok(NewBulletin {
+                slug: Slug::parse(&format!("{}-{n}", slug(&title_en)?.as_str()))?,
+                published_on,
+                dateline: Some(format!("{city}, {}", country_code.name(Language::En))),
+                countries,
+                themes: vec![theme],
+                status,
+                texts: vec![
+                    BulletinText {
+                        lang: Language::En,
+                        title: title_en,
+                        summary: body_en[0].clone(),
+                        body: body_en.join("\n\n"),
+                    },
+                    BulletinText {
+                        lang: Language::Es,
+                        title: title_es,
+                        summary: body_es[0].clone(),
+                        body: body_es.join("\n\n"),
+                    },
+                ],
+                programs: vec![programs[random.below(programs.len())].slug.clone()],
+                partners: vec![PartnerLink {
+                    partner: partners[random.below(partners.len())].slug.clone(),
+                    role: *random.pick(&ROLES),
+                }],
+            })
+        })
+        .collect::<Result<_, _>>()?;
+
+    let observations: Vec<NewObservation> = if bulletins.is_empty() {
+        Vec::new()
+    } else {
+        (0..observations)
+            .map(|_| -> Result<NewObservation, DomainError> {
+                let source = &bulletins[random.below(bulletins.len())];
+                let indicator = &indicators[random.below(indicators.len())];
+                let value = (1 + random.below(5000)) as f64;
+                let end = source.published_on - Duration::days(random.below(30) as i64);
+                let mut countries = vec![source.countries[0]];
+                if random.chance(10) {
+                    let other = regional_country(&mut random)?;
+                    if other != countries[0] {
+                        countries.push(other);
+                    }
+                }
+                let mut disaggregations = Vec::new();
+                for name in &indicator.dimensions {
+                    if !random.chance(50) {
+                        continue;
+                    }
+                    let categories = dimensions.iter().find(|(d, _)| d == name).map_or(&[][..], |(_, c)| *c);
+                    let mut left = value;
+                    for category in categories.iter().take(1 + random.below(categories.len())) {
+                        let part = (left * random.below(60) as f64 / 100.0).floor();
+                        left -= part;
+                        disaggregations.push(Disaggregation {
+                            dimension: name.clone(),
+                            category: (*category).to_owned(),
+                            value: part,
+                        });
+                    }
+                }
+                Ok(NewObservation {
+                    indicator: indicator.code.clone(),
+                    source: source.slug.clone(),
+                    value,
+                    period: ReferencePeriod {
+                        start: end - Duration::days(random.below(365) as i64),
+                        end,
+                    },
+                    countries,
+                    place: random.chance(50).then(|| (*random.pick(&CITIES)).to_owned()),
+                    program: source.programs[0].clone(),
+                    partner: random.chance(70).then(|| source.partners[0].partner.clone()),
+                    note: None,
+                    disaggregations,
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+
+    Ok(Dataset {
+        partners,
+        programs,
+        indicators,
+        bulletins,
+        observations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_valid_catalogue() {
+        let generate = |seed| dataset(300, 1000, seed).unwrap_or_else(|e| panic!("{e}"));
+        let a = generate(7);
+        assert_eq!(a.validate(), Ok(()));
+        assert_eq!(a.bulletins.len(), 300);
+        assert_eq!(a.observations.len(), 1000);
+        assert_eq!(
+            format!("{:?}", a.bulletins[17]),
+            format!("{:?}", generate(7).bulletins[17])
+        );
+        assert_ne!(
+            format!("{:?}", a.bulletins[17]),
+            format!("{:?}", generate(8).bulletins[17])
+        );
+        let countries: std::collections::HashSet<_> = a.partners.iter().filter_map(|p| p.country).collect();
+        assert!(countries.len() > 12, "{countries:?}");
+        assert!(
+            a.bulletins.windows(2).all(|w| w[0].published_on >= w[1].published_on),
+            "newest first"
+        );
+    }
+}
