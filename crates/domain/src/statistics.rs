@@ -223,8 +223,9 @@ pub enum StatisticWarning {
         /// The dimension whose parts are too large.
         dimension: String,
     },
-    /// Two observations from different bulletins cover the same indicator, country and overlapping periods:
-    /// the same people may be counted twice.
+    /// Two observations from different bulletins cover the same indicator, country and overlapping periods
+    /// (the second is the next figure for that country by the start of its period): the same people may be
+    /// counted twice.
     PossibleDoubleCount {
         /// The two observations.
         observations: [ObservationId; 2],

@@ -101,6 +101,8 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             progress.done();
+            progress.say("analyzing the tables for the query planner");
+            store.analyze().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
                 report.bulletins,

@@ -89,6 +89,16 @@ impl SqlStore {
             .await
     }
 
+    /// Refreshes the planner's statistics (`ANALYZE`), after a large load.
+    pub async fn analyze(&self) -> DomainResult<()> {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .execute_unprepared("ANALYZE")
+            .await
+            .map(|_| ())
+            .map_err(crate::error::db_error)
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> DomainResult<()> {
         self.db.ping().await.map_err(crate::error::db_error)

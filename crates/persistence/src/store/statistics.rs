@@ -384,6 +384,9 @@ async fn parts_exceeding_totals(
         .collect()
 }
 
+/// Figures that overlap the figure before them for the same country (ordered by the start of their periods)
+/// and come from another bulletin. Comparing neighbours keeps this one sort per country, not a comparison of
+/// every pair; an overlap with an earlier, non-adjacent figure is found through the figures in between.
 async fn possible_double_counts(
     db: &DatabaseConnection,
     indicator: &Indicator,
@@ -392,21 +395,22 @@ async fn possible_double_counts(
     let mut sql = Sql::new(db.get_database_backend());
     program_scope(&mut sql, query);
     sql.push(
-        "SELECT o.id AS first, p.id AS second, c.country AS country FROM observations o \
-         JOIN observation_countries c ON c.observation_id = o.id \
-         JOIN observations p ON p.indicator_id = o.indicator_id AND p.id > o.id \
-         AND p.source_bulletin_id <> o.source_bulletin_id \
-         AND p.period_start <= o.period_end AND o.period_start <= p.period_end \
-         JOIN observation_countries pc ON pc.observation_id = p.id AND pc.country = c.country WHERE ",
+        "SELECT first, second, country FROM (SELECT c.country AS country, o.id AS second, \
+         o.period_start AS starts, o.source_bulletin_id AS source, \
+         LAG(o.id) OVER neighbours AS first, LAG(o.period_end) OVER neighbours AS previous_end, \
+         LAG(o.source_bulletin_id) OVER neighbours AS previous_source \
+         FROM observations o JOIN observation_countries c ON c.observation_id = o.id WHERE ",
     );
     conditions(&mut sql, "o", indicator, query, false);
-    sql.push(" AND ");
-    conditions(&mut sql, "p", indicator, query, false);
     if !query.filter.countries.is_empty() {
         sql.push(" AND c.country IN ")
             .bind_list(query.filter.countries.iter().map(|c| c.to_string()));
     }
-    sql.push(&format!(" ORDER BY o.id, p.id, c.country LIMIT {MAX_WARNINGS}"));
+    sql.push(&format!(
+        " WINDOW neighbours AS (PARTITION BY c.country ORDER BY o.period_start, o.id)) pairs \
+         WHERE first IS NOT NULL AND starts <= previous_end AND source <> previous_source \
+         ORDER BY first, second, country LIMIT {MAX_WARNINGS}"
+    ));
     let rows = db.query_all_raw(sql.statement()).await.map_err(db_error)?;
     rows.iter()
         .map(|row| {
