@@ -11,6 +11,7 @@ mod indicator;
 mod limits;
 mod loader;
 mod node;
+mod order;
 mod partner;
 mod program;
 mod scalar;
@@ -62,6 +63,7 @@ where
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
     let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .extension(error::ErrorCodes)
+        .extension(order::FieldOrder)
         .extension(limits::Limits {
             limits: options.limits,
             budget: options.budget,

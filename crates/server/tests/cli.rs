@@ -125,8 +125,8 @@ fn generate_fills_an_empty_database_and_bench_measures_and_explains_it() {
     ] {
         assert!(table.contains(row), "{row} missing from:\n{table}");
     }
-    // Explaining prints each query's statements with the database's plan; two databases generated from one seed
-    // run the same statements.
+    // Explaining prints each query's statements with the database's plan. (How many depends on how the batch
+    // loader groups lookups, which timing decides, so only a lower bound is checked.)
     let explained = |db: &Path| {
         let report = text(&boletin(db, &["bench", "--iterations", "1", "--explain"]).stdout);
         report
@@ -134,9 +134,10 @@ fn generate_fills_an_empty_database_and_bench_measures_and_explains_it() {
             .filter(|l| l.starts_with("SELECT") || l.starts_with("WITH"))
             .count()
     };
-    let statements = explained(&first);
-    assert!(statements >= 7, "{statements}");
-    assert_eq!(statements, explained(&second));
+    for db in [&first, &second] {
+        let statements = explained(db);
+        assert!(statements >= 7, "{statements}");
+    }
     for db in [first, second] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

@@ -95,20 +95,6 @@ impl PersistedQueries {
     }
 }
 
-/// Sorts the fields of every object in `value` by name. async-graphql 7 writes an object's fields in the order
-/// their resolvers finish (async-graphql issue #612), so the same query could give differently ordered bytes;
-/// sorted, equal answers are equal bytes, and their ETags match.
-pub fn sort_fields(value: &mut Value) {
-    match value {
-        Value::Object(fields) => {
-            fields.sort_keys();
-            fields.values_mut().for_each(sort_fields);
-        }
-        Value::List(items) => items.iter_mut().for_each(sort_fields),
-        _ => {}
-    }
-}
-
 /// The response to an operation whose hash is unknown, as Apollo clients expect it.
 pub fn not_found() -> async_graphql::Response {
     let mut error = ServerError::new("PersistedQueryNotFound", None);

@@ -232,8 +232,7 @@ async fn execute(
                 .data(RequestId(context.request_id.clone()))
                 .data(ClientKey(context.client.clone()))
                 .data(slot.clone());
-            let mut response = schema.execute(operation).await;
-            caching::sort_fields(&mut response.data);
+            let response = schema.execute(operation).await;
             let name = slot.get();
             let elapsed = started.elapsed();
             let codes = error_codes(&response);

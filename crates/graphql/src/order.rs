@@ -1,0 +1,179 @@
+//! Response fields in the order the query asked for them, as the GraphQL specification requires.
+//!
+//! async-graphql 7 resolves an object's fields concurrently and writes each as it finishes (async-graphql issue
+//! #612), so the same query could come back with its fields in a different order each time: harder to read,
+//! and different bytes for equal answers, which breaks ETags. This extension keeps the parsed query and, once
+//! the operation has run, puts every object's fields back in the query's order (fields from fragments where the
+//! fragment is spread).
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The extension.
+pub(crate) struct FieldOrder;
+
+impl ExtensionFactory for FieldOrder {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(FieldOrderForRequest {
+            document: Mutex::new(None),
+        })
+    }
+}
+
+/// [`FieldOrder`] for one request: the parsed query.
+struct FieldOrderForRequest {
+    document: Mutex<Option<ExecutableDocument>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for FieldOrderForRequest {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut slot) = self.document.lock() {
+            *slot = Some(document.clone());
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let document = self.document.lock().ok().and_then(|mut d| d.take());
+        if let Some(document) = document {
+            let operation = match (&document.operations, operation_name) {
+                (DocumentOperations::Single(operation), _) => Some(operation),
+                (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+                (DocumentOperations::Multiple(operations), None) => operations.values().next(),
+            };
+            if let Some(operation) = operation {
+                reorder(
+                    &mut response.data,
+                    &[&operation.node.selection_set],
+                    &document.fragments,
+                );
+            }
+        }
+        response
+    }
+}
+
+type Fragments = HashMap<Name, Positioned<async_graphql::parser::types::FragmentDefinition>>;
+
+/// How deep fragment spreads are followed (validation refuses cycles; this only bounds the walk).
+const MAX_SPREADS: usize = 32;
+
+/// The response keys the selection sets ask for, in order, each with the selection sets of its sub-fields.
+fn keys<'d>(
+    sets: &[&'d Positioned<SelectionSet>],
+    fragments: &'d Fragments,
+) -> Vec<(Name, Vec<&'d Positioned<SelectionSet>>)> {
+    fn walk<'d>(
+        set: &'d Positioned<SelectionSet>,
+        fragments: &'d Fragments,
+        depth: usize,
+        out: &mut Vec<(Name, Vec<&'d Positioned<SelectionSet>>)>,
+    ) {
+        if depth > MAX_SPREADS {
+            return;
+        }
+        for selection in &set.node.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let key = field.node.response_key().node.clone();
+                    match out.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, children)) => children.push(&field.node.selection_set),
+                        None => out.push((key, vec![&field.node.selection_set])),
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = fragments.get(&spread.node.fragment_name.node) {
+                        walk(&fragment.node.selection_set, fragments, depth + 1, out);
+                    }
+                }
+                Selection::InlineFragment(inline) => walk(&inline.node.selection_set, fragments, depth + 1, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for set in sets {
+        walk(set, fragments, 0, &mut out);
+    }
+    out
+}
+
+/// Puts the fields of every object in `value` in the order `sets` ask for them.
+fn reorder(value: &mut Value, sets: &[&Positioned<SelectionSet>], fragments: &Fragments) {
+    match value {
+        Value::Object(fields) => {
+            let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(fields.len());
+            for (key, children) in keys(sets, fragments) {
+                if let Some(mut child) = fields.shift_remove(&key) {
+                    reorder(&mut child, &children, fragments);
+                    ordered.insert(key, child);
+                }
+            }
+            // Anything the query did not name (none in practice) keeps its place after the rest.
+            ordered.extend(fields.drain(..));
+            *fields = ordered;
+        }
+        Value::List(items) => items.iter_mut().for_each(|item| reorder(item, sets, fragments)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject};
+
+    #[derive(SimpleObject)]
+    struct Item {
+        a: i32,
+        b: i32,
+        c: i32,
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn slow(&self) -> i32 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            1
+        }
+        async fn fast(&self) -> i32 {
+            2
+        }
+        async fn items(&self) -> Vec<Item> {
+            vec![Item { a: 1, b: 2, c: 3 }, Item { a: 4, b: 5, c: 6 }]
+        }
+    }
+
+    #[tokio::test]
+    async fn fields_come_back_in_the_querys_order() {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(FieldOrder)
+            .finish();
+        let response = schema
+            .execute("query { slow fast items { c ...F a } } fragment F on Item { b c }")
+            .await;
+        let text = serde_json::to_string(&response.data).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"slow":1,"fast":2,"items":[{"c":3,"b":2,"a":1},{"c":6,"b":5,"a":4}]}"#
+        );
+    }
+}
