@@ -10,6 +10,7 @@ mod m20261127_000002_partner_translations;
 mod m20261127_000003_statistics_indexes;
 mod m20261127_000004_search;
 mod m20261127_000005_changes;
+mod m20261127_000006_api_tokens;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_statistics_indexes::Migration),
             Box::new(m20261127_000004_search::Migration),
             Box::new(m20261127_000005_changes::Migration),
+            Box::new(m20261127_000006_api_tokens::Migration),
         ]
     }
 }

@@ -28,6 +28,9 @@ pub enum DomainError {
         /// Why it was refused.
         reason: String,
     },
+    /// The operation needs a valid API token, and none was given (or it is malformed, unknown or revoked).
+    #[error("authentication required: send a valid API token as `Authorization: Bearer <token>`")]
+    Unauthenticated,
     /// The caller may not do this.
     #[error("forbidden")]
     Forbidden,

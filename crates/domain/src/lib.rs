@@ -7,6 +7,7 @@
 #[macro_use]
 mod codes;
 
+pub mod auth;
 pub mod bulletin;
 pub mod catalog;
 pub mod changes;

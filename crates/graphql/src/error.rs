@@ -22,6 +22,8 @@ pub enum ErrorCode {
     NotFound,
     /// The change collides with existing data.
     Conflict,
+    /// The operation needs a valid API token (`Authorization: Bearer <token>`).
+    Unauthenticated,
     /// The caller may not do this.
     Forbidden,
     /// The database cannot be reached; try again later.
@@ -57,6 +59,7 @@ impl ErrorCode {
             Self::Invalid => "INVALID",
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::Unavailable => "UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
@@ -90,6 +93,7 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
         DomainError::Invalid { field, .. } => (ErrorCode::Invalid, error.to_string(), Some(field.clone())),
         DomainError::NotFound { .. } => (ErrorCode::NotFound, error.to_string(), None),
         DomainError::Conflict { .. } => (ErrorCode::Conflict, error.to_string(), None),
+        DomainError::Unauthenticated => (ErrorCode::Unauthenticated, error.to_string(), None),
         DomainError::Forbidden => (ErrorCode::Forbidden, error.to_string(), None),
         DomainError::Unavailable { cause } => {
             tracing::error!(request_id, cause, "the database is unavailable");

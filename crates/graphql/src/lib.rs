@@ -2,6 +2,7 @@
 //! and one table of error codes. It reads through the domain's [`Catalog`](boletin_domain::catalog::Catalog)
 //! and knows nothing of HTTP or SQL.
 
+mod auth;
 mod bulletin;
 mod changes;
 mod country;
@@ -20,7 +21,8 @@ mod statistics;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::futures_util::future::BoxFuture;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
 use std::sync::Arc;
 
@@ -37,11 +39,16 @@ pub struct Query(
     statistics::StatisticQuery,
     search::SearchQueryRoot,
     changes::ChangeQuery,
+    auth::TokenQuery,
     node::NodeQuery,
 );
 
+/// Every mutation, merged from the aggregates' mutation objects.
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::TokenMutation);
+
 /// The boletin schema.
-pub type BoletinSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type BoletinSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// How the schema guards itself, set from the server's configuration.
 #[derive(Clone, Default)]
@@ -52,6 +59,8 @@ pub struct SchemaOptions {
     pub introspection_disabled: bool,
     /// The per-client budget each query's complexity is charged to; none means no rate limit.
     pub budget: Option<Arc<dyn CostBudget>>,
+    /// The API tokens, for the admin operations on them; without them those operations fail as internal errors.
+    pub tokens: Option<Tokens>,
 }
 
 /// Builds the schema over `catalog`. `spawn` runs the batch loads that group a request's nested lookups
@@ -61,7 +70,7 @@ where
     S: Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(error::ErrorCodes)
         .extension(order::FieldOrder)
         .extension(limits::Limits {
@@ -70,6 +79,9 @@ where
         })
         .data(catalog)
         .data(loader);
+    if let Some(tokens) = options.tokens {
+        builder = builder.data(tokens);
+    }
     if options.introspection_disabled {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -78,7 +90,7 @@ where
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

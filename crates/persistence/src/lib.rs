@@ -15,6 +15,7 @@ mod search_index;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod tokens;
 
 pub use connect::{Backend, ConnectOptions, connect, migrate};
 pub use explain::{RecordedStatement, StatementLog};

@@ -67,6 +67,12 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Create, list and revoke API tokens.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Fill an empty database with a deterministic synthetic catalogue of realistic shape, for scale tests.
     Generate {
         /// How many bulletins (each in English and Spanish).
@@ -239,6 +245,36 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     Duration::try_from_secs_f64(value).map_err(|_| format!("`{text}` is not a duration in seconds"))
+}
+
+/// `boletin token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once, as the last line of the output.
+    Create {
+        /// A unique name for the token, e.g. `newsroom-laptop`.
+        #[arg(long, env = "BOLETIN_TOKEN_NAME")]
+        name: String,
+        /// What the token may do.
+        #[arg(long, env = "BOLETIN_TOKEN_ROLE", value_enum)]
+        role: TokenRole,
+    },
+    /// List the tokens (names, roles, dates; never secrets).
+    List,
+    /// Revoke a token: it is refused from its next request on.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+/// Roles a token can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// Creates, edits and publishes content and figures.
+    Editor,
+    /// Also manages tokens and reads the audit log.
+    Admin,
 }
 
 /// Things `import` reads.

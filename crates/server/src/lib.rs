@@ -11,6 +11,7 @@ pub mod rate_limit;
 mod serve;
 mod startup;
 
+use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
 use boletin_graphql::{BoletinSchema, SchemaOptions};
 use boletin_persistence::SqlStore;
@@ -43,6 +44,7 @@ struct Shared {
 struct Ready {
     schema: BoletinSchema,
     store: SqlStore,
+    tokens: Tokens,
 }
 
 impl AppState {
@@ -64,7 +66,9 @@ impl AppState {
     /// Builds the schema over `store` and starts serving GraphQL. A second call changes nothing.
     pub fn attach(&self, store: SqlStore) {
         let settings = &self.shared.settings;
+        let tokens = Tokens::new(Arc::new(store.clone()));
         let options = SchemaOptions {
+            tokens: Some(tokens.clone()),
             limits: settings.limits.clone(),
             introspection_disabled: !settings.introspection,
             budget: self
@@ -81,7 +85,7 @@ impl AppState {
             },
             options,
         );
-        let _ = self.shared.ready.set(Ready { schema, store });
+        let _ = self.shared.ready.set(Ready { schema, store, tokens });
     }
 
     /// The settings the server runs with.
@@ -107,6 +111,11 @@ impl AppState {
     /// The schema, once the database is connected.
     pub fn schema(&self) -> Option<&BoletinSchema> {
         self.shared.ready.get().map(|r| &r.schema)
+    }
+
+    /// The API tokens, once the database is connected.
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.shared.ready.get().map(|r| &r.tokens)
     }
 
     /// The store, once the database is connected.

@@ -1,8 +1,12 @@
 //! The `boletin` binary: parses the command line and runs one task.
 
 use anyhow::Context as _;
-use boletin::cli::{Cli, Command, ImportCommand, ImportStatus, LogFormat, ServeArgs};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use boletin::cli::{Cli, Command, ImportCommand, ImportStatus, LogFormat, ServeArgs, TokenCommand, TokenRole};
+use boletin::http::secret_hash;
 use boletin::{AppState, Server, open_store, open_store_with_retry};
+use boletin_domain::auth::{Caller, Role, SECRET_PREFIX, Tokens};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_persistence::ConnectOptions;
 use clap::Parser;
@@ -83,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
             println!("imported {count} bulletins from {}", file.display());
         }
         Command::Schema => print!("{}", boletin_graphql::sdl()),
+        Command::Token { action } => token(action, &options).await?,
         Command::Generate {
             bulletins,
             observations,
@@ -147,6 +152,49 @@ async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Res
         result = opening => result?,
     }
     serving.await
+}
+
+/// `boletin token …`: the command line acts as the operator, who may do anything with tokens.
+async fn token(action: TokenCommand, options: &ConnectOptions) -> anyhow::Result<()> {
+    let store = open_store(options, false).await?;
+    let tokens = Tokens::new(std::sync::Arc::new(store));
+    let fail = |e: boletin_domain::DomainError| anyhow::anyhow!("{e}");
+    match action {
+        TokenCommand::Create { name, role } => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the secret: {e}"))?;
+            let secret = format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+            let role = match role {
+                TokenRole::Editor => Role::Editor,
+                TokenRole::Admin => Role::Admin,
+            };
+            let token = tokens.create(&name, role, &secret_hash(&secret)).await.map_err(fail)?;
+            println!(
+                "created the {} token `{}`; its secret is shown once, on the next line:",
+                token.role.code(),
+                token.name
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for token in tokens.list(&Caller::Operator).await.map_err(fail)? {
+                let revoked = token
+                    .revoked_at
+                    .map_or_else(|| "active".to_owned(), |at| format!("revoked {}", at.to_rfc3339()));
+                println!(
+                    "{}\t{}\tcreated {}\t{revoked}",
+                    token.name,
+                    token.role.code(),
+                    token.created_at.to_rfc3339()
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            let token = tokens.revoke(&Caller::Operator, &name).await.map_err(fail)?;
+            println!("revoked the token `{}`", token.name);
+        }
+    }
+    Ok(())
 }
 
 /// Progress of a long task on standard error, redrawn in place, only when standard error is a terminal.

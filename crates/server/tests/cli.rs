@@ -144,3 +144,45 @@ fn generate_fills_an_empty_database_and_bench_measures_and_explains_it() {
         }
     }
 }
+
+#[test]
+fn tokens_are_shown_once_stored_as_hashes_listed_and_revoked() {
+    let db = temp_database();
+    let created = boletin(&db, &["token", "create", "--name", "newsroom", "--role", "editor"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let output = text(&created.stdout);
+    let secret = output.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        secret.starts_with("bol_") && secret.len() == 47,
+        "the secret is the last line: {output}"
+    );
+
+    let again = boletin(&db, &["token", "create", "--name", "newsroom", "--role", "admin"]);
+    assert!(!again.status.success(), "a taken name must be refused");
+    let bad = boletin(&db, &["token", "create", "--name", "News Room", "--role", "admin"]);
+    assert!(!bad.status.success());
+
+    let listed = text(&boletin(&db, &["token", "list"]).stdout);
+    assert!(
+        listed.contains("newsroom\teditor") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "the list never shows secrets");
+    let file = std::fs::read(&db).unwrap_or_default();
+    let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
+    let needle = secret.as_bytes();
+    for bytes in [&file, &wal] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the secret was stored"
+        );
+    }
+
+    let revoked = boletin(&db, &["token", "revoke", "newsroom"]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert!(text(&boletin(&db, &["token", "list"]).stdout).contains("revoked"));
+    assert!(!boletin(&db, &["token", "revoke", "nobody"]).status.success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}

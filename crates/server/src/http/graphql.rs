@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+use boletin_domain::auth::Caller;
 use boletin_graphql::{ClientKey, OperationName, ReadOnlyTransport, RequestId};
 use futures::StreamExt as _;
 use serde::Deserialize;
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant};
 
 /// `GET /graphql`: an operation in the query string, or the playground when there is none.
 pub(super) async fn get(State(state): State<AppState>, request: Request) -> Response {
+    if super::auth::token_in_url(request.uri()) {
+        return Refusal::bad_request("API tokens are never accepted in a URL; send `Authorization: Bearer <token>`")
+            .into_response();
+    }
     let context = RequestContext::of(&state, &request);
     let query_string = request.uri().query().unwrap_or_default();
     let has_operation = query_string
@@ -205,6 +210,11 @@ async fn execute(
     let Some(schema) = state.schema() else {
         return Refusal::starting().into_response();
     };
+    let caller = match super::auth::caller(state, request_headers).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let authenticated = caller != Caller::Anonymous;
     let settings = state.settings();
     let mut resolved = Vec::with_capacity(operations.len());
     for operation in operations {
@@ -231,6 +241,7 @@ async fn execute(
             let operation = operation
                 .data(RequestId(context.request_id.clone()))
                 .data(ClientKey(context.client.clone()))
+                .data(caller.clone())
                 .data(slot.clone());
             let response = schema.execute(operation).await;
             let name = slot.get();
@@ -266,7 +277,8 @@ async fn execute(
         StatusCode::OK
     };
     let retry_after = responses.iter().filter_map(|(r, _)| retry_after(r)).max();
-    let cache_control = if status == StatusCode::OK {
+    // What an authenticated caller sees is theirs alone: never stored by shared caches.
+    let cache_control = if status == StatusCode::OK && !authenticated {
         caching::cache_control(&responses.iter().map(|(r, _)| r).collect::<Vec<_>>())
     } else {
         HeaderValue::from_static("no-store")

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST and GET, GraphiQL on a plain GET), `/healthz`, `/readyz` and `/metrics`,
 //! behind the middleware every request passes: a request id, status counting, CORS and panic recovery.
 
+mod auth;
 mod caching;
 mod graphql;
 mod probes;
@@ -20,6 +21,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use auth::secret_hash;
 pub use caching::PersistedQueries;
 pub use refusal::{Refusal, RefusalCode};
 

@@ -46,6 +46,22 @@ impl Refusal {
         )
     }
 
+    /// 401: a malformed, unknown or revoked API token.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+    }
+
+    /// 503: the database could not be asked.
+    pub fn unavailable() -> Self {
+        let mut refusal = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the service is temporarily unavailable",
+        );
+        refusal.retry_after = Some(1);
+        refusal
+    }
+
     /// 400: more operations in one batch than allowed.
     pub fn batch_too_large(max: usize) -> Self {
         Self::new(
@@ -136,6 +152,11 @@ impl IntoResponse for Refusal {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             response
