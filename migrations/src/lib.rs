@@ -11,6 +11,7 @@ mod m20261127_000003_statistics_indexes;
 mod m20261127_000004_search;
 mod m20261127_000005_changes;
 mod m20261127_000006_api_tokens;
+mod m20261127_000007_audit_log;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_search::Migration),
             Box::new(m20261127_000005_changes::Migration),
             Box::new(m20261127_000006_api_tokens::Migration),
+            Box::new(m20261127_000007_audit_log::Migration),
         ]
     }
 }

@@ -90,6 +90,13 @@ async fn roles_decide_and_revoked_tokens_are_refused_at_once() {
         assert!(body["data"]["revokeApiToken"]["token"]["revokedAt"].is_string(), "{body}");
         let (status, body) = call(&base, Some(&editor), "{ __typename }").await;
         assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED".to_owned()));
+        // The revocation is in the audit log; the refused attempts before it are not.
+        let (_, body) = call(&base, Some(&admin), "{ auditLog { entries { actor entityType operation } } }").await;
+        assert_eq!(
+            body["data"]["auditLog"]["entries"],
+            json!([{"actor": "chief", "entityType": "API_TOKEN", "operation": "revoke"}]),
+            "{body}"
+        );
 
         // Never from a URL; never by GET for a mutation; answers to a token holder are not cached by others.
         let response = reqwest::Client::new()

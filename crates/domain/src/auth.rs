@@ -138,8 +138,9 @@ pub trait TokenStore: Send + Sync {
     async fn active_token(&self, secret_hash: &str) -> crate::DomainResult<Option<ApiToken>>;
     /// Every token, by name.
     async fn tokens(&self) -> crate::DomainResult<Vec<ApiToken>>;
-    /// Revokes the token named `name`; `None` when there is none.
-    async fn revoke_token(&self, name: &str) -> crate::DomainResult<Option<ApiToken>>;
+    /// Revokes the token named `name`, recording `actor` in the audit log in the same transaction; `None` when
+    /// there is no such token.
+    async fn revoke_token(&self, name: &str, actor: &str) -> crate::DomainResult<Option<ApiToken>>;
 }
 
 /// The token use cases.
@@ -185,7 +186,7 @@ impl Tokens {
     pub async fn revoke(&self, caller: &Caller, name: &str) -> crate::DomainResult<ApiToken> {
         caller.require(Role::Admin)?;
         self.store
-            .revoke_token(name)
+            .revoke_token(name, &crate::editorial::actor(caller))
             .await?
             .ok_or_else(|| DomainError::not_found("token", name))
     }

@@ -20,6 +20,12 @@ pub enum DomainError {
         /// What collided, in words for the caller.
         message: String,
     },
+    /// The record changed since the caller read it: `current` is its version now. Nothing was written.
+    #[error("conflict: the record was changed by someone else; its current version is {current}")]
+    StaleVersion {
+        /// The record's current version.
+        current: i32,
+    },
     /// An input breaks a rule; `field` is the path of the offending input.
     #[error("invalid {field}: {reason}")]
     Invalid {

@@ -12,6 +12,7 @@ pub mod bulletin;
 pub mod catalog;
 pub mod changes;
 pub mod country;
+pub mod editorial;
 pub mod error;
 pub mod facets;
 pub mod id;

@@ -92,7 +92,9 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
     let (code, message, field) = match &error {
         DomainError::Invalid { field, .. } => (ErrorCode::Invalid, error.to_string(), Some(field.clone())),
         DomainError::NotFound { .. } => (ErrorCode::NotFound, error.to_string(), None),
-        DomainError::Conflict { .. } => (ErrorCode::Conflict, error.to_string(), None),
+        DomainError::Conflict { .. } | DomainError::StaleVersion { .. } => {
+            (ErrorCode::Conflict, error.to_string(), None)
+        }
         DomainError::Unauthenticated => (ErrorCode::Unauthenticated, error.to_string(), None),
         DomainError::Forbidden => (ErrorCode::Forbidden, error.to_string(), None),
         DomainError::Unavailable { cause } => {
@@ -120,6 +122,9 @@ pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql
         extensions.set("code", code.as_str());
         if let Some(field) = &field {
             extensions.set("field", field.as_str());
+        }
+        if let DomainError::StaleVersion { current } = &error {
+            extensions.set("currentVersion", *current);
         }
         if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::Timeout) {
             extensions.set("requestId", request_id);

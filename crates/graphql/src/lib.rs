@@ -6,6 +6,7 @@ mod auth;
 mod bulletin;
 mod changes;
 mod country;
+mod editorial;
 mod error;
 mod facets;
 mod indicator;
@@ -24,6 +25,7 @@ use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
+use boletin_domain::editorial::Editorial;
 use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
@@ -40,12 +42,13 @@ pub struct Query(
     search::SearchQueryRoot,
     changes::ChangeQuery,
     auth::TokenQuery,
+    editorial::AuditQuery,
     node::NodeQuery,
 );
 
 /// Every mutation, merged from the aggregates' mutation objects.
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::TokenMutation);
+pub struct Mutation(auth::TokenMutation, editorial::EditorialMutation);
 
 /// The boletin schema.
 pub type BoletinSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -61,6 +64,8 @@ pub struct SchemaOptions {
     pub budget: Option<Arc<dyn CostBudget>>,
     /// The API tokens, for the admin operations on them; without them those operations fail as internal errors.
     pub tokens: Option<Tokens>,
+    /// The editorial use cases, for the mutations; without them those fail as internal errors.
+    pub editorial: Option<Editorial>,
 }
 
 /// Builds the schema over `catalog`. `spawn` runs the batch loads that group a request's nested lookups
@@ -81,6 +86,9 @@ where
         .data(loader);
     if let Some(tokens) = options.tokens {
         builder = builder.data(tokens);
+    }
+    if let Some(editorial) = options.editorial {
+        builder = builder.data(editorial);
     }
     if options.introspection_disabled {
         builder = builder.disable_introspection().disable_suggestions();

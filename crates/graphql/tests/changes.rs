@@ -4,6 +4,7 @@
 use async_graphql::Request;
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_domain::catalog::Catalog;
+use boletin_domain::editorial::EditorialStore;
 use boletin_domain::import::parse_page;
 use boletin_domain::slug::Slug;
 use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
@@ -128,25 +129,19 @@ async fn edit(store: SqlStore, writer: usize, hide: &'static str) {
         } else {
             BulletinStatus::Published
         };
-        assert_eq!(
-            store
-                .set_bulletin_status(&slug, status)
-                .await
-                .map_err(|e| format!("{e:?}")),
-            Ok(true)
-        );
+        store
+            .change_bulletin_status(&slug, status, None, "writer")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
         tokio::task::yield_now().await;
     }
     // Leave one hidden for good.
     if writer == 0 {
         let slug = Slug::parse(hide).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            store
-                .set_bulletin_status(&slug, BulletinStatus::Archived)
-                .await
-                .map_err(|e| format!("{e:?}")),
-            Ok(true)
-        );
+        store
+            .change_bulletin_status(&slug, BulletinStatus::Archived, None, "writer")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
     }
 }
 

@@ -1,23 +1,78 @@
-//! Publishing and unpublishing bulletins: the status changes, and the changes feed learns that the bulletin
-//! and the figures it sourced appeared or disappeared, in the same transaction.
+//! Publishing and archiving bulletins: a conditional update on the version (so of two changes made from the
+//! same version, exactly one wins), the changes feed learning that the bulletin and its figures appeared or
+//! disappeared, and the audit entry, all in one transaction.
 
 use crate::change_log;
 use crate::entity::{bulletins, observations};
-use crate::error::db_error;
+use crate::error::{corrupt, db_error};
 use crate::store::SqlStore;
-use boletin_domain::DomainError;
-use boletin_domain::bulletin::BulletinStatus;
+use boletin_domain::bulletin::{Bulletin, BulletinStatus};
 use boletin_domain::changes::{ChangeKind, EntityType};
+use boletin_domain::editorial::{AuditEntry, AuditedKind, EditorialStore};
 use boletin_domain::slug::Slug;
-use chrono::Utc;
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use boletin_domain::{DomainError, DomainResult};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-impl SqlStore {
-    /// Gives the bulletin with `slug` the status `status` (a new version). When that makes it visible or hides
-    /// it, the changes feed records an upsert or a delete for it and for every figure it sourced. Returns
-    /// `false` when no bulletin has that slug.
-    pub async fn set_bulletin_status(&self, slug: &Slug, status: BulletinStatus) -> Result<bool, DomainError> {
+/// The audited values of a bulletin's status.
+fn snapshot(status: &str, version: i32) -> String {
+    serde_json::json!({ "status": status, "version": version }).to_string()
+}
+
+/// An entry for the audit log.
+pub(crate) struct Audit<'a> {
+    pub(crate) actor: &'a str,
+    pub(crate) kind: AuditedKind,
+    pub(crate) id: i64,
+    pub(crate) operation: &'a str,
+    pub(crate) before: Option<String>,
+    pub(crate) after: Option<String>,
+    pub(crate) at: DateTime<Utc>,
+}
+
+/// Appends `entry` to the audit log, in the caller's transaction.
+pub(crate) async fn audit<C: ConnectionTrait>(conn: &C, entry: Audit<'_>) -> DomainResult<()> {
+    conn.execute(
+        Query::insert()
+            .into_table(Alias::new("audit_log"))
+            .columns(
+                [
+                    "actor",
+                    "entity_type",
+                    "entity_id",
+                    "operation",
+                    "before",
+                    "after",
+                    "changed_at",
+                ]
+                .map(Alias::new),
+            )
+            .values([
+                entry.actor.into(),
+                entry.kind.code().into(),
+                entry.id.into(),
+                entry.operation.into(),
+                entry.before.into(),
+                entry.after.into(),
+                entry.at.into(),
+            ])
+            .map_err(|e| DomainError::Internal { cause: e.to_string() })?,
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl EditorialStore for SqlStore {
+    async fn change_bulletin_status(
+        &self,
+        slug: &Slug,
+        status: BulletinStatus,
+        expected_version: Option<i32>,
+        actor: &str,
+    ) -> DomainResult<Bulletin> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await.map_err(db_error)?;
         let Some(row) = bulletins::Entity::find()
@@ -26,17 +81,33 @@ impl SqlStore {
             .await
             .map_err(db_error)?
         else {
-            return Ok(false);
+            return Err(DomainError::not_found("bulletin", slug.as_str()));
         };
-        let (id, version) = (row.id, row.version);
+        let version = expected_version.unwrap_or(row.version);
+        let now = Utc::now();
+        // Conditional on the version read: a concurrent change that came first makes this one update nothing.
+        let updated = txn
+            .execute(
+                Query::update()
+                    .table(bulletins::Entity)
+                    .value(bulletins::Column::Status, status.code())
+                    .value(bulletins::Column::Version, version + 1)
+                    .value(bulletins::Column::UpdatedAt, now)
+                    .and_where(Expr::col(bulletins::Column::Id).eq(row.id))
+                    .and_where(Expr::col(bulletins::Column::Version).eq(version)),
+            )
+            .await
+            .map_err(db_error)?;
+        if updated.rows_affected() == 0 {
+            let current = bulletins::Entity::find_by_id(row.id)
+                .one(&txn)
+                .await
+                .map_err(db_error)?
+                .map_or(row.version, |r| r.version);
+            return Err(DomainError::StaleVersion { current });
+        }
         let was_visible = row.status == BulletinStatus::Published.code();
         let visible = status == BulletinStatus::Published;
-        let now = Utc::now();
-        let mut update = row.into_active_model();
-        update.status = Set(status.code().to_owned());
-        update.version = Set(version + 1);
-        update.updated_at = Set(now);
-        update.update(&txn).await.map_err(db_error)?;
         if was_visible != visible {
             let kind = if visible {
                 ChangeKind::Upsert
@@ -44,7 +115,7 @@ impl SqlStore {
                 ChangeKind::Delete
             };
             let figures: Vec<i64> = observations::Entity::find()
-                .filter(observations::Column::SourceBulletinId.eq(id))
+                .filter(observations::Column::SourceBulletinId.eq(row.id))
                 .order_by_asc(observations::Column::Id)
                 .all(&txn)
                 .await
@@ -52,10 +123,69 @@ impl SqlStore {
                 .into_iter()
                 .map(|o| o.id)
                 .collect();
-            change_log::record(&txn, EntityType::Bulletin, &[id], kind, now).await?;
+            change_log::record(&txn, EntityType::Bulletin, &[row.id], kind, now).await?;
             change_log::record(&txn, EntityType::Observation, &figures, kind, now).await?;
         }
+        let operation = match status {
+            BulletinStatus::Published => "publish",
+            BulletinStatus::Archived => "archive",
+            BulletinStatus::Draft => "unpublish",
+        };
+        audit(
+            &txn,
+            Audit {
+                actor,
+                kind: AuditedKind::Bulletin,
+                id: row.id,
+                operation,
+                before: Some(snapshot(&row.status, version)),
+                after: Some(snapshot(status.code(), version + 1)),
+                at: now,
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_error)?;
-        Ok(true)
+        self.bulletin_with_any_status(row.id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("bulletin", slug.as_str()))
+    }
+
+    async fn audit_entries(&self, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>> {
+        let select = Query::select()
+            .columns(
+                [
+                    "sequence",
+                    "actor",
+                    "entity_type",
+                    "entity_id",
+                    "operation",
+                    "before",
+                    "after",
+                    "changed_at",
+                ]
+                .map(Alias::new),
+            )
+            .from(Alias::new("audit_log"))
+            .and_where(Expr::col(Alias::new("sequence")).gt(after))
+            .order_by(Alias::new("sequence"), Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        let rows = self.db().query_all(&select).await.map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let get = |e| corrupt("audit_log", e);
+                let entity: String = row.try_get("", "entity_type").map_err(get)?;
+                Ok(AuditEntry {
+                    sequence: row.try_get("", "sequence").map_err(get)?,
+                    actor: row.try_get("", "actor").map_err(get)?,
+                    entity: AuditedKind::parse(&entity).map_err(|e| corrupt("audit_log", e))?,
+                    entity_id: row.try_get("", "entity_id").map_err(get)?,
+                    operation: row.try_get("", "operation").map_err(get)?,
+                    before: row.try_get("", "before").map_err(get)?,
+                    after: row.try_get("", "after").map_err(get)?,
+                    at: row.try_get::<DateTime<Utc>>("", "changed_at").map_err(get)?,
+                })
+            })
+            .collect()
     }
 }

@@ -4,6 +4,7 @@ use crate::error::{corrupt, db_error};
 use crate::store::SqlStore;
 use boletin_domain::DomainResult;
 use boletin_domain::auth::{ApiToken, Role, TokenStore};
+use boletin_domain::editorial::AuditedKind;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
@@ -64,17 +65,40 @@ impl TokenStore for SqlStore {
         rows.iter().map(read).collect()
     }
 
-    async fn revoke_token(&self, name: &str) -> DomainResult<Option<ApiToken>> {
+    async fn revoke_token(&self, name: &str, actor: &str) -> DomainResult<Option<ApiToken>> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await.map_err(db_error)?;
+        let now = Utc::now();
         let update = Query::update()
             .table(Alias::new("api_tokens"))
-            .value(Alias::new("revoked_at"), Utc::now())
+            .value(Alias::new("revoked_at"), now)
             .and_where(Expr::col(Alias::new("name")).eq(name))
             .and_where(Expr::col(Alias::new("revoked_at")).is_null())
             .to_owned();
-        let _turn = self.write_turn().await;
-        self.db().execute(&update).await.map_err(db_error)?;
-        let query = select().and_where(Expr::col(Alias::new("name")).eq(name)).to_owned();
-        let row = self.db().query_one(&query).await.map_err(db_error)?;
-        row.as_ref().map(read).transpose()
+        let revoked = txn.execute(&update).await.map_err(db_error)?.rows_affected() > 0;
+        let query = select()
+            .column(Alias::new("id"))
+            .and_where(Expr::col(Alias::new("name")).eq(name))
+            .to_owned();
+        let row = txn.query_one(&query).await.map_err(db_error)?;
+        let token = row.as_ref().map(read).transpose()?;
+        if revoked && let Some(row) = &row {
+            let id: i64 = row.try_get("", "id").map_err(|e| corrupt("api_tokens", e))?;
+            crate::publish::audit(
+                &txn,
+                crate::publish::Audit {
+                    actor,
+                    kind: AuditedKind::ApiToken,
+                    id,
+                    operation: "revoke",
+                    before: Some(serde_json::json!({ "name": name, "revoked_at": null }).to_string()),
+                    after: Some(serde_json::json!({ "name": name, "revoked_at": now.to_rfc3339() }).to_string()),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(db_error)?;
+        Ok(token)
     }
 }

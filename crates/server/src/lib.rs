@@ -13,6 +13,7 @@ mod startup;
 
 use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
+use boletin_domain::editorial::Editorial;
 use boletin_graphql::{BoletinSchema, SchemaOptions};
 use boletin_persistence::SqlStore;
 use http::HttpSettings;
@@ -69,6 +70,7 @@ impl AppState {
         let tokens = Tokens::new(Arc::new(store.clone()));
         let options = SchemaOptions {
             tokens: Some(tokens.clone()),
+            editorial: Some(Editorial::new(Arc::new(store.clone()))),
             limits: settings.limits.clone(),
             introspection_disabled: !settings.introspection,
             budget: self

@@ -228,6 +228,12 @@ pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult
     assemble(db, rows).await
 }
 
+/// The bulletin with `id` whatever its status: for editors, never for public reads.
+pub(super) async fn any_status(db: &DatabaseConnection, id: i64) -> DomainResult<Option<Bulletin>> {
+    let rows = bulletins::Entity::find_by_id(id).all(db).await.map_err(db_error)?;
+    Ok(assemble(db, rows).await?.into_iter().next())
+}
+
 pub(super) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
     if ids.is_empty() {
         return Ok(Vec::new());

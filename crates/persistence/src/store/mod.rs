@@ -104,6 +104,11 @@ impl SqlStore {
         self.db.ping().await.map_err(crate::error::db_error)
     }
 
+    /// The bulletin with store id `id`, whatever its status (for editors' payloads).
+    pub(crate) async fn bulletin_with_any_status(&self, id: i64) -> DomainResult<Option<Bulletin>> {
+        bulletins::any_status(&self.db, id).await
+    }
+
     /// Fills the search index when it does not match the stored texts (after an upgrade that created it);
     /// returns how many language versions were indexed, 0 when it was complete.
     pub async fn ensure_search_index(&self) -> DomainResult<u64> {
