@@ -139,3 +139,99 @@ async fn drafts_are_published_once_per_version_and_audited() {
     })
     .await;
 }
+
+fn create(slug: Option<&str>, extra: &str) -> String {
+    let slug = slug.map_or_else(String::new, |s| format!("slug: \"{s}\", "));
+    format!(
+        r#"mutation {{ createBulletin(input: {{ {slug}publishedOn: "2019-03-15", countries: ["MX"], programs: ["iom-x-roadshow"], translations: [{{ lang: EN, title: "A new shelter opens in Tapachula", summary: "A shelter opened.", body: "A shelter opened in Tapachula." }}, {{ lang: ES, title: "Abre un nuevo albergue en Tapachula", summary: "Abrió un albergue.", body: "Abrió un albergue en Tapachula." }}]{extra} }}) {{ bulletin {{ id slug status version title }} }} }}"#
+    )
+}
+
+#[tokio::test]
+async fn created_drafts_stay_private_until_published_and_slugs_stay_unique() {
+    on_each_backend(
+        "created_drafts_stay_private_until_published_and_slugs_stay_unique",
+        |db| async move {
+            let tokens = Tokens::new(Arc::new(db.store.clone()));
+            let (admin, editor) = (secret(1), secret(2));
+            for (name, role, secret) in [("chief", Role::Admin, &admin), ("writer", Role::Editor, &editor)] {
+                tokens
+                    .create(name, role, &secret_hash(secret))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+            }
+            let server = start_with(&db.connect_options(), HttpSettings::default()).await;
+            let base = server.base.clone();
+
+            assert_eq!(code(&call(&base, None, &create(None, "")).await), "UNAUTHENTICATED");
+            let created = call(&base, Some(&editor), &create(None, "")).await;
+            let bulletin = &created["data"]["createBulletin"]["bulletin"];
+            assert_eq!(bulletin["slug"], "a-new-shelter-opens-in-tapachula", "{created}");
+            assert_eq!((bulletin["status"].clone(), bulletin["version"].clone()), (json!("DRAFT"), json!(1)));
+            let id = bulletin["id"].as_str().unwrap_or_default().to_owned();
+
+            // Invisible to the public everywhere: lists, by slug, by id.
+            let public = format!(
+                r#"{{ bulletins {{ totalCount }} bulletin(slug: "a-new-shelter-opens-in-tapachula") {{ slug }} node(id: "{id}") {{ id }} }}"#
+            );
+            assert_eq!(
+                call(&base, None, &public).await["data"],
+                json!({"bulletins": {"totalCount": 10}, "bulletin": null, "node": null})
+            );
+            let publish = r#"mutation { publishBulletin(slug: "a-new-shelter-opens-in-tapachula", expectedVersion: 1) { bulletin { status } } }"#;
+            assert_eq!(call(&base, Some(&editor), publish).await["data"]["publishBulletin"]["bulletin"]["status"], "PUBLISHED");
+            assert_eq!(
+                call(&base, None, &public).await["data"],
+                json!({"bulletins": {"totalCount": 11}, "bulletin": {"slug": "a-new-shelter-opens-in-tapachula"}, "node": {"id": id}})
+            );
+
+            // Twenty concurrent creates of one slug: one row.
+            let same = create(Some("one-slug-for-twenty"), "");
+            let attempts: Vec<_> = (0..20)
+                .map(|_| {
+                    let (base, editor, same) = (base.clone(), editor.clone(), same.clone());
+                    tokio::spawn(async move { call(&base, Some(&editor), &same).await })
+                })
+                .collect();
+            let mut outcomes = Vec::new();
+            for attempt in attempts {
+                let body = attempt.await.unwrap_or_else(|e| panic!("{e}"));
+                outcomes.push(if body.get("errors").is_none() { "created".to_owned() } else { code(&body) });
+            }
+            assert_eq!(outcomes.iter().filter(|o| *o == "created").count(), 1, "{outcomes:?}");
+            assert!(outcomes.iter().all(|o| o == "created" || o == "CONFLICT"), "{outcomes:?}");
+            let rows = db
+                .scalar("SELECT COUNT(*) FROM bulletins WHERE slug = 'one-slug-for-twenty'")
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(rows, 1);
+
+            // Invalid input: INVALID at its path, nothing written.
+            for (extra, field) in [
+                (r#", countries: ["XX"]"#, "input.countries[0]"),
+                (r#", programs: ["no-such-program"]"#, "input.programs"),
+            ] {
+                let body = call(&base, Some(&editor), &create(Some("never-written"), extra)).await;
+                assert_eq!(code(&body), "INVALID", "{body}");
+                assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+            }
+            let never = db
+                .scalar("SELECT COUNT(*) FROM bulletins WHERE slug = 'never-written'")
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(never, 0);
+
+            let log = call(&base, Some(&admin), "{ auditLog { entries { actor operation } } }").await;
+            let operations: Vec<&str> = log["data"]["auditLog"]["entries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["operation"].as_str())
+                .collect();
+            assert_eq!(operations, ["create", "publish", "create"], "{log}");
+            server.stop().await;
+            db
+        },
+    )
+    .await;
+}

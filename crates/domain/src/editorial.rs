@@ -2,7 +2,7 @@
 //! of every change, written in the same transaction as the change.
 
 use crate::auth::{Caller, Role};
-use crate::bulletin::{Bulletin, BulletinStatus};
+use crate::bulletin::{Bulletin, BulletinStatus, BulletinText, NewBulletin, PartnerLink};
 use crate::slug::Slug;
 use crate::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
@@ -43,6 +43,81 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
 }
 
+/// A bulletin as an editor typed it, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct RawNewBulletin {
+    /// The slug; derived from a title when `None`.
+    pub slug: Option<String>,
+    /// The publication date.
+    pub published_on: Option<chrono::NaiveDate>,
+    /// The place it was written from.
+    pub dateline: Option<String>,
+    /// Country codes, any case.
+    pub countries: Vec<String>,
+    /// Themes.
+    pub themes: Vec<crate::bulletin::Theme>,
+    /// Program slugs.
+    pub programs: Vec<String>,
+    /// Partner slugs with roles.
+    pub partners: Vec<(String, crate::partner::PartnerRole)>,
+    /// The language versions.
+    pub texts: Vec<BulletinText>,
+}
+
+impl RawNewBulletin {
+    /// Checks every field, reporting errors at their path (`countries[1]`, `translations[0].title`); the result
+    /// is a draft.
+    pub fn parse(self) -> DomainResult<NewBulletin> {
+        let published_on = self
+            .published_on
+            .ok_or_else(|| DomainError::invalid("publishedOn", "is required"))?;
+        let slug = match &self.slug {
+            Some(slug) => Slug::parse(slug).map_err(|e| e.at("slug"))?,
+            None => {
+                let title = self
+                    .texts
+                    .iter()
+                    .find(|t| t.lang == crate::language::Language::En)
+                    .or_else(|| self.texts.first())
+                    .map(|t| t.title.as_str())
+                    .ok_or_else(|| DomainError::invalid("translations", "give at least one language version"))?;
+                Slug::from_title(title).map_err(|e| e.at("translations[0].title"))?
+            }
+        };
+        fn each<T>(field: &str, values: &[String], parse: fn(&str) -> DomainResult<T>) -> DomainResult<Vec<T>> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("{field}[{i}]"))))
+                .collect()
+        }
+        let partners = self
+            .partners
+            .iter()
+            .enumerate()
+            .map(|(i, (partner, role))| {
+                Ok(PartnerLink {
+                    partner: Slug::parse(partner).map_err(|e| e.at(&format!("partners[{i}].partner")))?,
+                    role: *role,
+                })
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        let bulletin = NewBulletin {
+            slug,
+            published_on,
+            dateline: self.dateline.filter(|d| !d.trim().is_empty()),
+            countries: each("countries", &self.countries, crate::country::CountryCode::parse)?,
+            themes: self.themes,
+            status: BulletinStatus::Draft,
+            texts: self.texts,
+            programs: each("programs", &self.programs, Slug::parse)?,
+            partners,
+        };
+        bulletin.validate()?;
+        Ok(bulletin)
+    }
+}
+
 /// Where editorial changes are made: `boletin-persistence` implements it.
 #[async_trait::async_trait]
 pub trait EditorialStore: Send + Sync {
@@ -56,6 +131,9 @@ pub trait EditorialStore: Send + Sync {
         expected_version: Option<i32>,
         actor: &str,
     ) -> DomainResult<Bulletin>;
+    /// Writes a new bulletin, with its audit entry, in one transaction: `Conflict` when its slug is taken,
+    /// `Invalid` when it names an unknown program or partner.
+    async fn create_bulletin(&self, bulletin: &NewBulletin, actor: &str) -> DomainResult<Bulletin>;
     /// Up to `limit` audit entries after `after`, oldest first.
     async fn audit_entries(&self, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>>;
 }
@@ -97,6 +175,17 @@ impl Editorial {
         self.store
             .change_bulletin_status(&slug, status, Some(expected_version), &actor(caller))
             .await
+    }
+
+    /// Creates a bulletin as a draft, for editors. Its slug is derived from the English title (or the first one)
+    /// when not given. Invalid input is reported at its path under `input`.
+    pub async fn create_bulletin(&self, caller: &Caller, input: RawNewBulletin) -> DomainResult<Bulletin> {
+        caller.require(Role::Editor)?;
+        let bulletin = input.parse().map_err(|e| e.within("input"))?;
+        self.store
+            .create_bulletin(&bulletin, &actor(caller))
+            .await
+            .map_err(|e| e.within("input"))
     }
 
     /// One page of the audit trail, for admins: the entries after the cursor `after` (a sequence number), at

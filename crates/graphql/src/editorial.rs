@@ -1,13 +1,15 @@
 //! Editorial mutations (publishing and archiving bulletins, for editors) and the audit log (for admins).
 
-use crate::bulletin::BulletinNode;
+use crate::bulletin::{BulletinNode, Theme};
 use crate::country::Language;
 use crate::error::GqlResult;
+use crate::partner::PartnerRole;
+use crate::scalar::Date;
 use crate::scalar::DateTime;
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 use boletin_domain::auth::Caller;
-use boletin_domain::bulletin::BulletinStatus;
-use boletin_domain::editorial::{AuditEntry, Editorial};
+use boletin_domain::bulletin::{BulletinStatus, BulletinText};
+use boletin_domain::editorial::{AuditEntry, Editorial, RawNewBulletin};
 
 fn caller<'c>(ctx: &'c Context<'_>) -> &'c Caller {
     static ANONYMOUS: Caller = Caller::Anonymous;
@@ -25,6 +27,78 @@ impl BulletinPayload {
     /// The bulletin as it is now, with its new `version` and `status`.
     async fn bulletin(&self) -> &BulletinNode {
         &self.bulletin
+    }
+}
+
+/// One language version of a bulletin.
+#[derive(InputObject)]
+#[graphql(name = "BulletinTranslationInput")]
+pub struct BulletinTranslationInput {
+    /// The language of this version.
+    lang: Language,
+    /// The headline (at most 300 characters).
+    title: String,
+    /// One or two sentences for lists and previews.
+    summary: String,
+    /// The full text; paragraphs separated by a blank line.
+    body: String,
+}
+
+/// A partner a bulletin names, with its role.
+#[derive(InputObject)]
+pub struct PartnerLinkInput {
+    /// The partner's slug.
+    partner: String,
+    /// The role it played.
+    role: PartnerRole,
+}
+
+/// A new bulletin.
+#[derive(InputObject)]
+pub struct CreateBulletinInput {
+    /// The unique key; derived from the English (or first) title when omitted.
+    slug: Option<String>,
+    /// The publication date.
+    published_on: Date,
+    /// The place it was written from, e.g. `Tijuana, Mexico`.
+    dateline: Option<String>,
+    /// The countries it concerns (ISO 3166-1 alpha-2 codes).
+    #[graphql(default)]
+    countries: Vec<String>,
+    /// Its themes.
+    #[graphql(default)]
+    themes: Vec<Theme>,
+    /// The programs it reports on (slugs).
+    #[graphql(default)]
+    programs: Vec<String>,
+    /// The partners it names, with their roles.
+    #[graphql(default)]
+    partners: Vec<PartnerLinkInput>,
+    /// Its language versions: at least one, one per language.
+    translations: Vec<BulletinTranslationInput>,
+}
+
+impl From<CreateBulletinInput> for RawNewBulletin {
+    fn from(input: CreateBulletinInput) -> Self {
+        Self {
+            slug: input.slug,
+            published_on: Some(input.published_on.0),
+            dateline: input.dateline,
+            countries: input.countries,
+            themes: input.themes.into_iter().map(Into::into).collect(),
+            programs: input.programs,
+            partners: input.partners.into_iter().map(|p| (p.partner, p.role.into())).collect(),
+            texts: input
+                .translations
+                .into_iter()
+                .map(|t| BulletinText {
+                    lang: t.lang.into(),
+                    title: t.title,
+                    summary: t.summary,
+                    body: t.body,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -54,6 +128,25 @@ impl EditorialMutation {
 /// Editorial mutations.
 #[Object]
 impl EditorialMutation {
+    /// Creates a bulletin as a draft (version 1), invisible to the public until `publishBulletin`. Editors only.
+    /// A taken slug gets `CONFLICT`; invalid input gets `INVALID` with its path in `extensions.field` (e.g.
+    /// `input.translations[0].title`); nothing is written then.
+    async fn create_bulletin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The bulletin.")] input: CreateBulletinInput,
+        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<BulletinPayload> {
+        let bulletin = ctx
+            .data::<Editorial>()?
+            .create_bulletin(caller(ctx), input.into())
+            .await
+            .gql(ctx)?;
+        Ok(BulletinPayload {
+            bulletin: BulletinNode::new(bulletin, lang),
+        })
+    }
+
     /// Publishes a bulletin (a draft, or an archived one): it and its figures become public, and the changes feed
     /// says so. Editors only. Fails with `CONFLICT` (and `extensions.currentVersion`) when the bulletin changed
     /// since `expectedVersion`; nothing is written then.

@@ -352,6 +352,16 @@ impl SqlStore {
     /// Writes imported bulletins in one transaction. Refuses the whole list, naming the bulletin at fault, when
     /// one breaks a rule, repeats a slug, or takes a slug already stored.
     pub async fn import_bulletins(&self, list: &[NewBulletin]) -> Result<usize, ImportFailure> {
+        self.write_bulletins(list, None).await.map(|ids| ids.len())
+    }
+
+    /// [`SqlStore::import_bulletins`], returning the new ids in `list`'s order, and with `actor`, recording each
+    /// creation in the audit log in the same transaction.
+    pub(crate) async fn write_bulletins(
+        &self,
+        list: &[NewBulletin],
+        actor: Option<&str>,
+    ) -> Result<Vec<i64>, ImportFailure> {
         let fail = |index: usize| move |error: DomainError| ImportFailure { index, error };
         for (index, bulletin) in list.iter().enumerate() {
             bulletin.validate().map_err(fail(index))?;
@@ -424,19 +434,44 @@ impl SqlStore {
         let now = Utc::now();
         // Bottom-up, as in `load_dataset`, so bulletins of one date keep the page's order.
         let mut visible = Vec::new();
+        let mut ids = vec![0; list.len()];
         for (index, bulletin) in list.iter().enumerate().rev() {
             let id = insert_bulletin(&txn, bulletin, &program_ids, &partner_ids, now)
                 .await
                 .map_err(fail(index))?;
+            ids[index] = id;
             if bulletin.status == BulletinStatus::Published {
                 visible.push(id);
+            }
+            if let Some(actor) = actor {
+                let after = serde_json::json!({
+                    "slug": bulletin.slug.as_str(),
+                    "status": bulletin.status.code(),
+                    "version": 1,
+                    "published_on": bulletin.published_on.to_string(),
+                    "languages": bulletin.texts.iter().map(|t| t.lang.code()).collect::<Vec<_>>(),
+                });
+                crate::publish::audit(
+                    &txn,
+                    crate::publish::Audit {
+                        actor,
+                        kind: boletin_domain::editorial::AuditedKind::Bulletin,
+                        id,
+                        operation: "create",
+                        before: None,
+                        after: Some(after.to_string()),
+                        at: now,
+                    },
+                )
+                .await
+                .map_err(fail(index))?;
             }
         }
         change_log::record(&txn, EntityType::Bulletin, &visible, ChangeKind::Upsert, now)
             .await
             .map_err(fail(0))?;
         txn.commit().await.map_err(|e| fail(0)(db_error(e)))?;
-        Ok(list.len())
+        Ok(ids)
     }
 }
 

@@ -6,7 +6,7 @@ use crate::change_log;
 use crate::entity::{bulletins, observations};
 use crate::error::{corrupt, db_error};
 use crate::store::SqlStore;
-use boletin_domain::bulletin::{Bulletin, BulletinStatus};
+use boletin_domain::bulletin::{Bulletin, BulletinStatus, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditEntry, AuditedKind, EditorialStore};
 use boletin_domain::slug::Slug;
@@ -148,6 +148,17 @@ impl EditorialStore for SqlStore {
         self.bulletin_with_any_status(row.id)
             .await?
             .ok_or_else(|| DomainError::not_found("bulletin", slug.as_str()))
+    }
+
+    async fn create_bulletin(&self, bulletin: &NewBulletin, actor: &str) -> DomainResult<Bulletin> {
+        let ids = self
+            .write_bulletins(std::slice::from_ref(bulletin), Some(actor))
+            .await
+            .map_err(|failure| failure.error)?;
+        let id = ids.first().copied().unwrap_or_default();
+        self.bulletin_with_any_status(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("bulletin", bulletin.slug.as_str()))
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>> {
