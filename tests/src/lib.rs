@@ -70,6 +70,38 @@ pub async fn start_with(options: &ConnectOptions, settings: HttpSettings) -> Run
     running
 }
 
+/// A token secret of the right shape, distinct per `n`.
+pub fn secret(n: u8) -> String {
+    format!("bol_{}", &format!("{n:02}").repeat(22)[..43])
+}
+
+/// Creates the admin token `chief` and the editor token `writer` in `store`, and returns their secrets.
+pub async fn admin_and_editor(store: &boletin_persistence::SqlStore) -> (String, String) {
+    use boletin_domain::auth::{Role, Tokens};
+    let tokens = Tokens::new(Arc::new(store.clone()));
+    let (admin, editor) = (secret(1), secret(2));
+    for (name, role, secret) in [("chief", Role::Admin, &admin), ("writer", Role::Editor, &editor)] {
+        tokens
+            .create(name, role, &boletin::http::secret_hash(secret))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    (admin, editor)
+}
+
+/// POSTs `{"query": query}` with `token` as a bearer token (none when `None`); returns the status and JSON body.
+pub async fn call_as(base: &str, token: Option<&str>, query: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query }));
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_else(|e| panic!("{e}")))
+}
+
 /// POSTs `{"query": query}` and returns the status, headers and JSON body.
 pub async fn post(base: &str, query: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
     post_json(base, &json!({ "query": query })).await

@@ -1,29 +1,10 @@
 //! API tokens over HTTP, on SQLite and PostgreSQL: roles, refusals, revocation on the next request, and tokens
 //! never taken from a URL.
 
-use boletin::http::{HttpSettings, secret_hash};
-use boletin_domain::auth::{Role, Tokens};
-use boletin_e2e::{code, start_with};
+use boletin::http::HttpSettings;
+use boletin_e2e::{admin_and_editor, call_as as call, code, secret, start_with};
 use boletin_persistence::testing::on_each_backend;
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-/// A token secret of the right shape, distinct per `n`.
-fn secret(n: u8) -> String {
-    format!("bol_{}", format!("{n:02}").repeat(22)[..43].to_owned())
-}
-
-async fn call(base: &str, token: Option<&str>, query: &str) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query }));
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_else(|e| panic!("{e}")))
-}
 
 const LIST: &str = "{ apiTokens { name role revokedAt } }";
 const REVOKE_WRITER: &str = r#"mutation { revokeApiToken(name: "writer") { token { name revokedAt } } }"#;
@@ -31,14 +12,7 @@ const REVOKE_WRITER: &str = r#"mutation { revokeApiToken(name: "writer") { token
 #[tokio::test]
 async fn roles_decide_and_revoked_tokens_are_refused_at_once() {
     on_each_backend("roles_decide_and_revoked_tokens_are_refused_at_once", |db| async move {
-        let tokens = Tokens::new(Arc::new(db.store.clone()));
-        let (admin, editor) = (secret(1), secret(2));
-        for (name, role, secret) in [("chief", Role::Admin, &admin), ("writer", Role::Editor, &editor)] {
-            tokens
-                .create(name, role, &secret_hash(secret))
-                .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
-        }
+        let (admin, editor) = admin_and_editor(&db.store).await;
         let server = start_with(&db.connect_options(), HttpSettings::default()).await;
         let base = server.base.clone();
 

@@ -2,28 +2,15 @@
 //! `expectedVersion` writes nothing, of two concurrent changes from one version exactly one wins, and the audit
 //! log records each change with its values before and after.
 
-use boletin::http::{HttpSettings, secret_hash};
-use boletin_domain::auth::{Role, Tokens};
+use boletin::http::HttpSettings;
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_domain::import::parse_page;
-use boletin_e2e::{code, start_with};
+use boletin_e2e::{admin_and_editor, call_as, code, start_with};
 use boletin_persistence::testing::on_each_backend;
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-fn secret(n: u8) -> String {
-    format!("bol_{}", format!("{n:02}").repeat(22)[..43].to_owned())
-}
 
 async fn call(base: &str, token: Option<&str>, query: &str) -> Value {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query }));
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
-    response.json().await.unwrap_or_else(|e| panic!("{e}"))
+    call_as(base, token, query).await.1
 }
 
 const SLUG: &str = "a-draft-about-shelters-in-tapachula";
@@ -38,14 +25,7 @@ fn change(operation: &str, version: i32) -> String {
 #[tokio::test]
 async fn drafts_are_published_once_per_version_and_audited() {
     on_each_backend("drafts_are_published_once_per_version_and_audited", |db| async move {
-        let tokens = Tokens::new(Arc::new(db.store.clone()));
-        let (admin, editor) = (secret(1), secret(2));
-        for (name, role, secret) in [("chief", Role::Admin, &admin), ("writer", Role::Editor, &editor)] {
-            tokens
-                .create(name, role, &secret_hash(secret))
-                .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
-        }
+        let (admin, editor) = admin_and_editor(&db.store).await;
         let server = start_with(&db.connect_options(), HttpSettings::default()).await;
         let base = server.base.clone();
         let page = parse_page(
@@ -152,14 +132,7 @@ async fn created_drafts_stay_private_until_published_and_slugs_stay_unique() {
     on_each_backend(
         "created_drafts_stay_private_until_published_and_slugs_stay_unique",
         |db| async move {
-            let tokens = Tokens::new(Arc::new(db.store.clone()));
-            let (admin, editor) = (secret(1), secret(2));
-            for (name, role, secret) in [("chief", Role::Admin, &admin), ("writer", Role::Editor, &editor)] {
-                tokens
-                    .create(name, role, &secret_hash(secret))
-                    .await
-                    .unwrap_or_else(|e| panic!("{e:?}"));
-            }
+            let (admin, editor) = admin_and_editor(&db.store).await;
             let server = start_with(&db.connect_options(), HttpSettings::default()).await;
             let base = server.base.clone();
 

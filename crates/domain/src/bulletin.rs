@@ -249,22 +249,11 @@ pub struct RawBulletinFilter {
 impl RawBulletinFilter {
     /// Checks every code and slug, reporting a bad one at its input path (`filter.countries[1]`).
     pub fn parse(self) -> Result<BulletinFilter, DomainError> {
-        fn each<T>(
-            field: &str,
-            values: &[String],
-            parse: fn(&str) -> Result<T, DomainError>,
-        ) -> Result<Vec<T>, DomainError> {
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("filter.{field}[{i}]"))))
-                .collect()
-        }
         Ok(BulletinFilter {
-            countries: each("countries", &self.countries, CountryCode::parse)?,
+            countries: crate::parse_each("filter.countries", &self.countries, CountryCode::parse)?,
             themes: self.themes,
-            programs: each("programs", &self.programs, Slug::parse)?,
-            partners: each("partners", &self.partners, Slug::parse)?,
+            programs: crate::parse_each("filter.programs", &self.programs, Slug::parse)?,
+            partners: crate::parse_each("filter.partners", &self.partners, Slug::parse)?,
             published_from: self.published_from,
             published_to: self.published_to,
         })

@@ -6,7 +6,7 @@ use crate::changes::{ChangeToken, ChangesPage};
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::indicator::{Indicator, validate_code};
 use crate::language::Language;
-use crate::page::MAX_PAGE_SIZE;
+use crate::page::{MAX_PAGE_SIZE, page_size};
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
@@ -152,13 +152,7 @@ impl Catalog {
     /// The changes after `since` (from the start when `None`), at most `first` (default and most: 100).
     pub async fn changes(&self, since: Option<&str>, first: Option<i32>) -> DomainResult<ChangesPage> {
         let since = since.map(ChangeToken::decode).transpose()?.unwrap_or_default();
-        let limit = match first {
-            None => MAX_PAGE_SIZE,
-            Some(n) => u32::try_from(n)
-                .ok()
-                .filter(|n| *n <= MAX_PAGE_SIZE)
-                .ok_or_else(|| DomainError::invalid("first", format!("must be between 0 and {MAX_PAGE_SIZE}")))?,
-        };
+        let limit = page_size("first", first, MAX_PAGE_SIZE)?;
         let mut changes = self.store.changes(since.0, limit + 1).await?;
         let has_more = changes.len() > limit as usize;
         changes.truncate(limit as usize);

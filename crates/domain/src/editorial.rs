@@ -84,13 +84,6 @@ impl RawNewBulletin {
                 Slug::from_title(title).map_err(|e| e.at("translations[0].title"))?
             }
         };
-        fn each<T>(field: &str, values: &[String], parse: fn(&str) -> DomainResult<T>) -> DomainResult<Vec<T>> {
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("{field}[{i}]"))))
-                .collect()
-        }
         let partners = self
             .partners
             .iter()
@@ -106,11 +99,11 @@ impl RawNewBulletin {
             slug,
             published_on,
             dateline: self.dateline.filter(|d| !d.trim().is_empty()),
-            countries: each("countries", &self.countries, crate::country::CountryCode::parse)?,
+            countries: crate::parse_each("countries", &self.countries, crate::country::CountryCode::parse)?,
             themes: self.themes,
             status: BulletinStatus::Draft,
             texts: self.texts,
-            programs: each("programs", &self.programs, Slug::parse)?,
+            programs: crate::parse_each("programs", &self.programs, Slug::parse)?,
             partners,
         };
         bulletin.validate()?;
@@ -204,13 +197,7 @@ impl Editorial {
             })
             .transpose()?
             .unwrap_or(0);
-        let limit = match first {
-            None => crate::page::MAX_PAGE_SIZE,
-            Some(n) => u32::try_from(n)
-                .ok()
-                .filter(|n| *n <= crate::page::MAX_PAGE_SIZE)
-                .ok_or_else(|| DomainError::invalid("first", "must be between 0 and 100"))?,
-        };
+        let limit = crate::page::page_size("first", first, crate::page::MAX_PAGE_SIZE)?;
         let mut entries = self.store.audit_entries(after, limit + 1).await?;
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);

@@ -113,3 +113,12 @@ impl DomainError {
 
 /// The result of a domain operation.
 pub type DomainResult<T> = Result<T, DomainError>;
+
+/// Parses each of `values`, reporting the first bad one at `path[i]` (e.g. `filter.countries[1]`).
+pub fn parse_each<T>(path: &str, values: &[String], parse: fn(&str) -> DomainResult<T>) -> DomainResult<Vec<T>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("{path}[{i}]"))))
+        .collect()
+}

@@ -29,4 +29,4 @@ pub mod slug;
 pub mod statistics;
 pub mod store;
 
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, parse_each};

@@ -27,6 +27,17 @@ pub struct PageRequest<C> {
     pub cursor: Option<C>,
 }
 
+/// Checks a page size given as `field`: 0 to [`MAX_PAGE_SIZE`], refused otherwise, never silently clamped;
+/// `default` when absent.
+pub fn page_size(field: &str, size: Option<i32>, default: u32) -> Result<u32, DomainError> {
+    size.map_or(Ok(default), |size| {
+        u32::try_from(size)
+            .ok()
+            .filter(|s| *s <= MAX_PAGE_SIZE)
+            .ok_or_else(|| DomainError::invalid(field, format!("must be between 0 and {MAX_PAGE_SIZE}")))
+    })
+}
+
 impl<C> PageRequest<C> {
     /// Validates Relay arguments: `first` with `after`, or `last` with `before`; sizes from 0 to
     /// [`MAX_PAGE_SIZE`]. Sizes out of range are refused, never silently clamped.
@@ -36,12 +47,6 @@ impl<C> PageRequest<C> {
         last: Option<i32>,
         before: Option<C>,
     ) -> Result<Self, DomainError> {
-        let check = |field: &str, size: i32| -> Result<u32, DomainError> {
-            u32::try_from(size)
-                .ok()
-                .filter(|s| *s <= MAX_PAGE_SIZE)
-                .ok_or_else(|| DomainError::invalid(field, format!("must be between 0 and {MAX_PAGE_SIZE}")))
-        };
         match (first, last) {
             (Some(_), Some(_)) => Err(DomainError::invalid("last", "give `first` or `last`, not both")),
             (None, Some(last)) => {
@@ -49,7 +54,7 @@ impl<C> PageRequest<C> {
                     return Err(DomainError::invalid("after", "use `before` with `last`"));
                 }
                 Ok(Self {
-                    size: check("last", last)?,
+                    size: page_size("last", Some(last), DEFAULT_PAGE_SIZE)?,
                     direction: Direction::Backward,
                     cursor: before,
                 })
@@ -58,7 +63,7 @@ impl<C> PageRequest<C> {
                 if before.is_some() {
                     return Err(DomainError::invalid("before", "use `after` with `first`"));
                 }
-                let size = first.map_or(Ok(DEFAULT_PAGE_SIZE), |f| check("first", f))?;
+                let size = page_size("first", first, DEFAULT_PAGE_SIZE)?;
                 Ok(Self {
                     size,
                     direction: Direction::Forward,

@@ -10,7 +10,8 @@
 //! `-"phrase"` (must not match). Anything that is not a letter or a digit separates words.
 
 use crate::DomainError;
-use crate::language::Language;
+use crate::bulletin::BulletinText;
+use crate::language::{Language, pick};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::sync::LazyLock;
 
@@ -267,6 +268,33 @@ impl SearchQuery {
             }
         }
         marks
+    }
+
+    /// The language to show a hit in, and its passage: in `wanted` when given, else the first of English and
+    /// Spanish whose text matches; the passage is cut from the body, else the summary, else the title (see
+    /// [`SearchQuery::snippet`]). `None` for the passage when no field matches.
+    pub fn best_passage(
+        &self,
+        texts: &[BulletinText],
+        wanted: Option<Language>,
+        open: &str,
+        close: &str,
+        max_words: usize,
+    ) -> (Language, Option<String>) {
+        let candidates = match wanted {
+            Some(lang) => vec![lang],
+            None => vec![Language::En, Language::Es],
+        };
+        candidates
+            .iter()
+            .filter_map(|wanted| pick(texts, *wanted))
+            .find_map(|text| {
+                [&text.body, &text.summary, &text.title]
+                    .into_iter()
+                    .find_map(|field| self.snippet(field, text.lang, open, close, max_words))
+                    .map(|passage| (text.lang, Some(passage)))
+            })
+            .unwrap_or((candidates[0], None))
     }
 
     /// A passage of `text` of at most `max_words` words around the densest run of matched words, each matched

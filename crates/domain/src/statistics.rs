@@ -133,25 +133,14 @@ impl RawStatisticsQuery {
         {
             return Err(DomainError::invalid("filter.periodTo", "ends before `periodFrom`"));
         }
-        fn each<T>(
-            field: &str,
-            values: &[String],
-            parse: fn(&str) -> Result<T, DomainError>,
-        ) -> Result<Vec<T>, DomainError> {
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| parse(v).map_err(|e| e.at(&format!("filter.{field}[{i}]"))))
-                .collect()
-        }
         Ok(StatisticsQuery {
             indicator: self.indicator,
             group_by,
             disaggregation: self.disaggregation,
             filter: ObservationFilter {
-                countries: each("countries", &self.countries, CountryCode::parse)?,
-                programs: each("programs", &self.programs, Slug::parse)?,
-                partners: each("partners", &self.partners, Slug::parse)?,
+                countries: crate::parse_each("filter.countries", &self.countries, CountryCode::parse)?,
+                programs: crate::parse_each("filter.programs", &self.programs, Slug::parse)?,
+                partners: crate::parse_each("filter.partners", &self.partners, Slug::parse)?,
                 from: self.from,
                 to: self.to,
             },

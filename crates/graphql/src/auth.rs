@@ -42,7 +42,7 @@ impl From<ApiToken> for ApiTokenNode {
 }
 
 /// The caller of the request: anonymous unless the server authenticated a token.
-fn caller<'c>(ctx: &'c Context<'_>) -> &'c Caller {
+pub(crate) fn caller<'c>(ctx: &'c Context<'_>) -> &'c Caller {
     static ANONYMOUS: Caller = Caller::Anonymous;
     ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
 }

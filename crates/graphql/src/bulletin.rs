@@ -196,12 +196,11 @@ impl BulletinConnection {
 
     /// Where this page lies in the whole list.
     async fn page_info(&self) -> PageInfo {
-        PageInfo {
-            has_next_page: self.has_next_page,
-            has_previous_page: self.has_previous_page,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
-            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
-        }
+        PageInfo::of(
+            self.has_next_page,
+            self.has_previous_page,
+            self.edges.iter().map(|e| &e.cursor),
+        )
     }
 
     /// How many bulletins match the filter, across all pages.
@@ -232,13 +231,29 @@ pub struct BulletinEdge {
 #[derive(SimpleObject)]
 pub struct PageInfo {
     /// More items follow this page.
-    pub(crate) has_next_page: bool,
+    has_next_page: bool,
     /// More items precede this page.
-    pub(crate) has_previous_page: bool,
+    has_previous_page: bool,
     /// The cursor of the page's first item.
-    pub(crate) start_cursor: Option<String>,
+    start_cursor: Option<String>,
     /// The cursor of the page's last item.
-    pub(crate) end_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The position of a page whose items have `cursors`, in order.
+    pub(crate) fn of<'c>(
+        has_next_page: bool,
+        has_previous_page: bool,
+        mut cursors: impl DoubleEndedIterator<Item = &'c String> + Clone,
+    ) -> Self {
+        Self {
+            has_next_page,
+            has_previous_page,
+            start_cursor: cursors.clone().next().cloned(),
+            end_cursor: cursors.next_back().cloned(),
+        }
+    }
 }
 
 /// A short, dated news item of the office, in Spanish and English.

@@ -1,5 +1,6 @@
 //! Editorial mutations (publishing and archiving bulletins, for editors) and the audit log (for admins).
 
+use crate::auth::caller;
 use crate::bulletin::{BulletinNode, Theme};
 use crate::country::Language;
 use crate::error::GqlResult;
@@ -7,14 +8,8 @@ use crate::partner::PartnerRole;
 use crate::scalar::Date;
 use crate::scalar::DateTime;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use boletin_domain::auth::Caller;
 use boletin_domain::bulletin::{BulletinStatus, BulletinText};
 use boletin_domain::editorial::{AuditEntry, Editorial, RawNewBulletin};
-
-fn caller<'c>(ctx: &'c Context<'_>) -> &'c Caller {
-    static ANONYMOUS: Caller = Caller::Anonymous;
-    ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
-}
 
 /// The result of a change to a bulletin.
 pub struct BulletinPayload {

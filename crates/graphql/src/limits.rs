@@ -13,7 +13,9 @@ use crate::error::{ErrorCode, coded_error};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextValidation,
 };
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{Positioned, Request, ServerError, ServerResult, ValidationResult, Variables};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,7 +188,7 @@ impl Extension for LimitsForRequest {
         if ctx.data_opt::<ReadOnlyTransport>().is_some() {
             let name = self.operation_name.lock().ok().and_then(|n| n.clone());
             if let Some(kind @ (OperationType::Mutation | OperationType::Subscription)) =
-                operation_kind(&document, name.as_deref())
+                selected_operation(&document, name.as_deref()).map(|o| o.node.ty)
             {
                 return Err(refusal(
                     ErrorCode::MethodNotAllowed,
@@ -365,14 +367,15 @@ fn shape(document: &ExecutableDocument) -> Shape {
     shape
 }
 
-/// The kind of the operation a request selects, when the document names it unambiguously.
-fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+/// The operation of `document` a request runs: the one named `name`, or the document's only one.
+pub(crate) fn selected_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d Positioned<OperationDefinition>> {
     match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name).map(|o| o.node.ty),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|o| o.node.ty)
-        }
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations.values().next(),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

@@ -7,7 +7,7 @@
 //! fragment is spread).
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,19 +52,14 @@ impl Extension for FieldOrderForRequest {
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         let document = self.document.lock().ok().and_then(|mut d| d.take());
-        if let Some(document) = document {
-            let operation = match (&document.operations, operation_name) {
-                (DocumentOperations::Single(operation), _) => Some(operation),
-                (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-                (DocumentOperations::Multiple(operations), None) => operations.values().next(),
-            };
-            if let Some(operation) = operation {
-                reorder(
-                    &mut response.data,
-                    &[&operation.node.selection_set],
-                    &document.fragments,
-                );
-            }
+        if let Some(document) = document
+            && let Some(operation) = crate::limits::selected_operation(&document, operation_name)
+        {
+            reorder(
+                &mut response.data,
+                &[&operation.node.selection_set],
+                &document.fragments,
+            );
         }
         response
     }

@@ -101,12 +101,11 @@ impl SearchConnection {
 
     /// Where this page lies in the whole list.
     async fn page_info(&self) -> PageInfo {
-        PageInfo {
-            has_next_page: self.has_next_page,
-            has_previous_page: self.has_previous_page,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
-            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
-        }
+        PageInfo::of(
+            self.has_next_page,
+            self.has_previous_page,
+            self.edges.iter().map(|e| &e.cursor),
+        )
     }
 
     /// How many bulletins match, across all pages.
@@ -147,27 +146,7 @@ const SNIPPET_WORDS: usize = 30;
 impl SearchHitNode {
     /// The hit for `bulletin`, shown in `lang`, or when `None`, in the language whose text matches (English first).
     fn new(bulletin: Bulletin, score: f64, query: &SearchQuery, lang: Option<Language>) -> Self {
-        let candidates: Vec<boletin_domain::language::Language> = match lang {
-            Some(lang) => vec![lang.into()],
-            None => vec![
-                boletin_domain::language::Language::En,
-                boletin_domain::language::Language::Es,
-            ],
-        };
-        let mut found = None;
-        for candidate in &candidates {
-            let Some(text) = boletin_domain::language::pick(&bulletin.texts, *candidate) else {
-                continue;
-            };
-            let passage = [&text.body, &text.summary, &text.title]
-                .into_iter()
-                .find_map(|field| query.snippet(field, text.lang, OPEN, CLOSE, SNIPPET_WORDS));
-            if passage.is_some() {
-                found = Some((text.lang, passage));
-                break;
-            }
-        }
-        let (shown, passage) = found.unwrap_or((candidates[0], None));
+        let (shown, passage) = query.best_passage(&bulletin.texts, lang.map(Into::into), OPEN, CLOSE, SNIPPET_WORDS);
         Self {
             bulletin: BulletinNode::new(bulletin, shown.into()),
             score,

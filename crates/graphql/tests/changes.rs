@@ -1,35 +1,19 @@
 //! The changes feed on SQLite and PostgreSQL: a client that follows it while other writers change content ends
 //! with exactly what a fresh full read gives.
 
-use async_graphql::Request;
+mod support;
+
+use support::{run, schema_over};
+
 use boletin_domain::bulletin::BulletinStatus;
-use boletin_domain::catalog::Catalog;
 use boletin_domain::editorial::EditorialStore;
 use boletin_domain::import::parse_page;
 use boletin_domain::slug::Slug;
-use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
-use boletin_persistence::testing::{TestDatabase, on_each_backend};
+use boletin_graphql::BoletinSchema;
+use boletin_persistence::testing::on_each_backend;
 use boletin_persistence::{SqlStore, connect};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-fn schema_over(db: &TestDatabase) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        SchemaOptions::default(),
-    )
-}
-
-async fn run(schema: &BoletinSchema, query: &str) -> Value {
-    let response = schema
-        .execute(Request::new(query).data(RequestId("changes".into())))
-        .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The fields a client keeps of each record, by global id.
 const FIELDS: &str = "id ... on Bulletin { slug title } ... on Program { slug } ... on Partner { slug } ... on Indicator { code } ... on Observation { value }";

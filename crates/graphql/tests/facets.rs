@@ -1,29 +1,12 @@
 //! Facets on bulletin lists and searches, on SQLite and PostgreSQL: each count is the size of the list that
 //! filtering by that value would give.
 
-use async_graphql::Request;
-use boletin_domain::catalog::Catalog;
-use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
-use boletin_persistence::testing::{TestDatabase, on_each_backend};
-use serde_json::{Value, json};
-use std::sync::Arc;
+mod support;
 
-fn schema_over(db: &TestDatabase) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        SchemaOptions::default(),
-    )
-}
+use support::{run, schema_over};
 
-async fn run(schema: &BoletinSchema, query: &str) -> Value {
-    let response = schema
-        .execute(Request::new(query).data(RequestId("facets".into())))
-        .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
+use boletin_persistence::testing::on_each_backend;
+use serde_json::json;
 
 const FACETS: &str = "facets { countries { key label count } themes { key label count } programs { key label count } years { key label count } }";
 

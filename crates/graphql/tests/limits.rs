@@ -1,26 +1,13 @@
 //! Query limits: each hostile or careless shape gets its own code, and a refused query runs no SQL at all.
 
+mod support;
+
+use support::{run, schema_over, schema_with};
+
 use async_graphql::Request;
-use boletin_domain::catalog::Catalog;
-use boletin_graphql::{BoletinSchema, QueryLimits, ReadOnlyTransport, RequestId, SchemaOptions, build_schema};
+use boletin_graphql::{BoletinSchema, QueryLimits, ReadOnlyTransport, SchemaOptions};
 use boletin_persistence::testing::{TestDatabase, sqlite};
 use serde_json::Value;
-use std::sync::Arc;
-
-fn schema_with(db: &TestDatabase, options: SchemaOptions) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        options,
-    )
-}
-
-async fn run(schema: &BoletinSchema, request: Request) -> Value {
-    let response = schema.execute(request.data(RequestId("limits".into()))).await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"].as_str().unwrap_or("none")
@@ -44,7 +31,7 @@ fn aliases(count: usize, field: &str) -> String {
 #[tokio::test]
 async fn graphiql_introspection_and_everyday_queries_pass() {
     let db = sqlite().await.seeded().await;
-    let schema = schema_with(&db, SchemaOptions::default());
+    let schema = schema_over(&db);
     let introspection = include_str!("fixtures/graphiql-introspection.graphql");
     let response = run(&schema, Request::new(introspection)).await;
     assert!(response.get("errors").is_none(), "{response}");
@@ -68,7 +55,7 @@ async fn graphiql_introspection_and_everyday_queries_pass() {
 #[tokio::test]
 async fn costly_shapes_are_refused_before_any_sql() {
     let db = sqlite().await.seeded().await;
-    let schema = schema_with(&db, SchemaOptions::default());
+    let schema = schema_over(&db);
 
     // 30 aliases of a full page: 30 × 100 bulletins.
     refused(
@@ -107,7 +94,7 @@ async fn costly_shapes_are_refused_before_any_sql() {
 #[tokio::test]
 async fn nesting_and_cycles_get_an_error_not_a_crash() {
     let db = sqlite().await.seeded().await;
-    let schema = schema_with(&db, SchemaOptions::default());
+    let schema = schema_over(&db);
     // Within the length limit, but nested past the bracket limit.
     let nested = format!(
         "{{ bulletins(filter: {{ countries: {}\"GT\"{} }}) {{ totalCount }} }}",
@@ -144,7 +131,7 @@ async fn nesting_and_cycles_get_an_error_not_a_crash() {
 #[tokio::test]
 async fn page_sizes_out_of_range_are_invalid_not_clamped() {
     let db = sqlite().await.seeded().await;
-    let schema = schema_with(&db, SchemaOptions::default());
+    let schema = schema_over(&db);
     for first in ["1000000", "-1", "101"] {
         let response = run(
             &schema,
@@ -159,7 +146,7 @@ async fn page_sizes_out_of_range_are_invalid_not_clamped() {
 #[tokio::test]
 async fn a_read_only_transport_refuses_mutations_and_subscriptions() {
     let db = sqlite().await.seeded().await;
-    let schema = schema_with(&db, SchemaOptions::default());
+    let schema = schema_over(&db);
     for query in [
         "mutation { anything }",
         "subscription { anything }",
@@ -176,7 +163,7 @@ async fn a_read_only_transport_refuses_mutations_and_subscriptions() {
 #[tokio::test]
 async fn introspection_and_suggestions_can_be_turned_off() {
     let db = sqlite().await.seeded().await;
-    let open = schema_with(&db, SchemaOptions::default());
+    let open = schema_over(&db);
     let response = run(&open, Request::new("{ bulletinz { totalCount } }")).await;
     assert!(response.to_string().contains("Did you mean"), "{response}");
 

@@ -1,29 +1,11 @@
 //! The GraphQL schema over real databases: queries and their JSON answers, on SQLite and PostgreSQL.
 
-use async_graphql::Request;
-use boletin_domain::catalog::Catalog;
-use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
-use boletin_persistence::testing::{TestDatabase, on_each_backend};
+mod support;
+
+use support::{run, schema_over};
+
+use boletin_persistence::testing::on_each_backend;
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-fn schema_over(db: &TestDatabase) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        SchemaOptions::default(),
-    )
-}
-
-/// Executes `query` and returns the whole response as JSON (`data`, and `errors` when there are any).
-async fn run(schema: &BoletinSchema, query: &str) -> Value {
-    let response = schema
-        .execute(Request::new(query).data(RequestId("test-request".into())))
-        .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The cases: a query and the part of the response it must contain (compared with `contains`).
 fn cases() -> Vec<(&'static str, &'static str, Value)> {

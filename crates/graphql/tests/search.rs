@@ -1,31 +1,15 @@
 //! `search` on SQLite (FTS5) and PostgreSQL (tsvector): the same queries must find the same bulletins.
 
-use async_graphql::Request;
+mod support;
+
+use support::{run, schema_over};
+
 use boletin_domain::bulletin::BulletinStatus;
-use boletin_domain::catalog::Catalog;
 use boletin_domain::import::parse_page;
-use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
-use boletin_persistence::testing::{TestDatabase, on_each_backend};
+use boletin_graphql::BoletinSchema;
+use boletin_persistence::testing::on_each_backend;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::sync::Arc;
-
-fn schema_over(db: &TestDatabase) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        SchemaOptions::default(),
-    )
-}
-
-async fn run(schema: &BoletinSchema, query: &str) -> Value {
-    let response = schema
-        .execute(Request::new(query).data(RequestId("search".into())))
-        .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The slugs a search finds (all pages' worth: first 100).
 async fn found(schema: &BoletinSchema, query: &str, lang: &str) -> BTreeSet<String> {

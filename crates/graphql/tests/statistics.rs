@@ -1,30 +1,13 @@
 //! `statistics` on SQLite and PostgreSQL: the seed's figures, then a catalogue with more figures to exercise
 //! periods, stocks, program trees, filters and warnings.
 
-use async_graphql::Request;
-use boletin_domain::catalog::Catalog;
-use boletin_graphql::{BoletinSchema, RequestId, SchemaOptions, build_schema};
+mod support;
+
+use support::{run, schema_over};
+
 use boletin_persistence::testing::{TestDatabase, on_each_backend};
 use boletin_persistence::{BUILTIN_SEED, parse_dataset};
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-fn schema_over(db: &TestDatabase) -> BoletinSchema {
-    build_schema(
-        Catalog::new(Arc::new(db.store.clone())),
-        |f| {
-            tokio::spawn(f);
-        },
-        SchemaOptions::default(),
-    )
-}
-
-async fn run(schema: &BoletinSchema, query: &str) -> Value {
-    let response = schema
-        .execute(Request::new(query).data(RequestId("stats".into())))
-        .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The seed with three more figures: a January 2019 count of returns in Guatemala from another bulletin
 /// (overlapping the joint Guatemala–Mexico figure), a December 2018 count in Honduras under a sub-program, and a

@@ -4,13 +4,14 @@
 //! sea-orm entities live in the private `entity` module and never leave this crate: every public function
 //! speaks in domain types and [`DomainError`](boletin_domain::DomainError).
 
+mod audit_log;
 mod change_log;
 mod connect;
+mod editorial;
 mod entity;
 mod error;
 mod explain;
 mod load;
-mod publish;
 mod search_index;
 mod store;
 #[cfg(feature = "test-support")]

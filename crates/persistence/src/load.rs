@@ -451,9 +451,9 @@ impl SqlStore {
                     "published_on": bulletin.published_on.to_string(),
                     "languages": bulletin.texts.iter().map(|t| t.lang.code()).collect::<Vec<_>>(),
                 });
-                crate::publish::audit(
+                crate::audit_log::record(
                     &txn,
-                    crate::publish::Audit {
+                    crate::audit_log::Audit {
                         actor,
                         kind: boletin_domain::editorial::AuditedKind::Bulletin,
                         id,

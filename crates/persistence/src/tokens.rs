@@ -84,9 +84,9 @@ impl TokenStore for SqlStore {
         let token = row.as_ref().map(read).transpose()?;
         if revoked && let Some(row) = &row {
             let id: i64 = row.try_get("", "id").map_err(|e| corrupt("api_tokens", e))?;
-            crate::publish::audit(
+            crate::audit_log::record(
                 &txn,
-                crate::publish::Audit {
+                crate::audit_log::Audit {
                     actor,
                     kind: AuditedKind::ApiToken,
                     id,

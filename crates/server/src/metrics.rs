@@ -4,6 +4,7 @@
 //! Operation names come from clients, so they are bounded: a name that is not a plain GraphQL name, or that
 //! arrives after [`MAX_OPERATION_NAMES`] others, is counted as `other`.
 
+use boletin_persistence::PoolFigures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -46,17 +47,6 @@ struct Counters {
 #[derive(Debug, Default)]
 pub struct Metrics {
     counters: Mutex<Counters>,
-}
-
-/// Database pool figures, read when `/metrics` is scraped.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PoolFigures {
-    /// Connections open.
-    pub open: u32,
-    /// Open connections not in use.
-    pub idle: u32,
-    /// The most connections the pool opens.
-    pub max: u32,
 }
 
 impl Metrics {

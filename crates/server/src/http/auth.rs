@@ -8,14 +8,10 @@ use crate::AppState;
 use axum::http::{HeaderMap, Uri, header};
 use boletin_domain::DomainError;
 use boletin_domain::auth::Caller;
-use sha2::{Digest, Sha256};
 
 /// The hex SHA-256 of a secret, as stored.
 pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(secret.as_bytes())
 }
 
 /// A URL that carries what looks like a token (`access_token=` or `token=`), which boletin refuses to read.

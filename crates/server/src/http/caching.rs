@@ -2,10 +2,10 @@
 //! from the schema's cache hints, strong `ETag`s with `304 Not Modified`, and gzip or brotli compression.
 
 use super::refusal::Refusal;
+use super::sha256_hex;
 use async_graphql::{ServerError, Value};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
 use std::sync::Mutex;
@@ -36,11 +36,6 @@ pub enum Resolved {
     Run(Box<async_graphql::Request>),
     /// Answer it with this error: its hash is unknown.
     NotFound,
-}
-
-/// The hex SHA-256 of `text`.
-fn sha256_hex(text: &[u8]) -> String {
-    Sha256::digest(text).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl PersistedQueries {

@@ -114,6 +114,12 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
     response
 }
 
+/// The hex SHA-256 of `bytes`: persisted-query hashes, ETags and stored token hashes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A request id unique within this process and unlikely to repeat across processes.
 fn next_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -49,14 +49,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<s
 
 /// The metrics in the Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let pool = state.store().map(|store| {
-        let figures = store.pool_figures();
-        crate::metrics::PoolFigures {
-            open: figures.open,
-            idle: figures.idle,
-            max: figures.max,
-        }
-    });
+    let pool = state.store().map(|store| store.pool_figures());
     let text = state.metrics().render(pool, state.rate_limited());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

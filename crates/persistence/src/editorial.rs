@@ -1,67 +1,24 @@
-//! Publishing and archiving bulletins: a conditional update on the version (so of two changes made from the
-//! same version, exactly one wins), the changes feed learning that the bulletin and its figures appeared or
-//! disappeared, and the audit entry, all in one transaction.
+//! The editorial store: creating bulletins (through the import's write path) and publishing or archiving them
+//! with a conditional update on the version (so of two changes made from the same version, exactly one wins),
+//! the changes feed learning that the bulletin and its figures appeared or disappeared, and the audit entry,
+//! all in one transaction.
 
-use crate::change_log;
 use crate::entity::{bulletins, observations};
-use crate::error::{corrupt, db_error};
+use crate::error::db_error;
 use crate::store::SqlStore;
+use crate::{audit_log, change_log};
 use boletin_domain::bulletin::{Bulletin, BulletinStatus, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditEntry, AuditedKind, EditorialStore};
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// The audited values of a bulletin's status.
 fn snapshot(status: &str, version: i32) -> String {
     serde_json::json!({ "status": status, "version": version }).to_string()
-}
-
-/// An entry for the audit log.
-pub(crate) struct Audit<'a> {
-    pub(crate) actor: &'a str,
-    pub(crate) kind: AuditedKind,
-    pub(crate) id: i64,
-    pub(crate) operation: &'a str,
-    pub(crate) before: Option<String>,
-    pub(crate) after: Option<String>,
-    pub(crate) at: DateTime<Utc>,
-}
-
-/// Appends `entry` to the audit log, in the caller's transaction.
-pub(crate) async fn audit<C: ConnectionTrait>(conn: &C, entry: Audit<'_>) -> DomainResult<()> {
-    conn.execute(
-        Query::insert()
-            .into_table(Alias::new("audit_log"))
-            .columns(
-                [
-                    "actor",
-                    "entity_type",
-                    "entity_id",
-                    "operation",
-                    "before",
-                    "after",
-                    "changed_at",
-                ]
-                .map(Alias::new),
-            )
-            .values([
-                entry.actor.into(),
-                entry.kind.code().into(),
-                entry.id.into(),
-                entry.operation.into(),
-                entry.before.into(),
-                entry.after.into(),
-                entry.at.into(),
-            ])
-            .map_err(|e| DomainError::Internal { cause: e.to_string() })?,
-    )
-    .await
-    .map_err(db_error)?;
-    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -131,9 +88,9 @@ impl EditorialStore for SqlStore {
             BulletinStatus::Archived => "archive",
             BulletinStatus::Draft => "unpublish",
         };
-        audit(
+        audit_log::record(
             &txn,
-            Audit {
+            audit_log::Audit {
                 actor,
                 kind: AuditedKind::Bulletin,
                 id: row.id,
@@ -162,41 +119,6 @@ impl EditorialStore for SqlStore {
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>> {
-        let select = Query::select()
-            .columns(
-                [
-                    "sequence",
-                    "actor",
-                    "entity_type",
-                    "entity_id",
-                    "operation",
-                    "before",
-                    "after",
-                    "changed_at",
-                ]
-                .map(Alias::new),
-            )
-            .from(Alias::new("audit_log"))
-            .and_where(Expr::col(Alias::new("sequence")).gt(after))
-            .order_by(Alias::new("sequence"), Order::Asc)
-            .limit(u64::from(limit))
-            .to_owned();
-        let rows = self.db().query_all(&select).await.map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let get = |e| corrupt("audit_log", e);
-                let entity: String = row.try_get("", "entity_type").map_err(get)?;
-                Ok(AuditEntry {
-                    sequence: row.try_get("", "sequence").map_err(get)?,
-                    actor: row.try_get("", "actor").map_err(get)?,
-                    entity: AuditedKind::parse(&entity).map_err(|e| corrupt("audit_log", e))?,
-                    entity_id: row.try_get("", "entity_id").map_err(get)?,
-                    operation: row.try_get("", "operation").map_err(get)?,
-                    before: row.try_get("", "before").map_err(get)?,
-                    after: row.try_get("", "after").map_err(get)?,
-                    at: row.try_get::<DateTime<Utc>>("", "changed_at").map_err(get)?,
-                })
-            })
-            .collect()
+        audit_log::read(self.db(), after, limit).await
     }
 }
