@@ -12,6 +12,7 @@ mod m20261127_000004_search;
 mod m20261127_000005_changes;
 mod m20261127_000006_api_tokens;
 mod m20261127_000007_audit_log;
+mod m20261202_000008_versions;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_changes::Migration),
             Box::new(m20261127_000006_api_tokens::Migration),
             Box::new(m20261127_000007_audit_log::Migration),
+            Box::new(m20261202_000008_versions::Migration),
         ]
     }
 }

@@ -66,7 +66,7 @@ pub async fn start_without_database(settings: HttpSettings) -> Running {
 pub async fn start_with(options: &ConnectOptions, settings: HttpSettings) -> Running {
     let store = open_store(options, true).await.unwrap_or_else(|e| panic!("{e:#}"));
     let running = start_without_database(settings).await;
-    running.state.attach(store);
+    running.state.attach(store).await;
     running
 }
 

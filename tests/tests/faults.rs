@@ -71,7 +71,7 @@ async fn an_unreachable_database_at_start_is_retried_then_served() {
     let state = server.state.clone();
     let opening = tokio::spawn(async move {
         let store = open_store_with_retry(&options, true, None).await?;
-        state.attach(store);
+        state.attach(store).await;
         anyhow::Ok(())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;

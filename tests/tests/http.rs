@@ -10,7 +10,7 @@ async fn start(db: &TestDatabase) -> (String, tokio::sync::oneshot::Sender<()>) 
     let store = open_store(&db.connect_options(), true)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
-    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state(store))
+    let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state(store).await)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
     let addr = server.local_addr().unwrap_or_else(|e| panic!("{e:#}"));

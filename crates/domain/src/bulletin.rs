@@ -67,6 +67,26 @@ snake_case_codes!(BulletinStatus, "status", {
     Archived => "archived",
 });
 
+/// Which bulletins a read may see, and with them the figures they sourced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Visibility {
+    /// Published bulletins only: what everyone sees.
+    #[default]
+    Public,
+    /// Bulletins of every status: what editors see when they ask for drafts and archived bulletins.
+    Editorial,
+}
+
+impl Visibility {
+    /// The statuses a read with this visibility sees.
+    pub fn statuses(self) -> &'static [BulletinStatus] {
+        match self {
+            Self::Public => &[BulletinStatus::Published],
+            Self::Editorial => BulletinStatus::ALL,
+        }
+    }
+}
+
 /// One language version of a bulletin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulletinText {
@@ -156,16 +176,9 @@ pub struct NewBulletin {
 impl NewBulletin {
     /// Checks the rules: at least one text, one per language, titles and bodies not empty, no duplicates.
     pub fn validate(&self) -> Result<(), DomainError> {
-        check_versions(
-            &self.texts,
-            "a bulletin needs at least one language version",
-            &[("title", |t| &t.title), ("body", |t| &t.body)],
-        )?;
-        if let Some(index) = self.texts.iter().position(|t| t.title.chars().count() > 300) {
-            return Err(DomainError::invalid(
-                format!("translations[{index}].title"),
-                "must be 300 characters or fewer",
-            ));
+        check_versions(&self.texts, "a bulletin needs at least one language version", &[])?;
+        for (index, text) in self.texts.iter().enumerate() {
+            check_text(text).map_err(|e| e.within(&format!("translations[{index}]")))?;
         }
         if let Some(dateline) = &self.dateline
             && dateline.trim().is_empty()
@@ -181,6 +194,27 @@ impl NewBulletin {
         ensure_unique("partners", &self.partners)?;
         Ok(())
     }
+}
+
+/// The longest title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// Checks one language version on its own: a title of at most [`MAX_TITLE_CHARS`] characters and a body, neither
+/// blank. Errors name `title` or `body`.
+pub fn check_text(text: &BulletinText) -> Result<(), DomainError> {
+    if text.title.trim().is_empty() {
+        return Err(DomainError::invalid("title", "must not be empty"));
+    }
+    if text.title.chars().count() > MAX_TITLE_CHARS {
+        return Err(DomainError::invalid(
+            "title",
+            format!("must be {MAX_TITLE_CHARS} characters or fewer"),
+        ));
+    }
+    if text.body.trim().is_empty() {
+        return Err(DomainError::invalid("body", "must not be empty"));
+    }
+    Ok(())
 }
 
 /// Refuses a list that names the same thing twice.
@@ -212,9 +246,29 @@ pub struct BulletinFilter {
     pub published_from: Option<NaiveDate>,
     /// Published on or before this date.
     pub published_to: Option<NaiveDate>,
+    /// Bulletins with any of these statuses; published ones only when empty. Only editors may ask for others.
+    pub statuses: Vec<BulletinStatus>,
 }
 
 impl BulletinFilter {
+    /// The statuses the list shows: those asked for, or else published only.
+    pub fn statuses(&self) -> &[BulletinStatus] {
+        if self.statuses.is_empty() {
+            Visibility::Public.statuses()
+        } else {
+            &self.statuses
+        }
+    }
+
+    /// Whether the list shows anything the public may not see.
+    pub fn visibility(&self) -> Visibility {
+        if self.statuses().iter().all(|s| *s == BulletinStatus::Published) {
+            Visibility::Public
+        } else {
+            Visibility::Editorial
+        }
+    }
+
     /// Refuses a date range that ends before it starts.
     pub fn validate(&self) -> Result<(), DomainError> {
         if let (Some(from), Some(to)) = (self.published_from, self.published_to)
@@ -256,6 +310,7 @@ impl RawBulletinFilter {
             partners: crate::parse_each("filter.partners", &self.partners, Slug::parse)?,
             published_from: self.published_from,
             published_to: self.published_to,
+            statuses: Vec::new(),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! The read use cases: what the API asks of the catalogue, with its arguments validated here, once, for every
 //! transport.
 
-use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, RawBulletinFilter};
+use crate::auth::{Caller, Role};
+use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, RawBulletinFilter};
 use crate::changes::{ChangeToken, ChangesPage};
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::indicator::{Indicator, validate_code};
@@ -62,6 +63,14 @@ pub struct BulletinQuery {
     pub before: Option<String>,
 }
 
+/// Refuses anyone but an editor a read of bulletins in other `statuses` than published.
+fn may_see(caller: &Caller, statuses: &[BulletinStatus]) -> DomainResult<()> {
+    if statuses.iter().any(|s| *s != BulletinStatus::Published) {
+        caller.require(Role::Editor)?;
+    }
+    Ok(())
+}
+
 /// The published catalogue: bulletins, programs, partners and indicators.
 #[derive(Clone)]
 pub struct Catalog {
@@ -79,8 +88,10 @@ impl Catalog {
         self.store.as_ref()
     }
 
-    /// One page of bulletins. Refuses bad page sizes, cursors and date ranges with `Invalid`.
-    pub async fn bulletins(&self, query: &BulletinQuery) -> DomainResult<Page<Bulletin>> {
+    /// One page of bulletins. Refuses bad page sizes, cursors and date ranges with `Invalid`, and a list of
+    /// drafts or archived bulletins to anyone but an editor.
+    pub async fn bulletins(&self, caller: &Caller, query: &BulletinQuery) -> DomainResult<Page<Bulletin>> {
+        may_see(caller, query.filter.statuses())?;
         query.filter.validate()?;
         let after = query
             .after
@@ -102,10 +113,22 @@ impl Catalog {
         self.store.bulletin_count(filter).await
     }
 
-    /// The bulletin with `slug`; `None` for a slug no bulletin could have.
-    pub async fn bulletin(&self, slug: &str) -> DomainResult<Option<Bulletin>> {
+    /// The bulletin with `slug` if it has one of `statuses` (published when empty; others for editors only);
+    /// `None` for a slug no bulletin could have.
+    pub async fn bulletin(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        statuses: &[BulletinStatus],
+    ) -> DomainResult<Option<Bulletin>> {
+        let statuses = if statuses.is_empty() {
+            &[BulletinStatus::Published][..]
+        } else {
+            statuses
+        };
+        may_see(caller, statuses)?;
         match Slug::parse(slug) {
-            Ok(slug) => self.store.bulletin_by_slug(&slug).await,
+            Ok(slug) => self.store.bulletin_by_slug(&slug, statuses).await,
             Err(_) => Ok(None),
         }
     }

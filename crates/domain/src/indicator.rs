@@ -128,6 +128,8 @@ pub struct Indicator {
     pub dimensions: Vec<String>,
     /// Its names and definitions.
     pub texts: Vec<IndicatorText>,
+    /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
+    pub version: i32,
 }
 
 /// An indicator to be created.
@@ -189,6 +191,7 @@ mod tests {
             source: BulletinId(1),
             note: None,
             disaggregations: vec![],
+            version: 1,
         }
     }
 

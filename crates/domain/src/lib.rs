@@ -19,6 +19,7 @@ pub mod id;
 pub mod import;
 pub mod indicator;
 pub mod language;
+pub mod live;
 pub mod observation;
 pub mod page;
 pub mod partner;

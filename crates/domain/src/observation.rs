@@ -53,6 +53,8 @@ pub struct Observation {
     pub note: Option<String>,
     /// Its parts.
     pub disaggregations: Vec<Disaggregation>,
+    /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
+    pub version: i32,
 }
 
 /// A figure to be recorded, with its relations named by slug or code.

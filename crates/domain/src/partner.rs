@@ -99,6 +99,8 @@ pub struct Partner {
     pub country: Option<CountryCode>,
     /// Its website.
     pub website: Option<String>,
+    /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
+    pub version: i32,
 }
 
 /// A partner to be created: validated, without an id.

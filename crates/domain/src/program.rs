@@ -60,6 +60,8 @@ pub struct Program {
     pub countries: Vec<CountryCode>,
     /// Its names and descriptions.
     pub texts: Vec<ProgramText>,
+    /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
+    pub version: i32,
 }
 
 /// A program to be created: validated, with its relations named by slug.
@@ -93,7 +95,7 @@ impl NewProgram {
             "a program needs a name in at least one language",
             &[("name", |t| &t.name)],
         )?;
-        self.period.validate("period")?;
+        self.period.validate("endOn")?;
         if self.parent.as_ref() == Some(&self.slug) {
             return Err(DomainError::invalid("parent", "a program cannot contain itself"));
         }

@@ -1,12 +1,16 @@
 //! The storage the read use cases need. `boletin-persistence` implements it on SQLite and PostgreSQL; tests
 //! may implement it in memory or with injected faults.
 //!
-//! Every method sees published content only: drafts, archived bulletins and the figures sourced only from
-//! them are invisible here, so no caller can forget to hide them. Batch methods take many ids and answer for
-//! all of them in a constant number of statements, so a page of N records never costs N queries.
+//! Every method sees published content only, unless it is given a [`Visibility`] or a list of statuses that says
+//! otherwise: drafts, archived bulletins and the figures sourced only from them are invisible by default, so no
+//! caller can forget to hide them, and only the use cases (which check that the caller is an editor) ask for
+//! more. Batch methods take many ids and answer for all of them in a constant number of statements, so a page
+//! of N records never costs N queries.
 
 use crate::DomainResult;
-use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use crate::bulletin::{
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, Visibility,
+};
 use crate::changes::Change;
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
@@ -23,25 +27,29 @@ use crate::statistics::{Statistics, StatisticsQuery};
 /// Read access to the published catalogue.
 #[async_trait::async_trait]
 pub trait CatalogStore: Send + Sync {
-    /// One page of published bulletins matching `filter`, in `order`.
+    /// One page of the bulletins matching `filter` (published ones unless it names statuses), in `order`.
     async fn bulletin_page(
         &self,
         filter: &BulletinFilter,
         order: BulletinOrder,
         page: &PageRequest<BulletinCursor>,
     ) -> DomainResult<Page<Bulletin>>;
-    /// How many published bulletins match `filter`.
+    /// How many bulletins match `filter`.
     async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64>;
-    /// The published bulletin with this slug.
-    async fn bulletin_by_slug(&self, slug: &Slug) -> DomainResult<Option<Bulletin>>;
-    /// The published bulletins among `ids`, in no particular order.
-    async fn bulletins_by_ids(&self, ids: &[BulletinId]) -> DomainResult<Vec<Bulletin>>;
+    /// The bulletin with this slug, if it has one of `statuses`.
+    async fn bulletin_by_slug(&self, slug: &Slug, statuses: &[BulletinStatus]) -> DomainResult<Option<Bulletin>>;
+    /// The bulletins among `ids` that `visibility` sees, in no particular order.
+    async fn bulletins_by_ids(&self, ids: &[BulletinId], visibility: Visibility) -> DomainResult<Vec<Bulletin>>;
+    /// The bulletins among `ids` that match `filter`, in no particular order: whether a new bulletin is one a
+    /// subscriber asked to hear about.
+    async fn bulletins_matching(&self, ids: &[BulletinId], filter: &BulletinFilter) -> DomainResult<Vec<Bulletin>>;
     /// The programs each of the bulletins `ids` reports on.
     async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>>;
     /// The partners each of the bulletins `ids` names, with their roles.
     async fn bulletin_partners(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>>;
-    /// The figures each of the bulletins `ids` reported.
-    async fn bulletin_observations(&self, ids: &[BulletinId]) -> DomainResult<Vec<Observation>>;
+    /// The figures each of the bulletins `ids` reported, when `visibility` sees the bulletin.
+    async fn bulletin_observations(&self, ids: &[BulletinId], visibility: Visibility)
+    -> DomainResult<Vec<Observation>>;
 
     /// Every program, by slug.
     async fn programs(&self) -> DomainResult<Vec<Program>>;
@@ -103,6 +111,10 @@ pub trait CatalogStore: Send + Sync {
     /// `indicator`'s visible figures aggregated as `query` asks, under the rules of
     /// [`crate::statistics`], computed by the store (not by loading the figures).
     async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics>;
-    /// The visible figures among `ids`.
-    async fn observations_by_ids(&self, ids: &[crate::id::ObservationId]) -> DomainResult<Vec<Observation>>;
+    /// The figures among `ids` whose source bulletin `visibility` sees.
+    async fn observations_by_ids(
+        &self,
+        ids: &[crate::id::ObservationId],
+        visibility: Visibility,
+    ) -> DomainResult<Vec<Observation>>;
 }

@@ -1,5 +1,6 @@
 //! Bulletins: the list, the lookup by slug, and the Bulletin type.
 
+use crate::auth::caller;
 use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
 use crate::facets::Facets;
@@ -11,7 +12,7 @@ use crate::program::ProgramNode;
 use crate::scalar::{Date, DateTime};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter};
+use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter, Visibility};
 use boletin_domain::catalog::{BulletinQuery as ListArguments, Catalog};
 use boletin_domain::language::pick;
 
@@ -102,7 +103,8 @@ pub struct BulletinQuery;
 #[Object]
 impl BulletinQuery {
     /// Published bulletins, newest first unless `orderBy` says otherwise, a page at a time (Relay cursor
-    /// pagination). Page with `first`/`after` forward or `last`/`before` backward.
+    /// pagination). Page with `first`/`after` forward or `last`/`before` backward. Editors list drafts and
+    /// archived bulletins by naming those statuses in `status`.
     #[expect(clippy::too_many_arguments, reason = "a Relay connection takes these arguments")]
     #[graphql(
         complexity = "crate::limits::paged(first, last, child_complexity)",
@@ -126,9 +128,15 @@ impl BulletinQuery {
             default
         )]
         lang: Language,
+        #[graphql(
+            desc = "The statuses to list; published only when omitted. Any other status needs an editor's token (`UNAUTHENTICATED` or `FORBIDDEN` otherwise)."
+        )]
+        status: Option<Vec<BulletinStatus>>,
     ) -> async_graphql::Result<BulletinConnection> {
         let catalog = ctx.data::<Catalog>()?;
-        let filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
+        let mut filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
+        filter.statuses = status.unwrap_or_default().into_iter().map(Into::into).collect();
+        let visibility = filter.visibility();
         let arguments = ListArguments {
             filter,
             order: order_by.into(),
@@ -137,14 +145,14 @@ impl BulletinQuery {
             last,
             before,
         };
-        let page = catalog.bulletins(&arguments).await.gql(ctx)?;
+        let page = catalog.bulletins(caller(ctx), &arguments).await.gql(ctx)?;
         Ok(BulletinConnection {
             edges: page
                 .items
                 .into_iter()
                 .map(|b| BulletinEdge {
                     cursor: BulletinCursor::of(&b).encode(),
-                    node: BulletinNode::new(b, lang),
+                    node: BulletinNode::with_visibility(b, lang, visibility),
                 })
                 .collect(),
             has_next_page: page.has_next_page,
@@ -154,7 +162,8 @@ impl BulletinQuery {
         })
     }
 
-    /// The published bulletin with this slug, or null.
+    /// The published bulletin with this slug, or null. Editors read a draft or an archived bulletin by naming
+    /// its status in `status`.
     #[graphql(cache_control(max_age = 60))]
     async fn bulletin(
         &self,
@@ -162,13 +171,22 @@ impl BulletinQuery {
         #[graphql(desc = "The bulletin's slug, e.g. `iom-promotes-labor-integration-of-migrants-in-tijuana`.")]
         slug: String,
         #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The statuses the bulletin may have; published only when omitted. Any other status needs an editor's token."
+        )]
+        status: Option<Vec<BulletinStatus>>,
     ) -> async_graphql::Result<Option<BulletinNode>> {
+        let statuses: Vec<_> = status.unwrap_or_default().into_iter().map(Into::into).collect();
+        let filter = BulletinFilter {
+            statuses,
+            ..Default::default()
+        };
         let catalog = ctx.data::<Catalog>()?;
         Ok(catalog
-            .bulletin(&slug)
+            .bulletin(caller(ctx), &slug, &filter.statuses)
             .await
             .gql(ctx)?
-            .map(|b| BulletinNode::new(b, lang)))
+            .map(|b| BulletinNode::with_visibility(b, lang, filter.visibility())))
     }
 }
 
@@ -260,11 +278,23 @@ impl PageInfo {
 pub struct BulletinNode {
     bulletin: Bulletin,
     lang: Language,
+    /// How the bulletin was read: its nested figures are read the same way.
+    visibility: Visibility,
 }
 
 impl BulletinNode {
+    /// A bulletin as the public sees it.
     pub(crate) fn new(bulletin: Bulletin, lang: Language) -> Self {
-        Self { bulletin, lang }
+        Self::with_visibility(bulletin, lang, Visibility::Public)
+    }
+
+    /// A bulletin read with `visibility` (editorial for an editor's read of drafts, or a mutation's payload).
+    pub(crate) fn with_visibility(bulletin: Bulletin, lang: Language, visibility: Visibility) -> Self {
+        Self {
+            bulletin,
+            lang,
+            visibility,
+        }
     }
 
     fn text(&self) -> Option<&BulletinText> {
@@ -331,7 +361,7 @@ impl BulletinNode {
         self.bulletin.themes.iter().map(|&t| t.into()).collect()
     }
 
-    /// Draft, published or archived; public queries only ever show published bulletins.
+    /// Draft, published or archived; only editors ever see anything but published bulletins.
     async fn status(&self) -> BulletinStatus {
         self.bulletin.status.into()
     }
@@ -369,13 +399,13 @@ impl BulletinNode {
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let observations = loader
-            .load_one(ObservationsOfBulletin(self.bulletin.id))
+            .load_one(ObservationsOfBulletin(self.bulletin.id, self.visibility))
             .await
             .gql(ctx)?
             .unwrap_or_default();
         Ok(observations
             .into_iter()
-            .map(|o| ObservationNode::new(o, self.lang))
+            .map(|o| ObservationNode::with_visibility(o, self.lang, self.visibility))
             .collect())
     }
 

@@ -3,7 +3,10 @@
 //! Internal and unavailable errors show only a short sentence and the request id; their cause goes to the
 //! log under the same id, so no database text ever reaches a client.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextSubscribe,
+};
+use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::{Context, ErrorExtensions, Request, Response, ServerError, ServerResult};
 use boletin_domain::DomainError;
 use std::any::TypeId;
@@ -88,7 +91,17 @@ pub(crate) fn coded_error(code: ErrorCode, message: String) -> ServerError {
 
 /// The client-facing error for a domain error.
 pub(crate) fn to_graphql(ctx: &Context<'_>, error: DomainError) -> async_graphql::Error {
-    let request_id = ctx.data_opt::<RequestId>().map_or("-", |r| r.0.as_str());
+    coded(request_id(ctx), error)
+}
+
+/// The id of the request `ctx` belongs to, or `-`.
+pub(crate) fn request_id<'c>(ctx: &'c Context<'_>) -> &'c str {
+    ctx.data_opt::<RequestId>().map_or("-", |r| r.0.as_str())
+}
+
+/// The client-facing error for a domain error raised while serving the request `request_id` (for errors
+/// raised where no context is at hand, such as a subscription's later events).
+pub(crate) fn coded(request_id: &str, error: DomainError) -> async_graphql::Error {
     let (code, message, field) = match &error {
         DomainError::Invalid { field, .. } => (ErrorCode::Invalid, error.to_string(), Some(field.clone())),
         DomainError::NotFound { .. } => (ErrorCode::NotFound, error.to_string(), None),
@@ -154,14 +167,20 @@ pub(crate) struct ErrorCodes;
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ErrorCodesForRequest {
-            request_id: Mutex::new("-".to_owned()),
+            request_id: Arc::new(Mutex::new("-".to_owned())),
         })
     }
 }
 
 /// [`ErrorCodes`] for one request, which remembers the request's id.
 struct ErrorCodesForRequest {
-    request_id: Mutex<String>,
+    request_id: Arc<Mutex<String>>,
+}
+
+impl ErrorCodesForRequest {
+    fn request_id(&self) -> String {
+        self.request_id.lock().map(|id| id.clone()).unwrap_or_default()
+    }
 }
 
 #[async_trait::async_trait]
@@ -175,7 +194,12 @@ impl Extension for ErrorCodesForRequest {
         let id = request
             .data
             .get(&TypeId::of::<RequestId>())
-            .and_then(|d| d.downcast_ref::<RequestId>());
+            .and_then(|d| d.downcast_ref::<RequestId>())
+            .or_else(|| {
+                ctx.session_data
+                    .get(&TypeId::of::<RequestId>())
+                    .and_then(|d| d.downcast_ref())
+            });
         if let (Some(id), Ok(mut slot)) = (id, self.request_id.lock()) {
             slot.clone_from(&id.0);
         }
@@ -184,24 +208,44 @@ impl Extension for ErrorCodesForRequest {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        let request_id = self.request_id.lock().map(|id| id.clone()).unwrap_or_default();
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_some() {
-                continue;
-            }
-            if error.path.is_empty() {
-                extensions.set("code", ErrorCode::InvalidQuery.as_str());
-            } else if error.message.starts_with("Failed to parse") {
-                extensions.set("code", ErrorCode::Invalid.as_str());
-            } else {
-                tracing::error!(request_id, cause = error.message, "a resolver error without a code");
-                error.message = format!("internal error (request id {request_id})");
-                extensions.set("code", ErrorCode::Internal.as_str());
-                extensions.set("requestId", request_id.as_str());
-            }
-        }
+        code_errors(&mut response, &self.request_id());
         response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let request_id = Arc::clone(&self.request_id);
+        next.run(ctx, stream)
+            .map(move |mut response| {
+                let id = request_id.lock().map(|id| id.clone()).unwrap_or_default();
+                code_errors(&mut response, &id);
+                response
+            })
+            .boxed()
+    }
+}
+
+/// Gives each error of `response` a code (see [`ErrorCodes`]).
+fn code_errors(response: &mut Response, request_id: &str) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+        if error.path.is_empty() {
+            extensions.set("code", ErrorCode::InvalidQuery.as_str());
+        } else if error.message.starts_with("Failed to parse") {
+            extensions.set("code", ErrorCode::Invalid.as_str());
+        } else {
+            tracing::error!(request_id, cause = error.message, "a resolver error without a code");
+            error.message = format!("internal error (request id {request_id})");
+            extensions.set("code", ErrorCode::Internal.as_str());
+            extensions.set("requestId", request_id);
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 use crate::bulletin::BulletinNode;
 use crate::country::{Country, Language, countries};
 use crate::error::GqlResult;
-use crate::loader::{CatalogLoader, ObservationsOfIndicator};
+use crate::loader::{CatalogLoader, EditorialBulletin, ObservationsOfIndicator};
 use crate::node::{Kind, global_id};
 use crate::partner::PartnerNode;
 use crate::program::ProgramNode;
 use crate::scalar::Date;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use boletin_domain::bulletin::Visibility;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::indicator::{Indicator, IndicatorText};
 use boletin_domain::language::pick;
@@ -147,6 +148,12 @@ impl IndicatorNode {
         &self.indicator.dimensions
     }
 
+    /// The record's version, increased by every change; `updateIndicator` and `deleteIndicator` take the
+    /// version you read.
+    async fn version(&self) -> i32 {
+        self.indicator.version
+    }
+
     /// The total of all its published figures, under its aggregation rule: the sum for flows; for stocks, the
     /// latest figure of each place, summed.
     async fn total(&self, ctx: &Context<'_>) -> async_graphql::Result<f64> {
@@ -170,11 +177,23 @@ impl IndicatorNode {
 pub struct ObservationNode {
     observation: Observation,
     lang: Language,
+    /// How the figure was read: its source bulletin is read the same way.
+    visibility: Visibility,
 }
 
 impl ObservationNode {
+    /// A figure as the public sees it.
     pub(crate) fn new(observation: Observation, lang: Language) -> Self {
-        Self { observation, lang }
+        Self::with_visibility(observation, lang, Visibility::Public)
+    }
+
+    /// A figure read with `visibility` (editorial for a draft's figures or a mutation's payload).
+    pub(crate) fn with_visibility(observation: Observation, lang: Language, visibility: Visibility) -> Self {
+        Self {
+            observation,
+            lang,
+            visibility,
+        }
     }
 }
 
@@ -264,11 +283,19 @@ impl ObservationNode {
     /// The bulletin that reported the figure.
     async fn source(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        Ok(loader
-            .load_one(self.observation.source)
-            .await
+        let bulletin = match self.visibility {
+            Visibility::Public => loader.load_one(self.observation.source).await,
+            Visibility::Editorial => loader.load_one(EditorialBulletin(self.observation.source)).await,
+        };
+        Ok(bulletin
             .gql(ctx)?
-            .map(|b| BulletinNode::new(b, self.lang)))
+            .map(|b| BulletinNode::with_visibility(b, self.lang, self.visibility)))
+    }
+
+    /// The record's version, increased by every correction; `correctObservation` and `deleteObservation` take
+    /// the version you read.
+    async fn version(&self) -> i32 {
+        self.observation.version
     }
 
     /// The figure's parts, e.g. how many of the people were unaccompanied minors.

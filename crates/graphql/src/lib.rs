@@ -19,17 +19,19 @@ mod program;
 mod scalar;
 mod search;
 mod statistics;
+mod subscription;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::futures_util::future::BoxFuture;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::editorial::Editorial;
+use boletin_domain::live::Live;
 use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
-pub use limits::{ClientKey, CostBudget, OperationName, QueryLimits, ReadOnlyTransport};
+pub use limits::{ClientKey, CostBudget, OperationName, QueryLimits, Transport};
 
 /// Every read query, merged from the aggregates' query objects.
 #[derive(MergedObject, Default)]
@@ -50,8 +52,11 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(auth::TokenMutation, editorial::EditorialMutation);
 
+/// Every subscription.
+pub use subscription::LiveSubscription as Subscription;
+
 /// The boletin schema.
-pub type BoletinSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type BoletinSchema = Schema<Query, Mutation, Subscription>;
 
 /// How the schema guards itself, set from the server's configuration.
 #[derive(Clone, Default)]
@@ -66,6 +71,8 @@ pub struct SchemaOptions {
     pub tokens: Option<Tokens>,
     /// The editorial use cases, for the mutations; without them those fail as internal errors.
     pub editorial: Option<Editorial>,
+    /// The live updates, for the subscriptions; without them those fail as internal errors.
+    pub live: Option<Live>,
 }
 
 /// Builds the schema over `catalog`. `spawn` runs the batch loads that group a request's nested lookups
@@ -75,7 +82,7 @@ where
     S: Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(error::ErrorCodes)
         .extension(order::FieldOrder)
         .extension(limits::Limits {
@@ -90,6 +97,9 @@ where
     if let Some(editorial) = options.editorial {
         builder = builder.data(editorial);
     }
+    if let Some(live) = options.live {
+        builder = builder.data(live);
+    }
     if options.introspection_disabled {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -98,7 +108,7 @@ where
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .finish()
         .sdl()
 }

@@ -83,10 +83,34 @@ impl Default for QueryLimits {
 #[derive(Debug, Clone)]
 pub struct ClientKey(pub String);
 
-/// Put on a request that arrived over a transport that must not change data (an HTTP GET): a mutation or
-/// subscription is refused with `METHOD_NOT_ALLOWED`.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOnlyTransport;
+/// How a request arrived, put on it by the server. Each transport runs only some kinds of operation; the others
+/// are refused with `METHOD_NOT_ALLOWED` (a request without a transport, as in tests, runs any kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// An HTTP GET: queries only, so a link or a cache can never change data.
+    Get,
+    /// An HTTP POST: queries and mutations.
+    Post,
+    /// A WebSocket at `/graphql`: queries and subscriptions. Mutations go over POST, where every request is
+    /// authenticated afresh and bounded by the request timeout.
+    WebSocket,
+}
+
+impl Transport {
+    /// Why an operation of `kind` cannot be sent this way, if it cannot.
+    fn refuses(self, kind: OperationType) -> Option<&'static str> {
+        match (self, kind) {
+            (Self::Get, OperationType::Mutation) => Some("a mutation cannot be sent with GET; use POST"),
+            (Self::Get | Self::Post, OperationType::Subscription) => {
+                Some("a subscription needs a WebSocket at /graphql (graphql-transport-ws or graphql-ws protocol)")
+            }
+            (Self::WebSocket, OperationType::Mutation) => {
+                Some("a mutation cannot be sent over the WebSocket; use POST")
+            }
+            _ => None,
+        }
+    }
+}
 
 /// Put on a request by the server to learn which operation ran: the name the request gave, or else the name of
 /// the document's only operation (`query Feed { … }` sent without `operationName`).
@@ -185,15 +209,12 @@ impl Extension for LimitsForRequest {
                 format!("a field has more than {} directives", limits.max_directives_per_field),
             ));
         }
-        if ctx.data_opt::<ReadOnlyTransport>().is_some() {
+        if let Some(transport) = ctx.data_opt::<Transport>() {
             let name = self.operation_name.lock().ok().and_then(|n| n.clone());
-            if let Some(kind @ (OperationType::Mutation | OperationType::Subscription)) =
-                selected_operation(&document, name.as_deref()).map(|o| o.node.ty)
+            if let Some(reason) = selected_operation(&document, name.as_deref())
+                .and_then(|operation| transport.refuses(operation.node.ty))
             {
-                return Err(refusal(
-                    ErrorCode::MethodNotAllowed,
-                    format!("a {kind} cannot be sent with GET; use POST"),
-                ));
+                return Err(refusal(ErrorCode::MethodNotAllowed, reason.to_owned()));
             }
         }
         Ok(document)

@@ -7,7 +7,7 @@ use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::futures_util::future::join_all;
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{Bulletin, PartnerLink};
+use boletin_domain::bulletin::{Bulletin, PartnerLink, Visibility};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
@@ -35,9 +35,12 @@ pub(crate) struct ProgramsOfBulletin(pub BulletinId);
 /// The partners a bulletin names.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PartnersOfBulletin(pub BulletinId);
-/// The figures a bulletin reported.
+/// The figures a bulletin reported, seen with the bulletin's visibility (editors see a draft's figures).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct ObservationsOfBulletin(pub BulletinId);
+pub(crate) struct ObservationsOfBulletin(pub BulletinId, pub Visibility);
+/// A bulletin whatever its status, for editors.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct EditorialBulletin(pub BulletinId);
 /// A program's sub-programs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct ChildrenOfProgram(pub ProgramId);
@@ -85,26 +88,65 @@ fn group<K: Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) -> HashMap<K,
     groups
 }
 
-/// Declares a loader of records by id.
+/// Declares a loader of records by id (the public's view, unless `$visibility` says otherwise).
 macro_rules! by_id {
-    ($id:ty, $value:ty, $method:ident) => {
+    ($id:ty, $value:ty, $method:ident $(, $visibility:expr)?) => {
         impl Loader<$id> for CatalogLoader {
             type Value = $value;
             type Error = DomainError;
 
             async fn load(&self, keys: &[$id]) -> Result<HashMap<$id, $value>, DomainError> {
-                let records = self.catalog.store().$method(keys).await?;
+                let records = self.catalog.store().$method(keys $(, $visibility)?).await?;
                 Ok(records.into_iter().map(|r| (r.id, r)).collect())
             }
         }
     };
 }
 
-by_id!(BulletinId, Bulletin, bulletins_by_ids);
+by_id!(BulletinId, Bulletin, bulletins_by_ids, Visibility::Public);
 by_id!(ProgramId, Program, programs_by_ids);
 by_id!(PartnerId, Partner, partners_by_ids);
 by_id!(IndicatorId, Indicator, indicators_by_ids);
-by_id!(ObservationId, Observation, observations_by_ids);
+by_id!(ObservationId, Observation, observations_by_ids, Visibility::Public);
+
+impl Loader<EditorialBulletin> for CatalogLoader {
+    type Value = Bulletin;
+    type Error = DomainError;
+
+    async fn load(&self, keys: &[EditorialBulletin]) -> Result<HashMap<EditorialBulletin, Bulletin>, DomainError> {
+        let ids: Vec<BulletinId> = keys.iter().map(|k| k.0).collect();
+        let records = self
+            .catalog
+            .store()
+            .bulletins_by_ids(&ids, Visibility::Editorial)
+            .await?;
+        Ok(records.into_iter().map(|r| (EditorialBulletin(r.id), r)).collect())
+    }
+}
+
+/// A bulletin's figures: the keys of each visibility in one store call.
+impl Loader<ObservationsOfBulletin> for CatalogLoader {
+    type Value = Vec<Observation>;
+    type Error = DomainError;
+
+    async fn load(
+        &self,
+        keys: &[ObservationsOfBulletin],
+    ) -> Result<HashMap<ObservationsOfBulletin, Vec<Observation>>, DomainError> {
+        let mut found = HashMap::new();
+        for visibility in [Visibility::Public, Visibility::Editorial] {
+            let ids: Vec<BulletinId> = keys.iter().filter(|k| k.1 == visibility).map(|k| k.0).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let figures = self.catalog.store().bulletin_observations(&ids, visibility).await?;
+            for (source, figures) in group(figures.into_iter().map(|o| (o.source, o))) {
+                found.insert(ObservationsOfBulletin(source, visibility), figures);
+            }
+        }
+        Ok(found)
+    }
+}
 
 /// Declares a loader of an owner's related items, from a store method returning `(owner id, item)` pairs.
 macro_rules! related {
@@ -134,13 +176,6 @@ related!(
     PartnerLink<PartnerId>,
     bulletin_partners,
     |pair| pair
-);
-related!(
-    ObservationsOfBulletin,
-    BulletinId,
-    Observation,
-    bulletin_observations,
-    |o| (o.source, o)
 );
 related!(ChildrenOfProgram, ProgramId, Program, program_children, |p| (
     p.parent.unwrap_or(ProgramId(0)),

@@ -41,7 +41,7 @@ pub(crate) fn global_id(kind: Kind, id: i64) -> ID {
 }
 
 /// The kind and store id a global id names, or `None` for a string that is not one.
-fn decode(id: &str) -> Option<(Kind, i64)> {
+pub(crate) fn decode(id: &str) -> Option<(Kind, i64)> {
     let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (kind, raw) = text.split_once(':')?;

@@ -159,6 +159,12 @@ impl PartnerNode {
         self.partner.website.as_deref()
     }
 
+    /// The record's version, increased by every change; `updatePartner` and `deletePartner` take the version
+    /// you read.
+    async fn version(&self) -> i32 {
+        self.partner.version
+    }
+
     /// The programs it takes part in, each with its role.
     #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerProgram>> {

@@ -121,6 +121,12 @@ impl ProgramNode {
         countries(&self.program.countries, self.lang)
     }
 
+    /// The record's version, increased by every change; `updateProgram` and `deleteProgram` take the version
+    /// you read.
+    async fn version(&self) -> i32 {
+        self.program.version
+    }
+
     /// The program this one belongs to, if any.
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgramNode>> {
         let Some(parent) = self.program.parent else {

@@ -5,7 +5,7 @@ mod support;
 use support::{run, schema_over, schema_with};
 
 use async_graphql::Request;
-use boletin_graphql::{BoletinSchema, QueryLimits, ReadOnlyTransport, SchemaOptions};
+use boletin_graphql::{BoletinSchema, QueryLimits, SchemaOptions, Transport};
 use boletin_persistence::testing::{TestDatabase, sqlite};
 use serde_json::Value;
 
@@ -144,20 +144,29 @@ async fn page_sizes_out_of_range_are_invalid_not_clamped() {
 }
 
 #[tokio::test]
-async fn a_read_only_transport_refuses_mutations_and_subscriptions() {
+async fn each_transport_runs_only_its_kinds_of_operation() {
     let db = sqlite().await.seeded().await;
     let schema = schema_over(&db);
-    for query in [
-        "mutation { anything }",
-        "subscription { anything }",
-        "query Q { programs { slug } } mutation M { anything }",
-    ] {
-        let request = Request::new(query).operation_name("M").data(ReadOnlyTransport);
+    let refused = [
+        (Transport::Get, "mutation { anything }"),
+        (Transport::Get, "subscription { anything }"),
+        (Transport::Get, "query Q { programs { slug } } mutation M { anything }"),
+        (Transport::Post, "subscription M { bulletinPublished { slug } }"),
+        (Transport::WebSocket, "mutation M { anything }"),
+    ];
+    for (transport, query) in refused {
+        let request = Request::new(query).operation_name("M").data(transport);
         let response = run(&schema, request).await;
-        assert_eq!(code(&response), "METHOD_NOT_ALLOWED", "{query}: {response}");
+        assert_eq!(
+            code(&response),
+            "METHOD_NOT_ALLOWED",
+            "{transport:?} {query}: {response}"
+        );
     }
-    let response = run(&schema, Request::new("{ programs { slug } }").data(ReadOnlyTransport)).await;
-    assert!(response.get("errors").is_none(), "{response}");
+    for transport in [Transport::Get, Transport::Post, Transport::WebSocket] {
+        let response = run(&schema, Request::new("{ programs { slug } }").data(transport)).await;
+        assert!(response.get("errors").is_none(), "{transport:?}: {response}");
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! each change (see `boletin_domain::editorial`).
 
 use crate::error::{corrupt, db_error};
-use boletin_domain::editorial::{AuditEntry, AuditedKind};
+use boletin_domain::editorial::{AuditEntry, AuditFilter, AuditedKind};
 use boletin_domain::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
@@ -52,9 +52,14 @@ pub(crate) async fn record<C: ConnectionTrait>(conn: &C, entry: Audit<'_>) -> Do
     Ok(())
 }
 
-/// Up to `limit` audit entries after sequence number `after`, oldest first.
-pub(crate) async fn read(db: &DatabaseConnection, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>> {
-    let select = Query::select()
+/// Up to `limit` audit entries matching `filter` after sequence number `after`, oldest first.
+pub(crate) async fn read(
+    db: &DatabaseConnection,
+    filter: &AuditFilter,
+    after: i64,
+    limit: u32,
+) -> DomainResult<Vec<AuditEntry>> {
+    let mut select = Query::select()
         .column(Alias::new("sequence"))
         .columns(COLUMNS.map(Alias::new))
         .from(Alias::new("audit_log"))
@@ -62,6 +67,15 @@ pub(crate) async fn read(db: &DatabaseConnection, after: i64, limit: u32) -> Dom
         .order_by(Alias::new("sequence"), Order::Asc)
         .limit(u64::from(limit))
         .to_owned();
+    if let Some(kind) = filter.entity {
+        select.and_where(Expr::col(Alias::new("entity_type")).eq(kind.code()));
+    }
+    if let Some(id) = filter.entity_id {
+        select.and_where(Expr::col(Alias::new("entity_id")).eq(id));
+    }
+    if let Some(actor) = &filter.actor {
+        select.and_where(Expr::col(Alias::new("actor")).eq(actor.as_str()));
+    }
     let rows = db.query_all(&select).await.map_err(db_error)?;
     rows.iter()
         .map(|row| {

@@ -10,8 +10,10 @@ mod connect;
 mod editorial;
 mod entity;
 mod error;
+mod events;
 mod explain;
 mod load;
+mod rows;
 mod search_index;
 mod store;
 #[cfg(feature = "test-support")]

@@ -1,7 +1,7 @@
 //! The SQL store against real SQLite and PostgreSQL databases, one fresh database per test and backend.
 
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, Theme};
+use boletin_domain::bulletin::{BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, Theme, Visibility};
 use boletin_domain::country::CountryCode;
 use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
@@ -88,7 +88,7 @@ async fn the_seed_loads_and_lists_newest_first() {
         assert_eq!(observations[0].disaggregations[0].value, 48.0);
         let source = db
             .store
-            .bulletins_by_ids(&[observations[0].source])
+            .bulletins_by_ids(&[observations[0].source], Visibility::Public)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(
@@ -237,7 +237,32 @@ async fn drafts_and_their_figures_stay_invisible() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(db.store.import_bulletins(std::slice::from_ref(&draft)).await, Ok(1));
         assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
-        assert_eq!(db.store.bulletin_by_slug(&draft.slug).await, Ok(None));
+        let published = [BulletinStatus::Published];
+        assert_eq!(db.store.bulletin_by_slug(&draft.slug, &published).await, Ok(None));
+        // Reads that name the draft status (which only editors may ask for) see it, and only it.
+        let drafts = BulletinFilter {
+            statuses: vec![BulletinStatus::Draft],
+            ..Default::default()
+        };
+        assert_eq!(db.store.bulletin_count(&drafts).await, Ok(1));
+        let found = db
+            .store
+            .bulletin_by_slug(&draft.slug, &[BulletinStatus::Draft])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .unwrap_or_else(|| panic!("the draft is missing"));
+        assert_eq!(found.status, BulletinStatus::Draft);
+        assert_eq!(
+            db.store.bulletins_by_ids(&[found.id], Visibility::Public).await,
+            Ok(vec![])
+        );
+        assert_eq!(
+            db.store
+                .bulletins_by_ids(&[found.id], Visibility::Editorial)
+                .await
+                .map(|b| b.len()),
+            Ok(1)
+        );
         let program = db
             .store
             .program_by_slug(&slug("planami"))

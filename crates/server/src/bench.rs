@@ -94,7 +94,7 @@ pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, expla
         rate_limit: None,
         ..HttpSettings::default()
     });
-    state.attach(store.clone());
+    state.attach(store.clone()).await;
     let cases = cases(&state).await?;
     let mut out = String::new();
     writeln!(out, "| query | mean ms | p50 ms | p95 ms | max ms |")?;

@@ -193,6 +193,14 @@ pub struct ServeArgs {
     /// How long in-flight requests may finish after SIGTERM before the server exits.
     #[arg(long, env = "BOLETIN_SHUTDOWN_GRACE", default_value = "20", value_parser = seconds)]
     pub shutdown_grace: Duration,
+
+    /// The most WebSocket connections (subscriptions) open at once; more get 503 UNAVAILABLE.
+    #[arg(long, env = "BOLETIN_MAX_WEBSOCKETS", default_value_t = 1_000)]
+    pub max_websockets: usize,
+
+    /// A WebSocket that has not sent `connection_init` within this is closed (4408).
+    #[arg(long, env = "BOLETIN_WEBSOCKET_INIT_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub websocket_init_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -227,6 +235,8 @@ impl ServeArgs {
             introspection: self.introspection,
             playground: self.playground,
             shutdown_grace: self.shutdown_grace,
+            max_websockets: self.max_websockets,
+            websocket_init_timeout: self.websocket_init_timeout,
         }
     }
 

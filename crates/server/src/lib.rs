@@ -14,6 +14,7 @@ mod startup;
 use boletin_domain::auth::Tokens;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::editorial::Editorial;
+use boletin_domain::live::Live;
 use boletin_graphql::{BoletinSchema, SchemaOptions};
 use boletin_persistence::SqlStore;
 use http::HttpSettings;
@@ -39,6 +40,10 @@ struct Shared {
     limiter: Option<Arc<RateLimiter>>,
     ready: OnceLock<Ready>,
     draining: AtomicBool,
+    /// Set when a shutdown starts: open WebSockets close.
+    closing: tokio::sync::watch::Sender<bool>,
+    /// A permit per open WebSocket.
+    websockets: Arc<tokio::sync::Semaphore>,
 }
 
 /// What exists once the database is connected.
@@ -52,6 +57,7 @@ impl AppState {
     /// A state with `settings` and no database yet.
     pub fn new(settings: HttpSettings) -> Self {
         let limiter = settings.rate_limit.map(|limit| Arc::new(RateLimiter::new(limit)));
+        let websockets = Arc::new(tokio::sync::Semaphore::new(settings.max_websockets));
         Self {
             shared: Arc::new(Shared {
                 settings,
@@ -60,17 +66,41 @@ impl AppState {
                 limiter,
                 ready: OnceLock::new(),
                 draining: AtomicBool::new(false),
+                closing: tokio::sync::watch::channel(false).0,
+                websockets,
             }),
         }
     }
 
     /// Builds the schema over `store` and starts serving GraphQL. A second call changes nothing.
-    pub fn attach(&self, store: SqlStore) {
+    ///
+    /// On PostgreSQL it first starts listening for the live-update events of every server sharing the
+    /// database; when that fails, the server serves anyway (subscribers then hear only this server's events
+    /// until listening succeeds), and it keeps trying in the background.
+    pub async fn attach(&self, store: SqlStore) {
+        if let Err(e) = store.listen_for_events().await {
+            tracing::error!(
+                cause = e.log_cause().unwrap_or_default(),
+                "cannot listen for other servers' events yet; retrying in the background"
+            );
+            let store = store.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    if store.listen_for_events().await.is_ok() {
+                        tracing::info!("listening for other servers' events");
+                        break;
+                    }
+                }
+            });
+        }
         let settings = &self.shared.settings;
         let tokens = Tokens::new(Arc::new(store.clone()));
+        let catalog = Catalog::new(Arc::new(store.clone()));
         let options = SchemaOptions {
             tokens: Some(tokens.clone()),
             editorial: Some(Editorial::new(Arc::new(store.clone()))),
+            live: Some(Live::new(catalog.clone(), Arc::new(store.clone()))),
             limits: settings.limits.clone(),
             introspection_disabled: !settings.introspection,
             budget: self
@@ -79,7 +109,6 @@ impl AppState {
                 .clone()
                 .map(|l| l as Arc<dyn boletin_graphql::CostBudget>),
         };
-        let catalog = Catalog::new(Arc::new(store.clone()));
         let schema = boletin_graphql::build_schema(
             catalog,
             |f| {
@@ -132,12 +161,28 @@ impl AppState {
 
     fn start_draining(&self) {
         self.shared.draining.store(true, Ordering::Relaxed);
+        self.shared.closing.send_replace(true);
+    }
+
+    /// Turns to `true` when a shutdown starts.
+    fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shared.closing.subscribe()
+    }
+
+    /// A slot for one more WebSocket, held while it is open; `None` when all are taken.
+    fn websocket_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.shared.websockets).try_acquire_owned().ok()
+    }
+
+    /// How many WebSockets are open.
+    pub fn open_websockets(&self) -> usize {
+        self.shared.settings.max_websockets - self.shared.websockets.available_permits()
     }
 }
 
 /// A state over `store` with the default settings, ready to serve.
-pub fn state(store: SqlStore) -> AppState {
+pub async fn state(store: SqlStore) -> AppState {
     let state = AppState::new(HttpSettings::default());
-    state.attach(store);
+    state.attach(store).await;
     state
 }

@@ -142,7 +142,7 @@ async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Res
     let serving = server.serve(shutdown_signal());
     let opening = async {
         let store = open_store_with_retry(&options, !args.no_seed, args.db_wait).await?;
-        state.attach(store);
+        state.attach(store).await;
         tracing::info!("the database is connected; serving GraphQL");
         anyhow::Ok(())
     };

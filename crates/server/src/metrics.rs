@@ -92,7 +92,7 @@ impl Metrics {
     }
 
     /// The metrics in the Prometheus text format.
-    pub fn render(&self, pool: Option<PoolFigures>, rate_limited: u64) -> String {
+    pub fn render(&self, pool: Option<PoolFigures>, rate_limited: u64, websockets: usize) -> String {
         let mut out = String::new();
         let Ok(counters) = self.counters.lock() else {
             return out;
@@ -165,6 +165,13 @@ impl Metrics {
             "Queries refused by the rate limit.",
         );
         let _ = writeln!(out, "boletin_rate_limited_total {rate_limited}");
+        family(
+            &mut out,
+            "boletin_websockets_open",
+            "gauge",
+            "WebSocket connections (subscriptions) open now.",
+        );
+        let _ = writeln!(out, "boletin_websockets_open {websockets}");
         if let Some(pool) = pool {
             family(
                 &mut out,
@@ -217,7 +224,7 @@ mod tests {
         for i in 0..MAX_OPERATION_NAMES + 5 {
             metrics.record_operation(Some(&format!("Op{i}")), &[], Duration::from_millis(1));
         }
-        let text = metrics.render(None, 0);
+        let text = metrics.render(None, 0, 0);
         assert!(
             text.contains("boletin_requests_total{operation=\"Feed\",outcome=\"ok\"} 1"),
             "{text}"

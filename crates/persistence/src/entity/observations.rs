@@ -19,6 +19,7 @@ pub struct Model {
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i32,
 }
 
 /// No relations are declared: queries join explicitly, by id lists.

@@ -14,6 +14,7 @@ pub struct Model {
     pub website: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i32,
 }
 
 /// No relations are declared: queries join explicitly, by id lists.

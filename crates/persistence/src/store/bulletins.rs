@@ -1,6 +1,6 @@
 //! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
 
-use super::PUBLISHED;
+use super::{PUBLISHED, status_codes};
 use super::{group_by_owner, rows_of};
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
@@ -23,12 +23,12 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-/// `SELECT id FROM bulletins WHERE status = 'published'`, for filtering relations to visible bulletins.
-pub(super) fn published_ids() -> SelectStatement {
+/// `SELECT id FROM bulletins WHERE status IN (…)`, for filtering relations to visible bulletins.
+pub(crate) fn ids_with_status(statuses: &[BulletinStatus]) -> SelectStatement {
     select_where(
         bulletins::Entity,
         bulletins::Column::Id,
-        Expr::col(bulletins::Column::Status).eq(PUBLISHED),
+        Expr::col(bulletins::Column::Status).is_in(status_codes(statuses)),
     )
 }
 
@@ -49,7 +49,7 @@ fn linked<E: EntityTrait>(table: E, bulletin_id: impl ColumnTrait, condition: Si
 /// The published bulletins linked through the link table `table` to each of the owners `ids` (programs or
 /// partners), newest first, as `(owner id, bulletin id)` pairs; a bulletin linked twice (in two roles) is listed
 /// once.
-pub(super) async fn linked_published<E: EntityTrait>(
+pub(crate) async fn linked_published<E: EntityTrait>(
     db: &DatabaseConnection,
     table: E,
     owner: E::Column,
@@ -84,9 +84,9 @@ pub(super) async fn linked_published<E: EntityTrait>(
         .collect()
 }
 
-/// The condition for published bulletins that match `filter`.
-pub(super) fn condition(filter: &BulletinFilter) -> Condition {
-    let mut condition = Condition::all().add(bulletins::Column::Status.eq(PUBLISHED));
+/// The condition for bulletins that match `filter` (published ones unless it names other statuses).
+pub(crate) fn condition(filter: &BulletinFilter) -> Condition {
+    let mut condition = Condition::all().add(bulletins::Column::Status.is_in(status_codes(filter.statuses())));
     if let Some(from) = filter.published_from {
         condition = condition.add(bulletins::Column::PublishedOn.gte(from));
     }
@@ -139,7 +139,7 @@ pub(super) fn condition(filter: &BulletinFilter) -> Condition {
 }
 
 /// One keyset page: `size + 1` rows are read to learn whether more follow.
-pub(super) async fn page(
+pub(crate) async fn page(
     db: &DatabaseConnection,
     filter: &BulletinFilter,
     order: BulletinOrder,
@@ -197,7 +197,7 @@ pub(super) async fn page(
     })
 }
 
-pub(super) async fn count(db: &DatabaseConnection, filter: &BulletinFilter) -> DomainResult<u64> {
+pub(crate) async fn count(db: &DatabaseConnection, filter: &BulletinFilter) -> DomainResult<u64> {
     bulletins::Entity::find()
         .filter(condition(filter))
         .count(db)
@@ -205,36 +205,57 @@ pub(super) async fn count(db: &DatabaseConnection, filter: &BulletinFilter) -> D
         .map_err(db_error)
 }
 
-pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Bulletin>> {
+pub(crate) async fn by_slug(
+    db: &DatabaseConnection,
+    slug: &Slug,
+    statuses: &[BulletinStatus],
+) -> DomainResult<Option<Bulletin>> {
     let rows = bulletins::Entity::find()
         .filter(bulletins::Column::Slug.eq(slug.as_str()))
-        .filter(bulletins::Column::Status.eq(PUBLISHED))
+        .filter(bulletins::Column::Status.is_in(status_codes(statuses)))
         .all(db)
         .await
         .map_err(db_error)?;
     Ok(assemble(db, rows).await?.into_iter().next())
 }
 
-pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Bulletin>> {
+/// The bulletins among `ids` with one of `statuses`.
+pub(crate) async fn by_ids(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    statuses: &[BulletinStatus],
+) -> DomainResult<Vec<Bulletin>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows = bulletins::Entity::find()
         .filter(bulletins::Column::Id.is_in(ids.iter().copied()))
-        .filter(bulletins::Column::Status.eq(PUBLISHED))
+        .filter(bulletins::Column::Status.is_in(status_codes(statuses)))
         .all(db)
         .await
         .map_err(db_error)?;
     assemble(db, rows).await
 }
 
-/// The bulletin with `id` whatever its status: for editors, never for public reads.
-pub(super) async fn any_status(db: &DatabaseConnection, id: i64) -> DomainResult<Option<Bulletin>> {
-    let rows = bulletins::Entity::find_by_id(id).all(db).await.map_err(db_error)?;
-    Ok(assemble(db, rows).await?.into_iter().next())
+/// The bulletins among `ids` that match `filter`.
+pub(crate) async fn matching(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    filter: &BulletinFilter,
+) -> DomainResult<Vec<Bulletin>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = bulletins::Entity::find()
+        .filter(condition(filter))
+        .filter(bulletins::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    assemble(db, rows).await
 }
 
-pub(super) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
+pub(crate) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -250,7 +271,7 @@ pub(super) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResu
         .collect())
 }
 
-pub(super) async fn partners(
+pub(crate) async fn partners(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>> {

@@ -1,6 +1,6 @@
 //! Reading indicators and their visible observations.
 
-use super::bulletins::published_ids;
+use super::bulletins::ids_with_status;
 use super::{group_by_owner, rows_of};
 use crate::entity::{
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
@@ -8,6 +8,7 @@ use crate::entity::{
 };
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainResult;
+use boletin_domain::bulletin::Visibility;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
@@ -63,16 +64,17 @@ async fn load(db: &DatabaseConnection, select: Select<indicators::Entity>) -> Do
                 aggregation: Aggregation::parse(&row.aggregation).map_err(|e| corrupt("indicators", e))?,
                 dimensions: dimensions_of.remove(&row.id).unwrap_or_default(),
                 texts,
+                version: row.version,
             })
         })
         .collect()
 }
 
-pub(super) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Indicator>> {
+pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Indicator>> {
     load(db, indicators::Entity::find()).await
 }
 
-pub(super) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult<Option<Indicator>> {
+pub(crate) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult<Option<Indicator>> {
     Ok(
         load(db, indicators::Entity::find().filter(indicators::Column::Code.eq(code)))
             .await?
@@ -81,7 +83,7 @@ pub(super) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult
     )
 }
 
-pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Indicator>> {
+pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Indicator>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -92,13 +94,14 @@ pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult
     .await
 }
 
-/// Observations whose source bulletin is published, oldest period first, with their countries and parts.
+/// Observations whose source bulletin `visibility` sees, oldest period first, with their countries and parts.
 async fn load_observations(
     db: &DatabaseConnection,
     select: Select<observations::Entity>,
+    visibility: Visibility,
 ) -> DomainResult<Vec<Observation>> {
     let rows = select
-        .filter(observations::Column::SourceBulletinId.in_subquery(published_ids()))
+        .filter(observations::Column::SourceBulletinId.in_subquery(ids_with_status(visibility.statuses())))
         .order_by_asc(observations::Column::PeriodStart)
         .order_by_asc(observations::Column::Id)
         .all(db)
@@ -158,15 +161,17 @@ async fn load_observations(
             source: BulletinId(row.source_bulletin_id),
             note: row.note,
             disaggregations: parts_of.remove(&row.id).unwrap_or_default(),
+            version: row.version,
         })
         .collect())
 }
 
-/// The visible observations whose `column` is one of `ids`.
-pub(super) async fn observations_where(
+/// The observations whose `column` is one of `ids` and whose source `visibility` sees.
+pub(crate) async fn observations_where(
     db: &DatabaseConnection,
     column: observations::Column,
     ids: &[i64],
+    visibility: Visibility,
 ) -> DomainResult<Vec<Observation>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -174,6 +179,7 @@ pub(super) async fn observations_where(
     load_observations(
         db,
         observations::Entity::find().filter(column.is_in(ids.iter().copied())),
+        visibility,
     )
     .await
 }

@@ -3,18 +3,20 @@
 //! Each aggregate has its own module. Every read takes lists of ids and answers with a fixed number of
 //! statements, whatever the list's length; only published bulletins, and the figures they sourced, are read.
 
-mod bulletins;
+pub(crate) mod bulletins;
 mod facets;
-mod indicators;
-mod partners;
-mod programs;
+pub(crate) mod indicators;
+pub(crate) mod partners;
+pub(crate) mod programs;
 mod search;
 mod statistics;
 
 use crate::entity::observations;
 use crate::error::db_error;
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, PartnerLink};
+use boletin_domain::bulletin::{
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, Visibility,
+};
 use boletin_domain::changes::Change;
 use boletin_domain::facets::{Facet, FacetCount, SearchScope};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
@@ -40,6 +42,8 @@ pub struct SqlStore {
     /// replaces racing for the file lock, where a transaction that read before writing can fail at once with
     /// "database is locked" whatever the busy timeout.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The live-update events this process's subscribers hear.
+    events: crate::events::Events,
 }
 
 /// The connection pool's figures, for metrics.
@@ -59,7 +63,13 @@ impl SqlStore {
         Self {
             db,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            events: crate::events::Events::default(),
         }
+    }
+
+    /// The events this process's subscribers hear.
+    pub(crate) fn events(&self) -> &crate::events::Events {
+        &self.events
     }
 
     /// The connection, for loading and importing.
@@ -106,7 +116,10 @@ impl SqlStore {
 
     /// The bulletin with store id `id`, whatever its status (for editors' payloads).
     pub(crate) async fn bulletin_with_any_status(&self, id: i64) -> DomainResult<Option<Bulletin>> {
-        bulletins::any_status(&self.db, id).await
+        Ok(bulletins::by_ids(&self.db, &[id], Visibility::Editorial.statuses())
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Fills the search index when it does not match the stored texts (after an upgrade that created it);
@@ -140,8 +153,13 @@ impl SqlStore {
     }
 }
 
-/// The stored text of a published bulletin's status, the only one reads ever see.
+/// The stored text of a published bulletin's status, the only one public reads see.
 const PUBLISHED: &str = "published";
+
+/// The stored texts of `statuses`.
+fn status_codes(statuses: &[BulletinStatus]) -> impl Iterator<Item = &'static str> + '_ {
+    statuses.iter().map(|s| s.code())
+}
 
 /// The rows of a child table whose `owner` column is one of `ids`, sorted by the `order` columns.
 async fn rows_of<E: EntityTrait>(
@@ -193,12 +211,16 @@ impl CatalogStore for SqlStore {
         bulletins::count(&self.db, filter).await
     }
 
-    async fn bulletin_by_slug(&self, slug: &Slug) -> DomainResult<Option<Bulletin>> {
-        bulletins::by_slug(&self.db, slug).await
+    async fn bulletin_by_slug(&self, slug: &Slug, statuses: &[BulletinStatus]) -> DomainResult<Option<Bulletin>> {
+        bulletins::by_slug(&self.db, slug, statuses).await
     }
 
-    async fn bulletins_by_ids(&self, ids: &[BulletinId]) -> DomainResult<Vec<Bulletin>> {
-        bulletins::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+    async fn bulletins_by_ids(&self, ids: &[BulletinId], visibility: Visibility) -> DomainResult<Vec<Bulletin>> {
+        bulletins::by_ids(&self.db, &raw_ids(ids, |id| id.0), visibility.statuses()).await
+    }
+
+    async fn bulletins_matching(&self, ids: &[BulletinId], filter: &BulletinFilter) -> DomainResult<Vec<Bulletin>> {
+        bulletins::matching(&self.db, &raw_ids(ids, |id| id.0), filter).await
     }
 
     async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
@@ -209,11 +231,16 @@ impl CatalogStore for SqlStore {
         bulletins::partners(&self.db, &raw_ids(ids, |id| id.0)).await
     }
 
-    async fn bulletin_observations(&self, ids: &[BulletinId]) -> DomainResult<Vec<Observation>> {
+    async fn bulletin_observations(
+        &self,
+        ids: &[BulletinId],
+        visibility: Visibility,
+    ) -> DomainResult<Vec<Observation>> {
         indicators::observations_where(
             &self.db,
             observations::Column::SourceBulletinId,
             &raw_ids(ids, |id| id.0),
+            visibility,
         )
         .await
     }
@@ -275,11 +302,21 @@ impl CatalogStore for SqlStore {
     }
 
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>> {
-        indicators::observations_where(&self.db, observations::Column::IndicatorId, &raw_ids(ids, |id| id.0)).await
+        indicators::observations_where(
+            &self.db,
+            observations::Column::IndicatorId,
+            &raw_ids(ids, |id| id.0),
+            Visibility::Public,
+        )
+        .await
     }
 
-    async fn observations_by_ids(&self, ids: &[ObservationId]) -> DomainResult<Vec<Observation>> {
-        indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0)).await
+    async fn observations_by_ids(
+        &self,
+        ids: &[ObservationId],
+        visibility: Visibility,
+    ) -> DomainResult<Vec<Observation>> {
+        indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0), visibility).await
     }
 
     async fn search(

@@ -57,16 +57,17 @@ async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> Doma
                     .transpose()
                     .map_err(|e| corrupt("partners", e))?,
                 website: row.website,
+                version: row.version,
             })
         })
         .collect()
 }
 
-pub(super) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Partner>> {
+pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Partner>> {
     load(db, partners::Entity::find()).await
 }
 
-pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Partner>> {
+pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Partner>> {
     Ok(load(
         db,
         partners::Entity::find().filter(partners::Column::Slug.eq(slug.as_str())),
@@ -76,7 +77,7 @@ pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResul
     .next())
 }
 
-pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Partner>> {
+pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Partner>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -87,7 +88,7 @@ pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult
     .await
 }
 
-pub(super) async fn programs(
+pub(crate) async fn programs(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>> {
@@ -107,7 +108,7 @@ pub(super) async fn programs(
 }
 
 /// The published bulletins naming each partner, newest first; a partner named in two roles is listed once.
-pub(super) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(PartnerId, BulletinId)>> {
+pub(crate) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(PartnerId, BulletinId)>> {
     let pairs = super::bulletins::linked_published(
         db,
         bulletin_partners::Entity,

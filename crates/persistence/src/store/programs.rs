@@ -68,16 +68,17 @@ async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> Doma
                 },
                 countries: countries_of.remove(&row.id).unwrap_or_default(),
                 texts,
+                version: row.version,
             })
         })
         .collect()
 }
 
-pub(super) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Program>> {
+pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Program>> {
     load(db, programs::Entity::find()).await
 }
 
-pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Program>> {
+pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Program>> {
     Ok(load(
         db,
         programs::Entity::find().filter(programs::Column::Slug.eq(slug.as_str())),
@@ -87,7 +88,7 @@ pub(super) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResul
     .next())
 }
 
-pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Program>> {
+pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Program>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -98,7 +99,7 @@ pub(super) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult
     .await
 }
 
-pub(super) async fn children(db: &DatabaseConnection, parents: &[i64]) -> DomainResult<Vec<Program>> {
+pub(crate) async fn children(db: &DatabaseConnection, parents: &[i64]) -> DomainResult<Vec<Program>> {
     if parents.is_empty() {
         return Ok(Vec::new());
     }
@@ -111,7 +112,7 @@ pub(super) async fn children(db: &DatabaseConnection, parents: &[i64]) -> Domain
 
 /// The rows of `program_partners` whose `side` (program or partner) is one of `ids`, as
 /// `(program id, partner id, role)`, ordered by the other side's id and the role.
-pub(super) async fn partner_links(
+pub(crate) async fn partner_links(
     db: &DatabaseConnection,
     side: program_partners::Column,
     ids: &[i64],
@@ -138,7 +139,7 @@ pub(super) async fn partner_links(
         .collect()
 }
 
-pub(super) async fn partners(
+pub(crate) async fn partners(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> DomainResult<Vec<(ProgramId, PartnerLink<PartnerId>)>> {
@@ -158,7 +159,7 @@ pub(super) async fn partners(
 }
 
 /// The published bulletins of each program, newest first.
-pub(super) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(ProgramId, BulletinId)>> {
+pub(crate) async fn bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(ProgramId, BulletinId)>> {
     let pairs = super::bulletins::linked_published(
         db,
         bulletin_programs::Entity,

@@ -16,19 +16,23 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use boletin_domain::auth::Caller;
-use boletin_graphql::{ClientKey, OperationName, ReadOnlyTransport, RequestId};
+use boletin_graphql::{ClientKey, OperationName, RequestId, Transport};
 use futures::StreamExt as _;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-/// `GET /graphql`: an operation in the query string, or the playground when there is none.
+/// `GET /graphql`: a WebSocket upgrade, an operation in the query string, or the playground when there is
+/// neither.
 pub(super) async fn get(State(state): State<AppState>, request: Request) -> Response {
     if super::auth::token_in_url(request.uri()) {
         return Refusal::bad_request("API tokens are never accepted in a URL; send `Authorization: Bearer <token>`")
             .into_response();
     }
     let context = RequestContext::of(&state, &request);
+    if super::subscriptions::is_upgrade(request.headers()) {
+        return super::subscriptions::upgrade(state, request, context.request_id, context.client).await;
+    }
     let query_string = request.uri().query().unwrap_or_default();
     let has_operation = query_string
         .split('&')
@@ -44,15 +48,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Err(refusal) => return refusal.into_response(),
     };
     let headers = request.headers().clone();
-    execute(
-        &state,
-        context,
-        vec![operation.data(ReadOnlyTransport)],
-        false,
-        true,
-        &headers,
-    )
-    .await
+    execute(&state, context, vec![operation], false, true, &headers).await
 }
 
 /// `POST /graphql`: one operation, or a JSON array of at most `max_batch` operations.
@@ -242,6 +238,7 @@ async fn execute(
                 .data(RequestId(context.request_id.clone()))
                 .data(ClientKey(context.client.clone()))
                 .data(caller.clone())
+                .data(if is_get { Transport::Get } else { Transport::Post })
                 .data(slot.clone());
             let response = schema.execute(operation).await;
             let name = slot.get();

@@ -6,6 +6,7 @@ mod caching;
 mod graphql;
 mod probes;
 mod refusal;
+mod subscriptions;
 
 use crate::AppState;
 use crate::rate_limit::RateLimit;
@@ -52,6 +53,10 @@ pub struct HttpSettings {
     pub playground: bool,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// The most WebSocket connections open at once.
+    pub max_websockets: usize,
+    /// How long a new WebSocket may take to send `connection_init`.
+    pub websocket_init_timeout: Duration,
 }
 
 impl Default for HttpSettings {
@@ -69,6 +74,8 @@ impl Default for HttpSettings {
             introspection: true,
             playground: true,
             shutdown_grace: Duration::from_secs(20),
+            max_websockets: 1_000,
+            websocket_init_timeout: Duration::from_secs(10),
         }
     }
 }

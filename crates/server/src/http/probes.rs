@@ -50,6 +50,8 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<s
 /// The metrics in the Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.store().map(|store| store.pool_figures());
-    let text = state.metrics().render(pool, state.rate_limited());
+    let text = state
+        .metrics()
+        .render(pool, state.rate_limited(), state.open_websockets());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -118,6 +118,17 @@ impl Refusal {
         refusal
     }
 
+    /// 503: as many WebSockets are open as the server allows.
+    pub fn too_many_websockets(max: usize) -> Self {
+        let mut refusal = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TOO_MANY_WEBSOCKETS",
+            format!("the server holds its most WebSocket connections ({max}); try again later"),
+        );
+        refusal.retry_after = Some(5);
+        refusal
+    }
+
     /// 405: a mutation over GET.
     pub fn method_not_allowed(message: String) -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", message)

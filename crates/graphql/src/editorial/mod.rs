@@ -1,0 +1,67 @@
+//! Editorial mutations, one module per kind of record, and the audit log. Every mutation is for editors (the
+//! audit log for admins), runs as one transaction, and answers with a Relay-style payload holding the record as
+//! it is now, drafts included.
+
+mod audit;
+mod bulletin;
+mod indicator;
+mod observation;
+mod partner;
+mod program;
+
+pub(crate) use audit::AuditQuery;
+
+use crate::error::GqlResult;
+use crate::node::{Kind, global_id};
+use async_graphql::{Context, ID, MergedObject, SimpleObject};
+use boletin_domain::editorial::Editorial;
+use boletin_domain::slug::Slug;
+use boletin_domain::{DomainError, DomainResult};
+
+/// Every editorial mutation.
+#[derive(MergedObject, Default)]
+pub struct EditorialMutation(
+    bulletin::BulletinMutation,
+    program::ProgramMutation,
+    partner::PartnerMutation,
+    indicator::IndicatorMutation,
+    observation::ObservationMutation,
+);
+
+/// The editorial use cases.
+fn editorial<'c>(ctx: &'c Context<'_>) -> async_graphql::Result<&'c Editorial> {
+    ctx.data::<Editorial>()
+}
+
+/// The slug argument `slug`, checked (the use case reports its error once the caller may edit).
+fn slug_argument(slug: &str) -> DomainResult<Slug> {
+    Slug::parse(slug).map_err(|e| e.at("slug"))
+}
+
+/// Maps a list of inputs into the domain's form.
+fn each<I, T>(items: Vec<I>, f: impl Fn(I) -> T) -> Vec<T> {
+    items.into_iter().map(f).collect()
+}
+
+/// The result of a deletion.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The global id the deleted record had; `node(id:)` now returns null for it.
+    deleted_id: ID,
+}
+
+impl DeletePayload {
+    fn of(kind: Kind, id: DomainResult<i64>, ctx: &Context<'_>) -> async_graphql::Result<Self> {
+        Ok(Self {
+            deleted_id: global_id(kind, id.gql(ctx)?),
+        })
+    }
+}
+
+/// The store id an observation's global id names; `Invalid` at `id` for anything else.
+fn observation_id(id: &ID) -> DomainResult<boletin_domain::id::ObservationId> {
+    match crate::node::decode(id) {
+        Some((Kind::Observation, raw)) => Ok(boletin_domain::id::ObservationId(raw)),
+        _ => Err(DomainError::invalid("id", "is not the id of an observation")),
+    }
+}

@@ -1,0 +1,158 @@
+//! Partner mutations: create, update and delete.
+
+use super::{DeletePayload, each, editorial, slug_argument};
+use crate::auth::caller;
+use crate::country::Language;
+use crate::error::GqlResult;
+use crate::node::Kind;
+use crate::partner::{PartnerKind, PartnerNode};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use boletin_domain::editorial::{PartnerPatch, RawNewPartner};
+use boletin_domain::partner::{NewPartner, Partner, PartnerText};
+
+/// The result of a change to a partner.
+#[derive(SimpleObject)]
+pub struct PartnerPayload {
+    /// The partner as it is now, with its new `version`.
+    partner: PartnerNode,
+}
+
+impl PartnerPayload {
+    fn of(partner: Partner, lang: Language) -> Self {
+        Self {
+            partner: PartnerNode::new(partner, lang),
+        }
+    }
+}
+
+/// A partner's name and abbreviation in one language (`Organización Internacional para las Migraciones`,
+/// `OIM`).
+#[derive(InputObject)]
+pub struct PartnerTranslationInput {
+    /// The language of this version.
+    lang: Language,
+    /// The organisation's name in that language.
+    name: String,
+    /// Its usual abbreviation in that language, e.g. `SVET`.
+    acronym: Option<String>,
+}
+
+impl From<PartnerTranslationInput> for PartnerText {
+    fn from(t: PartnerTranslationInput) -> Self {
+        Self {
+            lang: t.lang.into(),
+            name: t.name,
+            acronym: t.acronym.filter(|a| !a.trim().is_empty()),
+        }
+    }
+}
+
+/// A new partner.
+#[derive(InputObject)]
+pub struct CreatePartnerInput {
+    /// The unique key, e.g. `svet`.
+    slug: String,
+    /// What kind of organisation it is.
+    kind: PartnerKind,
+    /// The country it is based in (ISO 3166-1 alpha-2), for a national or local body.
+    country: Option<String>,
+    /// Its website, an `http` or `https` address.
+    website: Option<String>,
+    /// Its names: at least one, one per language.
+    translations: Vec<PartnerTranslationInput>,
+}
+
+impl From<CreatePartnerInput> for RawNewPartner {
+    fn from(input: CreatePartnerInput) -> Self {
+        Self {
+            slug: input.slug,
+            kind: input.kind.into(),
+            country: input.country,
+            website: input.website,
+            texts: each(input.translations, Into::into),
+        }
+    }
+}
+
+/// Changes to a partner. A field left out (or null, for those that cannot be empty) keeps its value.
+#[derive(InputObject)]
+pub struct UpdatePartnerInput {
+    /// A new slug.
+    slug: Option<String>,
+    /// A new kind.
+    kind: Option<PartnerKind>,
+    /// A new country; null for none.
+    country: MaybeUndefined<String>,
+    /// A new website; null for none.
+    website: MaybeUndefined<String>,
+    /// Its names, one per language, replacing the stored ones.
+    translations: Option<Vec<PartnerTranslationInput>>,
+}
+
+impl From<UpdatePartnerInput> for PartnerPatch {
+    fn from(input: UpdatePartnerInput) -> Self {
+        Self {
+            slug: input.slug,
+            kind: input.kind.map(Into::into),
+            country: input.country.into(),
+            website: input.website.into(),
+            texts: input.translations.map(|t| each(t, Into::into)),
+        }
+    }
+}
+
+/// Partner mutations.
+#[derive(Default)]
+pub struct PartnerMutation;
+
+/// Partner mutations.
+#[Object]
+impl PartnerMutation {
+    /// Creates a partner (public at once). Editors only. A taken slug gets `CONFLICT`; invalid input gets
+    /// `INVALID` at its path (e.g. `input.website`).
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner.")] input: CreatePartnerInput,
+        #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<PartnerPayload> {
+        let raw = RawNewPartner::from(input);
+        let partner = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        Ok(PartnerPayload::of(partner, lang))
+    }
+
+    /// Changes a partner. Editors only. `CONFLICT` (with `extensions.currentVersion`) when it changed since
+    /// `expectedVersion`, or when the new slug is taken.
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's slug.")] slug: String,
+        #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
+        expected_version: i32,
+        #[graphql(desc = "What to change.")] input: UpdatePartnerInput,
+        #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<PartnerPayload> {
+        let slug = slug_argument(&slug);
+        let partner = editorial(ctx)?
+            .update::<NewPartner, _>(caller(ctx), slug, expected_version, PartnerPatch::from(input))
+            .await
+            .gql(ctx)?;
+        Ok(PartnerPayload::of(partner, lang))
+    }
+
+    /// Deletes a partner. Editors only. Refused with `CONFLICT` while programs, bulletins or figures name it,
+    /// and on a stale `expectedVersion`.
+    async fn delete_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's slug.")] slug: String,
+        #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
+        expected_version: i32,
+    ) -> async_graphql::Result<DeletePayload> {
+        let slug = slug_argument(&slug);
+        let deleted = editorial(ctx)?
+            .delete::<NewPartner>(caller(ctx), slug, expected_version)
+            .await;
+        DeletePayload::of(Kind::Partner, deleted, ctx)
+    }
+}

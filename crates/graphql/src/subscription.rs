@@ -1,0 +1,72 @@
+//! Live updates over a WebSocket at `/graphql`: a bulletin published, a figure recorded. Every event is read
+//! through the public catalogue when it arrives, so subscribers see exactly what an anonymous query would.
+
+use crate::bulletin::{BulletinFilterInput, BulletinNode};
+use crate::country::Language;
+use crate::error::{GqlResult, coded, request_id};
+use crate::indicator::ObservationNode;
+use async_graphql::futures_util::stream::{self, Stream};
+use async_graphql::{Context, Subscription};
+use boletin_domain::bulletin::RawBulletinFilter;
+use boletin_domain::live::Live;
+
+/// Live updates.
+#[derive(Default)]
+pub struct LiveSubscription;
+
+/// Live updates.
+#[Subscription]
+impl LiveSubscription {
+    /// Each bulletin as it is published (a draft or an archived bulletin made public), on any boletin server
+    /// sharing the database, narrowed by `filter`. The event carries the bulletin as the public sees it then.
+    async fn bulletin_published(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which bulletins to hear about; every published one when omitted.")] filter: Option<
+            BulletinFilterInput,
+        >,
+        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BulletinNode>> + use<>> {
+        let filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
+        let feed = ctx.data::<Live>()?.bulletins_published(filter).gql(ctx)?;
+        let request_id = request_id(ctx).to_owned();
+        Ok(stream::unfold(feed, move |mut feed| {
+            let request_id = request_id.clone();
+            async move {
+                let next = feed.next().await?;
+                let item = next
+                    .map(|bulletin| BulletinNode::new(bulletin, lang))
+                    .map_err(|e| coded(&request_id, e));
+                Some((item, feed))
+            }
+        }))
+    }
+
+    /// Each figure as it becomes public: recorded or corrected on a published bulletin, or sourced from a
+    /// bulletin just published. Of one indicator, or of all when `indicator` is omitted; an unknown indicator
+    /// gets `NOT_FOUND`.
+    async fn observation_recorded(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code, e.g. `returns_assisted`; every indicator when omitted.")]
+        indicator: Option<String>,
+        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ObservationNode>> + use<>> {
+        let feed = ctx
+            .data::<Live>()?
+            .observations_recorded(indicator.as_deref())
+            .await
+            .gql(ctx)?;
+        let request_id = request_id(ctx).to_owned();
+        Ok(stream::unfold(feed, move |mut feed| {
+            let request_id = request_id.clone();
+            async move {
+                let next = feed.next().await?;
+                let item = next
+                    .map(|figure| ObservationNode::new(figure, lang))
+                    .map_err(|e| coded(&request_id, e));
+                Some((item, feed))
+            }
+        }))
+    }
+}

@@ -1,0 +1,256 @@
+//! Writing figures: their row, countries and parts, checked against their indicator's dimensions in the
+//! transaction that writes them. A figure is public while its source bulletin is: the feed and the live updates
+//! hear of it only then.
+
+use super::{Effects, delete_if_current, ids_by_key, keys_by_id, known, slug_of, snapshot, update_if_current};
+use crate::entity::{bulletins, indicator_dimensions, indicators, observations, partners, programs};
+use crate::error::{corrupt, db_error};
+use crate::rows::{Children, FigureLinks, ObservationChildren, observation_row};
+use crate::store::SqlStore;
+use crate::store::indicators as read;
+use boletin_domain::bulletin::{BulletinStatus, Visibility};
+use boletin_domain::changes::{ChangeKind, EntityType};
+use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
+use boletin_domain::id::{IndicatorId, ObservationId};
+use boletin_domain::live::Event;
+use boletin_domain::observation::{NewObservation, Observation};
+use boletin_domain::{DomainError, DomainResult};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// Whether the bulletin `id` is published, i.e. its figures are public.
+async fn is_public<C: ConnectionTrait>(conn: &C, source: i64) -> DomainResult<bool> {
+    let status = bulletins::Entity::find_by_id(source)
+        .select_only()
+        .column(bulletins::Column::Status)
+        .into_tuple::<String>()
+        .one(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(status.as_deref() == Some(BulletinStatus::Published.code()))
+}
+
+/// The ids of the records `figure` names, after checking it against its indicator's dimensions; with whether
+/// the figure is public. `Invalid` at `indicator`, `source`, `program` or `partner` for one that does not exist.
+async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainResult<(FigureLinks, bool)> {
+    let indicator_ids = ids_by_key::<indicators::Entity, _>(
+        txn,
+        indicators::Column::Code,
+        indicators::Column::Id,
+        vec![figure.indicator.clone()],
+    )
+    .await?;
+    let indicator = known(&indicator_ids, &figure.indicator, "indicator", "indicator has the code")?;
+    let dimensions: Vec<String> = indicator_dimensions::Entity::find()
+        .select_only()
+        .column(indicator_dimensions::Column::Dimension)
+        .filter(indicator_dimensions::Column::IndicatorId.eq(indicator))
+        .order_by_asc(indicator_dimensions::Column::Position)
+        .into_tuple::<String>()
+        .all(txn)
+        .await
+        .map_err(db_error)?;
+    figure.validate(&dimensions)?;
+    let slug =
+        |field: &str, ids: &std::collections::HashMap<String, i64>, key: &str, what: &str| known(ids, key, field, what);
+    let sources = ids_by_key::<bulletins::Entity, _>(
+        txn,
+        bulletins::Column::Slug,
+        bulletins::Column::Id,
+        vec![figure.source.to_string()],
+    )
+    .await?;
+    let source = slug("source", &sources, figure.source.as_str(), "bulletin has the slug")?;
+    let program_ids = ids_by_key::<programs::Entity, _>(
+        txn,
+        programs::Column::Slug,
+        programs::Column::Id,
+        vec![figure.program.to_string()],
+    )
+    .await?;
+    let program = slug("program", &program_ids, figure.program.as_str(), "program has the slug")?;
+    let partner = match &figure.partner {
+        Some(partner) => {
+            let partner_ids = ids_by_key::<partners::Entity, _>(
+                txn,
+                partners::Column::Slug,
+                partners::Column::Id,
+                vec![partner.to_string()],
+            )
+            .await?;
+            Some(slug("partner", &partner_ids, partner.as_str(), "partner has the slug")?)
+        }
+        None => None,
+    };
+    let links = FigureLinks {
+        indicator,
+        program,
+        partner,
+        source,
+    };
+    Ok((links, is_public(txn, source).await?))
+}
+
+/// Tells the feed and live subscribers about figure `id` of `indicator`, public before (`was`) and after
+/// (`is`) the change.
+fn publicise(effects: &mut Effects<'_>, id: i64, indicator: i64, was: bool, is: bool) {
+    if is {
+        effects.feed(EntityType::Observation, vec![id], ChangeKind::Upsert);
+        effects.announce(Event::ObservationRecorded {
+            observation: ObservationId(id),
+            indicator: IndicatorId(indicator),
+        });
+    } else if was {
+        effects.feed(EntityType::Observation, vec![id], ChangeKind::Delete);
+    }
+}
+
+impl SqlStore {
+    /// The figure `id` whatever its source's status, as the catalogue reads it.
+    async fn figure(&self, id: i64) -> DomainResult<Observation> {
+        read::observations_where(self.db(), observations::Column::Id, &[id], Visibility::Editorial)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::not_found("observation", id.to_string()))
+    }
+}
+
+#[async_trait::async_trait]
+impl RecordStore<NewObservation> for SqlStore {
+    async fn create(&self, figure: &NewObservation, actor: &str) -> DomainResult<Observation> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await.map_err(db_error)?;
+        let (links, public) = resolve(&txn, figure).await?;
+        let mut effects = Effects::new(Some(actor), Utc::now());
+        let row = observation_row(figure, NotSet, links, 1, effects.now())
+            .insert(&txn)
+            .await
+            .map_err(db_error)?;
+        let mut children = ObservationChildren::default();
+        children.add(row.id, figure);
+        children.insert(&txn).await?;
+        effects.audit(
+            AuditedKind::Observation,
+            row.id,
+            "record",
+            None,
+            Some(snapshot(figure, 1)),
+        );
+        publicise(&mut effects, row.id, links.indicator, false, public);
+        self.commit(txn, effects).await?;
+        self.figure(row.id).await
+    }
+
+    async fn find(&self, id: &ObservationId) -> DomainResult<Option<Stored<NewObservation>>> {
+        let db = self.db();
+        let Some(figure) = read::observations_where(db, observations::Column::Id, &[id.0], Visibility::Editorial)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let codes = keys_by_id::<indicators::Entity, _>(
+            db,
+            indicators::Column::Code,
+            indicators::Column::Id,
+            vec![figure.indicator.0],
+        )
+        .await?;
+        let sources = keys_by_id::<bulletins::Entity, _>(
+            db,
+            bulletins::Column::Slug,
+            bulletins::Column::Id,
+            vec![figure.source.0],
+        )
+        .await?;
+        let program_slugs =
+            keys_by_id::<programs::Entity, _>(db, programs::Column::Slug, programs::Column::Id, vec![figure.program.0])
+                .await?;
+        let partner_slugs = keys_by_id::<partners::Entity, _>(
+            db,
+            partners::Column::Slug,
+            partners::Column::Id,
+            figure.partner.map(|p| p.0).into_iter().collect(),
+        )
+        .await?;
+        let record = NewObservation {
+            indicator: codes
+                .get(&figure.indicator.0)
+                .cloned()
+                .ok_or_else(|| corrupt("observations", "a figure of a missing indicator"))?,
+            source: slug_of(&sources, figure.source.0)?,
+            value: figure.value,
+            period: figure.period,
+            countries: figure.countries,
+            place: figure.place,
+            program: slug_of(&program_slugs, figure.program.0)?,
+            partner: figure.partner.map(|p| slug_of(&partner_slugs, p.0)).transpose()?,
+            note: figure.note,
+            disaggregations: figure.disaggregations,
+        };
+        Ok(Some(Stored {
+            id: id.0,
+            version: figure.version,
+            record,
+        }))
+    }
+
+    async fn update(&self, revision: &Revision<'_, NewObservation>, actor: &str) -> DomainResult<Observation> {
+        let (id, after, version) = (revision.id, revision.after, revision.expected_version);
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await.map_err(db_error)?;
+        let (links, public) = resolve(&txn, after).await?;
+        let was_public = match observations::Entity::find_by_id(id).one(&txn).await.map_err(db_error)? {
+            Some(row) => is_public(&txn, row.source_bulletin_id).await?,
+            None => return Err(DomainError::not_found("observation", id.to_string())),
+        };
+        let mut effects = Effects::new(Some(actor), Utc::now());
+        let mut row = observation_row(after, NotSet, links, version + 1, effects.now());
+        row.created_at = NotSet;
+        update_if_current::<observations::Entity, _>(&txn, "observation", row, id, version).await?;
+        let mut children = ObservationChildren::default();
+        children.add(id, after);
+        children.replace(&txn, id).await?;
+        effects.audit(
+            AuditedKind::Observation,
+            id,
+            revision.operation,
+            Some(snapshot(revision.before, version)),
+            Some(snapshot(after, version + 1)),
+        );
+        publicise(&mut effects, id, links.indicator, was_public, public);
+        self.commit(txn, effects).await?;
+        self.figure(id).await
+    }
+
+    async fn delete(&self, stored: &Stored<NewObservation>, actor: &str) -> DomainResult<()> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await.map_err(db_error)?;
+        let was_public = match observations::Entity::find_by_id(stored.id)
+            .one(&txn)
+            .await
+            .map_err(db_error)?
+        {
+            Some(row) => is_public(&txn, row.source_bulletin_id).await?,
+            None => return Err(DomainError::not_found("observation", stored.id.to_string())),
+        };
+        delete_if_current::<observations::Entity>(&txn, "observation", stored.id, stored.version).await?;
+        let mut effects = Effects::new(Some(actor), Utc::now());
+        effects.audit(
+            AuditedKind::Observation,
+            stored.id,
+            "delete",
+            Some(snapshot(&stored.record, stored.version)),
+            None,
+        );
+        if was_public {
+            effects.feed(EntityType::Observation, vec![stored.id], ChangeKind::Delete);
+        }
+        self.commit(txn, effects).await
+    }
+}

@@ -1,0 +1,156 @@
+//! `/graphql` over a WebSocket: subscriptions (and queries) with the `graphql-transport-ws` protocol, or the
+//! legacy `graphql-ws` one, on the same path that serves queries over HTTP.
+//!
+//! The upgrade request is authenticated like any other (a bad bearer token gets 401 before the upgrade), and the
+//! caller, the client's key for the rate limit and a request id are set once for the connection. Open sockets
+//! are capped (`--max-websockets`, 503 beyond it); a socket that does not send `connection_init` in time is
+//! closed with 4408, as the protocol says; on shutdown every socket is closed with 1001 ("going away"), so the
+//! drain never waits on subscribers.
+
+use super::refusal::Refusal;
+use crate::AppState;
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as Protocol, WebSocketProtocols, WsMessage};
+use axum::extract::FromRequestParts;
+use axum::extract::Request;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use boletin_graphql::{ClientKey, RequestId, Transport};
+use futures::{SinkExt as _, StreamExt as _};
+use std::time::Duration;
+
+/// The close code for a server going away.
+const GOING_AWAY: u16 = 1001;
+/// The close code `graphql-transport-ws` gives a client that did not initialise in time.
+const INIT_TIMEOUT: u16 = 4408;
+
+/// Whether `headers` ask to upgrade the connection to a WebSocket.
+pub(super) fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// The first GraphQL protocol the client offers in `Sec-WebSocket-Protocol`.
+fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|p| p.trim().parse().ok())
+}
+
+/// Answers an upgrade request on `/graphql`: 101 and a GraphQL WebSocket, or a refusal.
+pub(super) async fn upgrade(state: AppState, request: Request, request_id: String, client: String) -> Response {
+    let Some(schema) = state.schema().cloned() else {
+        return Refusal::starting().into_response();
+    };
+    let caller = match super::auth::caller(&state, request.headers()).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (mut parts, _body) = request.into_parts();
+    let Some(protocol) = protocol(&parts.headers) else {
+        return Refusal::bad_request(
+            "name a GraphQL WebSocket protocol in Sec-WebSocket-Protocol: graphql-transport-ws or graphql-ws",
+        )
+        .into_response();
+    };
+    let socket = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(socket) => socket,
+        Err(rejection) => {
+            return Refusal::bad_request(format!("not a WebSocket upgrade: {}", rejection.body_text())).into_response();
+        }
+    };
+    let Some(permit) = state.websocket_slot() else {
+        tracing::warn!(request_id, "refused a WebSocket: too many are open");
+        return Refusal::too_many_websockets(state.settings().max_websockets).into_response();
+    };
+    let settings = state.settings();
+    let (init_timeout, max_message) = (settings.websocket_init_timeout, settings.max_body_bytes);
+    let mut data = Data::default();
+    data.insert(caller);
+    data.insert(ClientKey(client));
+    data.insert(RequestId(request_id.clone()));
+    data.insert(Transport::WebSocket);
+    let closing = state.closing();
+    socket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(max_message)
+        .on_upgrade(move |socket| async move {
+            tracing::info!(
+                request_id,
+                protocol = protocol.sec_websocket_protocol(),
+                "a WebSocket opened"
+            );
+            serve(socket, schema, protocol, data, init_timeout, closing).await;
+            tracing::info!(request_id, "a WebSocket closed");
+            drop(permit);
+        })
+}
+
+/// Runs one socket until the client leaves, the protocol closes it, or the server shuts down.
+async fn serve(
+    socket: WebSocket,
+    schema: boletin_graphql::BoletinSchema,
+    protocol: WebSocketProtocols,
+    data: Data,
+    init_timeout: Duration,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
+    let (mut sink, incoming) = socket.split();
+    let (initialised, mut init_heard) = tokio::sync::oneshot::channel::<()>();
+    let input = incoming
+        .take_while(|message| futures::future::ready(message.is_ok()))
+        .filter_map(|message| {
+            futures::future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
+    let mut output = Protocol::new(schema, input, protocol)
+        .connection_data(data)
+        .on_connection_init(move |_payload| async move {
+            let _ = initialised.send(());
+            Ok(Data::default())
+        });
+    let deadline = tokio::time::sleep(init_timeout);
+    let shutdown = async move {
+        // Ends when a shutdown starts (or the state is gone); the guard `wait_for` returns is dropped here.
+        let _ = closing.wait_for(|closing| *closing).await.is_ok();
+    };
+    tokio::pin!(deadline, shutdown);
+    let mut waiting_for_init = true;
+    let close = loop {
+        tokio::select! {
+            message = output.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                None => break None,
+            },
+            _ = &mut init_heard, if waiting_for_init => waiting_for_init = false,
+            () = &mut deadline, if waiting_for_init => {
+                break Some((INIT_TIMEOUT, "Connection initialisation timeout".to_owned()));
+            }
+            () = &mut shutdown => {
+                break Some((GOING_AWAY, "the server is shutting down".to_owned()));
+            }
+        }
+    };
+    if let Some((code, reason)) = close {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    let _ = sink.close().await;
+}
