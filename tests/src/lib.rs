@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: a server on port 0, HTTP calls, raw TCP, and a TCP proxy that plays
 //! a PostgreSQL server going away and coming back.
 
+pub mod ws;
+
 use boletin::http::HttpSettings;
 use boletin::{AppState, Server, open_store};
 use boletin_persistence::ConnectOptions;

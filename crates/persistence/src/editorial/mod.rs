@@ -188,8 +188,8 @@ async fn missed<E: Versioned, C: ConnectionTrait>(conn: &C, name: &'static str, 
     }
 }
 
-/// Writes the set fields of `row` over the row `id` of `E`, with the next version, if its version is still
-/// `expected`.
+/// Writes the set fields of `row` over the row `id` of `E`, with the next version (whatever `row` says), if its
+/// version is still `expected`.
 pub(crate) async fn update_if_current<E, A>(
     txn: &DatabaseTransaction,
     name: &'static str,
@@ -201,9 +201,10 @@ where
     E: Versioned,
     A: ActiveModelTrait<Entity = E> + Send,
 {
+    let mut row = row;
+    row.set(E::VERSION, (expected + 1).into());
     let updated = E::update_many()
         .set(row)
-        .col_expr(E::VERSION, Expr::val(expected + 1))
         .filter(E::ID.eq(id))
         .filter(E::VERSION.eq(expected))
         .exec(txn)
