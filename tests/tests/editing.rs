@@ -457,11 +457,10 @@ async fn every_mutation_needs_an_editor_and_admin_operations_an_admin() {
                     "UNAUTHENTICATED",
                     "{admin_only}"
                 );
-                assert_eq!(
-                    code(&call(&base, Some(&editor), admin_only).await),
-                    "FORBIDDEN",
-                    "{admin_only}"
-                );
+                let forbidden = call(&base, Some(&editor), admin_only).await;
+                assert_eq!(code(&forbidden), "FORBIDDEN", "{admin_only}");
+                let message = forbidden["errors"][0]["message"].as_str().unwrap_or_default();
+                assert!(message.contains("`admin` role"), "{message}");
             }
             let mut after = Vec::new();
             for table in tables {

@@ -44,7 +44,7 @@ impl Caller {
             Self::Anonymous => Err(DomainError::Unauthenticated),
             Self::Operator => Ok(()),
             Self::Token { role: held, .. } if *held >= role => Ok(()),
-            Self::Token { .. } => Err(DomainError::Forbidden),
+            Self::Token { .. } => Err(DomainError::Forbidden { needed: role.code() }),
         }
     }
 }
@@ -111,7 +111,10 @@ mod tests {
             Err(DomainError::Unauthenticated)
         );
         assert_eq!(editor.require(Role::Editor), Ok(()));
-        assert_eq!(editor.require(Role::Admin), Err(DomainError::Forbidden));
+        assert_eq!(
+            editor.require(Role::Admin),
+            Err(DomainError::Forbidden { needed: "admin" })
+        );
         assert_eq!(admin.require(Role::Editor), Ok(()));
         assert_eq!(admin.require(Role::Admin), Ok(()));
     }

@@ -37,9 +37,12 @@ pub enum DomainError {
     /// The operation needs a valid API token, and none was given (or it is malformed, unknown or revoked).
     #[error("authentication required: send a valid API token as `Authorization: Bearer <token>`")]
     Unauthenticated,
-    /// The caller may not do this.
-    #[error("forbidden")]
-    Forbidden,
+    /// The caller may not do this: it needs a token with the role `needed`.
+    #[error("forbidden: this needs an API token with the `{needed}` role")]
+    Forbidden {
+        /// The role the operation needs, e.g. `admin`.
+        needed: &'static str,
+    },
     /// The store cannot be reached right now; trying again later may work.
     #[error("the service is temporarily unavailable")]
     Unavailable {

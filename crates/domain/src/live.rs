@@ -122,6 +122,16 @@ impl Live {
     }
 }
 
+/// A subscription's records, one per event that concerns it.
+#[async_trait::async_trait]
+pub trait Feed: Send {
+    /// What it delivers.
+    type Item: Send;
+    /// The next record, as the public sees it; `None` when the source closed. A store error is returned (the
+    /// subscription goes on).
+    async fn next(&mut self) -> Option<DomainResult<Self::Item>>;
+}
+
 /// A subscription to published bulletins.
 pub struct PublishedBulletins {
     catalog: Catalog,
@@ -129,10 +139,12 @@ pub struct PublishedBulletins {
     filter: BulletinFilter,
 }
 
-impl PublishedBulletins {
-    /// The next bulletin published that matches the filter, as the public sees it; `None` when the source
-    /// closed. A store error is returned (the subscription goes on).
-    pub async fn next(&mut self) -> Option<DomainResult<Bulletin>> {
+/// The bulletins published that match the filter.
+#[async_trait::async_trait]
+impl Feed for PublishedBulletins {
+    type Item = Bulletin;
+
+    async fn next(&mut self) -> Option<DomainResult<Bulletin>> {
         loop {
             let Event::BulletinPublished(id) = self.events.next().await? else {
                 continue;
@@ -156,10 +168,12 @@ pub struct RecordedObservations {
     indicator: Option<Indicator>,
 }
 
-impl RecordedObservations {
-    /// The next figure recorded (of the indicator asked for), as the public sees it; `None` when the source
-    /// closed. A store error is returned (the subscription goes on).
-    pub async fn next(&mut self) -> Option<DomainResult<Observation>> {
+/// The figures recorded, of the indicator asked for.
+#[async_trait::async_trait]
+impl Feed for RecordedObservations {
+    type Item = Observation;
+
+    async fn next(&mut self) -> Option<DomainResult<Observation>> {
         loop {
             let Event::ObservationRecorded { observation, indicator } = self.events.next().await? else {
                 continue;

@@ -109,7 +109,7 @@ pub(crate) fn coded(request_id: &str, error: DomainError) -> async_graphql::Erro
             (ErrorCode::Conflict, error.to_string(), None)
         }
         DomainError::Unauthenticated => (ErrorCode::Unauthenticated, error.to_string(), None),
-        DomainError::Forbidden => (ErrorCode::Forbidden, error.to_string(), None),
+        DomainError::Forbidden { .. } => (ErrorCode::Forbidden, error.to_string(), None),
         DomainError::Unavailable { cause } => {
             tracing::error!(request_id, cause, "the database is unavailable");
             (

@@ -8,7 +8,25 @@ use crate::indicator::ObservationNode;
 use async_graphql::futures_util::stream::{self, Stream};
 use async_graphql::{Context, Subscription};
 use boletin_domain::bulletin::RawBulletinFilter;
-use boletin_domain::live::Live;
+use boletin_domain::live::{Feed, Live};
+
+/// The stream of `feed`'s records as GraphQL nodes (made by `node`), with errors coded for the request of
+/// `ctx`.
+fn events<F, N, M>(ctx: &Context<'_>, feed: F, node: M) -> impl Stream<Item = async_graphql::Result<N>> + use<F, N, M>
+where
+    F: Feed + 'static,
+    N: Send + 'static,
+    M: Fn(F::Item) -> N + Send + 'static,
+{
+    let request_id = request_id(ctx).to_owned();
+    stream::unfold((feed, node), move |(mut feed, node)| {
+        let request_id = request_id.clone();
+        async move {
+            let item = feed.next().await?.map(&node).map_err(|e| coded(&request_id, e));
+            Some((item, (feed, node)))
+        }
+    })
+}
 
 /// Live updates.
 #[derive(Default)]
@@ -29,17 +47,7 @@ impl LiveSubscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BulletinNode>> + use<>> {
         let filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
         let feed = ctx.data::<Live>()?.bulletins_published(filter).gql(ctx)?;
-        let request_id = request_id(ctx).to_owned();
-        Ok(stream::unfold(feed, move |mut feed| {
-            let request_id = request_id.clone();
-            async move {
-                let next = feed.next().await?;
-                let item = next
-                    .map(|bulletin| BulletinNode::new(bulletin, lang))
-                    .map_err(|e| coded(&request_id, e));
-                Some((item, feed))
-            }
-        }))
+        Ok(events(ctx, feed, move |bulletin| BulletinNode::new(bulletin, lang)))
     }
 
     /// Each figure as it becomes public: recorded or corrected on a published bulletin, or sourced from a
@@ -57,16 +65,6 @@ impl LiveSubscription {
             .observations_recorded(indicator.as_deref())
             .await
             .gql(ctx)?;
-        let request_id = request_id(ctx).to_owned();
-        Ok(stream::unfold(feed, move |mut feed| {
-            let request_id = request_id.clone();
-            async move {
-                let next = feed.next().await?;
-                let item = next
-                    .map(|figure| ObservationNode::new(figure, lang))
-                    .map_err(|e| coded(&request_id, e));
-                Some((item, feed))
-            }
-        }))
+        Ok(events(ctx, feed, move |figure| ObservationNode::new(figure, lang)))
     }
 }

@@ -1,7 +1,7 @@
 //! Bulletin mutations: create a draft, change it, add, replace or remove a language version, publish,
 //! archive and delete.
 
-use super::{DeletePayload, each, editorial, slug_argument};
+use super::{DeletePayload, create, delete, each, editorial, slug_argument, update};
 use crate::auth::caller;
 use crate::bulletin::{BulletinNode, Theme};
 use crate::country::Language;
@@ -184,8 +184,7 @@ impl BulletinMutation {
         #[graphql(desc = "The bulletin.")] input: CreateBulletinInput,
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<BulletinPayload> {
-        let raw = RawNewBulletin::from(input);
-        let bulletin = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        let bulletin = create(ctx, RawNewBulletin::from(input)).await?;
         Ok(BulletinPayload::of(bulletin, lang))
     }
 
@@ -204,10 +203,7 @@ impl BulletinMutation {
     ) -> async_graphql::Result<BulletinPayload> {
         let slug = slug_argument(&slug);
         let patch = BulletinPatch::from(input);
-        let bulletin = editorial(ctx)?
-            .update::<NewBulletin, _>(caller(ctx), slug, expected_version, patch)
-            .await
-            .gql(ctx)?;
+        let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
     }
 
@@ -224,10 +220,7 @@ impl BulletinMutation {
     ) -> async_graphql::Result<BulletinPayload> {
         let slug = slug_argument(&slug);
         let patch = SetTranslation(translation.into());
-        let bulletin = editorial(ctx)?
-            .update::<NewBulletin, _>(caller(ctx), slug, expected_version, patch)
-            .await
-            .gql(ctx)?;
+        let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
     }
 
@@ -244,10 +237,7 @@ impl BulletinMutation {
     ) -> async_graphql::Result<BulletinPayload> {
         let slug = slug_argument(&slug);
         let patch = RemoveTranslation(language.into());
-        let bulletin = editorial(ctx)?
-            .update::<NewBulletin, _>(caller(ctx), slug, expected_version, patch)
-            .await
-            .gql(ctx)?;
+        let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
     }
 
@@ -288,9 +278,6 @@ impl BulletinMutation {
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
         let slug = slug_argument(&slug);
-        let deleted = editorial(ctx)?
-            .delete::<NewBulletin>(caller(ctx), slug, expected_version)
-            .await;
-        DeletePayload::of(Kind::Bulletin, deleted, ctx)
+        delete::<NewBulletin>(ctx, Kind::Bulletin, slug, expected_version).await
     }
 }

@@ -1,9 +1,7 @@
 //! Indicator mutations: create, update and delete.
 
-use super::{DeletePayload, each, editorial};
-use crate::auth::caller;
+use super::{DeletePayload, create, delete, each, update};
 use crate::country::Language;
-use crate::error::GqlResult;
 use crate::indicator::{Aggregation, IndicatorNode, Unit};
 use crate::node::Kind;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
@@ -117,8 +115,7 @@ impl IndicatorMutation {
         #[graphql(desc = "The indicator.")] input: CreateIndicatorInput,
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<IndicatorPayload> {
-        let raw = RawNewIndicator::from(input);
-        let indicator = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        let indicator = create(ctx, RawNewIndicator::from(input)).await?;
         Ok(IndicatorPayload::of(indicator, lang))
     }
 
@@ -133,10 +130,7 @@ impl IndicatorMutation {
         #[graphql(desc = "What to change.")] input: UpdateIndicatorInput,
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<IndicatorPayload> {
-        let indicator = editorial(ctx)?
-            .update::<NewIndicator, _>(caller(ctx), Ok(code), expected_version, IndicatorPatch::from(input))
-            .await
-            .gql(ctx)?;
+        let indicator = update::<NewIndicator, _>(ctx, Ok(code), expected_version, IndicatorPatch::from(input)).await?;
         Ok(IndicatorPayload::of(indicator, lang))
     }
 
@@ -149,9 +143,6 @@ impl IndicatorMutation {
         #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
-        let deleted = editorial(ctx)?
-            .delete::<NewIndicator>(caller(ctx), Ok(code), expected_version)
-            .await;
-        DeletePayload::of(Kind::Indicator, deleted, ctx)
+        delete::<NewIndicator>(ctx, Kind::Indicator, Ok(code), expected_version).await
     }
 }

@@ -11,10 +11,11 @@ mod program;
 
 pub(crate) use audit::AuditQuery;
 
+use crate::auth::caller;
 use crate::error::GqlResult;
 use crate::node::{Kind, global_id};
 use async_graphql::{Context, ID, MergedObject, SimpleObject};
-use boletin_domain::editorial::Editorial;
+use boletin_domain::editorial::{Editable, Editorial, EditorialStore, Patch, RawRecord, RecordStore};
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
 
@@ -33,6 +34,54 @@ fn editorial<'c>(ctx: &'c Context<'_>) -> async_graphql::Result<&'c Editorial> {
     ctx.data::<Editorial>()
 }
 
+/// Creates a record from `input` for the caller.
+async fn create<R>(ctx: &Context<'_>, input: R) -> async_graphql::Result<<R::Record as Editable>::Stored>
+where
+    R: RawRecord,
+    dyn EditorialStore: RecordStore<R::Record>,
+{
+    editorial(ctx)?.create(caller(ctx), input).await.gql(ctx)
+}
+
+/// Changes the record `key` with `patch` for the caller, if `expected_version` is still its version.
+async fn update<T, P>(
+    ctx: &Context<'_>,
+    key: DomainResult<T::Key>,
+    expected_version: i32,
+    patch: P,
+) -> async_graphql::Result<T::Stored>
+where
+    T: Editable,
+    P: Patch<T>,
+    dyn EditorialStore: RecordStore<T>,
+{
+    editorial(ctx)?
+        .update::<T, P>(caller(ctx), key, expected_version, patch)
+        .await
+        .gql(ctx)
+}
+
+/// Deletes the record `key` (of global-id kind `kind`) for the caller, if `expected_version` is still its
+/// version.
+async fn delete<T>(
+    ctx: &Context<'_>,
+    kind: Kind,
+    key: DomainResult<T::Key>,
+    expected_version: i32,
+) -> async_graphql::Result<DeletePayload>
+where
+    T: Editable,
+    dyn EditorialStore: RecordStore<T>,
+{
+    let id = editorial(ctx)?
+        .delete::<T>(caller(ctx), key, expected_version)
+        .await
+        .gql(ctx)?;
+    Ok(DeletePayload {
+        deleted_id: global_id(kind, id),
+    })
+}
+
 /// The slug argument `slug`, checked (the use case reports its error once the caller may edit).
 fn slug_argument(slug: &str) -> DomainResult<Slug> {
     Slug::parse(slug).map_err(|e| e.at("slug"))
@@ -48,14 +97,6 @@ fn each<I, T>(items: Vec<I>, f: impl Fn(I) -> T) -> Vec<T> {
 pub struct DeletePayload {
     /// The global id the deleted record had; `node(id:)` now returns null for it.
     deleted_id: ID,
-}
-
-impl DeletePayload {
-    fn of(kind: Kind, id: DomainResult<i64>, ctx: &Context<'_>) -> async_graphql::Result<Self> {
-        Ok(Self {
-            deleted_id: global_id(kind, id.gql(ctx)?),
-        })
-    }
 }
 
 /// The store id an observation's global id names; `Invalid` at `id` for anything else.

@@ -1,9 +1,7 @@
 //! Observation mutations: record a figure, correct it, delete it.
 
-use super::{DeletePayload, each, editorial, observation_id};
-use crate::auth::caller;
+use super::{DeletePayload, create, delete, each, observation_id, update};
 use crate::country::Language;
-use crate::error::GqlResult;
 use crate::indicator::ObservationNode;
 use crate::node::Kind;
 use crate::scalar::Date;
@@ -157,8 +155,7 @@ impl ObservationMutation {
         #[graphql(desc = "The figure.")] input: RecordObservationInput,
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<ObservationPayload> {
-        let raw = RawNewObservation::from(input);
-        let observation = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        let observation = create(ctx, RawNewObservation::from(input)).await?;
         Ok(ObservationPayload::of(observation, lang))
     }
 
@@ -174,10 +171,7 @@ impl ObservationMutation {
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<ObservationPayload> {
         let id = observation_id(&id);
-        let observation = editorial(ctx)?
-            .update::<NewObservation, _>(caller(ctx), id, expected_version, ObservationPatch::from(input))
-            .await
-            .gql(ctx)?;
+        let observation = update::<NewObservation, _>(ctx, id, expected_version, ObservationPatch::from(input)).await?;
         Ok(ObservationPayload::of(observation, lang))
     }
 
@@ -190,9 +184,6 @@ impl ObservationMutation {
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
         let id = observation_id(&id);
-        let deleted = editorial(ctx)?
-            .delete::<NewObservation>(caller(ctx), id, expected_version)
-            .await;
-        DeletePayload::of(Kind::Observation, deleted, ctx)
+        delete::<NewObservation>(ctx, Kind::Observation, id, expected_version).await
     }
 }

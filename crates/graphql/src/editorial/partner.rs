@@ -1,9 +1,7 @@
 //! Partner mutations: create, update and delete.
 
-use super::{DeletePayload, each, editorial, slug_argument};
-use crate::auth::caller;
+use super::{DeletePayload, create, delete, each, slug_argument, update};
 use crate::country::Language;
-use crate::error::GqlResult;
 use crate::node::Kind;
 use crate::partner::{PartnerKind, PartnerNode};
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
@@ -116,8 +114,7 @@ impl PartnerMutation {
         #[graphql(desc = "The partner.")] input: CreatePartnerInput,
         #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<PartnerPayload> {
-        let raw = RawNewPartner::from(input);
-        let partner = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        let partner = create(ctx, RawNewPartner::from(input)).await?;
         Ok(PartnerPayload::of(partner, lang))
     }
 
@@ -133,10 +130,7 @@ impl PartnerMutation {
         #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<PartnerPayload> {
         let slug = slug_argument(&slug);
-        let partner = editorial(ctx)?
-            .update::<NewPartner, _>(caller(ctx), slug, expected_version, PartnerPatch::from(input))
-            .await
-            .gql(ctx)?;
+        let partner = update::<NewPartner, _>(ctx, slug, expected_version, PartnerPatch::from(input)).await?;
         Ok(PartnerPayload::of(partner, lang))
     }
 
@@ -150,9 +144,6 @@ impl PartnerMutation {
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
         let slug = slug_argument(&slug);
-        let deleted = editorial(ctx)?
-            .delete::<NewPartner>(caller(ctx), slug, expected_version)
-            .await;
-        DeletePayload::of(Kind::Partner, deleted, ctx)
+        delete::<NewPartner>(ctx, Kind::Partner, slug, expected_version).await
     }
 }

@@ -1,10 +1,8 @@
 //! Program mutations: create, update and delete.
 
 use super::bulletin::PartnerLinkInput;
-use super::{DeletePayload, each, editorial, slug_argument};
-use crate::auth::caller;
+use super::{DeletePayload, create, delete, each, slug_argument, update};
 use crate::country::Language;
-use crate::error::GqlResult;
 use crate::node::Kind;
 use crate::program::ProgramNode;
 use crate::scalar::Date;
@@ -134,8 +132,7 @@ impl ProgramMutation {
         #[graphql(desc = "The program.")] input: CreateProgramInput,
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<ProgramPayload> {
-        let raw = RawNewProgram::from(input);
-        let program = editorial(ctx)?.create(caller(ctx), raw).await.gql(ctx)?;
+        let program = create(ctx, RawNewProgram::from(input)).await?;
         Ok(ProgramPayload::of(program, lang))
     }
 
@@ -151,10 +148,7 @@ impl ProgramMutation {
         #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
     ) -> async_graphql::Result<ProgramPayload> {
         let slug = slug_argument(&slug);
-        let program = editorial(ctx)?
-            .update::<NewProgram, _>(caller(ctx), slug, expected_version, ProgramPatch::from(input))
-            .await
-            .gql(ctx)?;
+        let program = update::<NewProgram, _>(ctx, slug, expected_version, ProgramPatch::from(input)).await?;
         Ok(ProgramPayload::of(program, lang))
     }
 
@@ -168,9 +162,6 @@ impl ProgramMutation {
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
         let slug = slug_argument(&slug);
-        let deleted = editorial(ctx)?
-            .delete::<NewProgram>(caller(ctx), slug, expected_version)
-            .await;
-        DeletePayload::of(Kind::Program, deleted, ctx)
+        delete::<NewProgram>(ctx, Kind::Program, slug, expected_version).await
     }
 }

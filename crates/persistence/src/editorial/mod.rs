@@ -12,6 +12,7 @@ mod indicators;
 mod observations;
 mod partners;
 mod programs;
+mod public;
 
 use crate::audit_log::{self, Audit};
 use crate::change_log;
@@ -150,12 +151,16 @@ impl SqlStore {
     }
 }
 
-/// A table whose rows carry an id and a version.
+/// A table whose rows carry an id, a version and a creation time.
 pub(crate) trait Versioned: EntityTrait {
     /// The id column.
     const ID: Self::Column;
     /// The version column.
     const VERSION: Self::Column;
+    /// The creation time column, which updates leave alone.
+    const CREATED_AT: Self::Column;
+    /// The id of a row.
+    fn id_of(model: &Self::Model) -> i64;
 }
 
 macro_rules! versioned {
@@ -163,6 +168,10 @@ macro_rules! versioned {
         $(impl Versioned for crate::entity::$table::Entity {
             const ID: Self::Column = crate::entity::$table::Column::Id;
             const VERSION: Self::Column = crate::entity::$table::Column::Version;
+            const CREATED_AT: Self::Column = crate::entity::$table::Column::CreatedAt;
+            fn id_of(model: &Self::Model) -> i64 {
+                model.id
+            }
         })+
     };
 }

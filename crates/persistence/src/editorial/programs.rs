@@ -1,21 +1,19 @@
 //! Writing programs: their row, texts, countries and partners; a parent must exist and must not lie inside the
 //! program; a program is deleted only once no sub-program, bulletin or figure refers to it.
 
-use super::{
-    Effects, count_where, delete_if_current, ids_by_key, keys_by_id, known, partners_by_slug, refuse_while_used,
-    slug_of, snapshot, update_if_current,
-};
+use super::public::{self, PublicRecord};
+use super::{count_where, ids_by_key, keys_by_id, known, partners_by_slug, slug_of};
 use crate::entity::{bulletin_programs, observations, partners, programs};
 use crate::error::{corrupt, db_error};
-use crate::rows::{Children, Ids, ProgramChildren, program_row};
+use crate::rows::{Ids, ProgramChildren, program_row};
 use crate::store::SqlStore;
 use crate::store::programs as read;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::program::{NewProgram, Program};
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet};
 
 /// The ids of `program`'s parent and partners; `Invalid` at `parent` or `partners[i].partner` for one that
 /// does not exist.
@@ -75,34 +73,65 @@ async fn refuse_cycle(txn: &DatabaseTransaction, id: i64, parent: Option<i64>) -
     Err(corrupt("programs", "the parents of a program form a loop"))
 }
 
-impl SqlStore {
-    /// The program `id`, as the catalogue reads it.
-    async fn program(&self, id: i64, slug: &Slug) -> DomainResult<Program> {
-        read::by_ids(self.db(), &[id])
+#[async_trait::async_trait]
+impl PublicRecord for NewProgram {
+    type Entity = programs::Entity;
+    /// The parent's id and the partners' ids.
+    type Links = (Option<i64>, Ids);
+    type Children = ProgramChildren;
+
+    async fn links(&self, txn: &DatabaseTransaction) -> DomainResult<Self::Links> {
+        links(txn, self).await
+    }
+
+    fn row(&self, (parent, _): &Self::Links, version: i32, now: DateTime<Utc>) -> programs::ActiveModel {
+        program_row(self, NotSet, *parent, version, now)
+    }
+
+    fn children(&self, id: i64, (_, partner_ids): &Self::Links) -> ProgramChildren {
+        let mut children = ProgramChildren::default();
+        children.add(id, self, partner_ids);
+        children
+    }
+
+    async fn check_change(&self, txn: &DatabaseTransaction, id: i64, (parent, _): &Self::Links) -> DomainResult<()> {
+        refuse_cycle(txn, id, *parent).await
+    }
+
+    async fn uses(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<(u64, &'static str)>> {
+        Ok(vec![
+            (
+                count_where::<programs::Entity, _>(txn, programs::Column::ParentId, id).await?,
+                "sub-programs",
+            ),
+            (
+                count_where::<bulletin_programs::Entity, _>(txn, bulletin_programs::Column::ProgramId, id).await?,
+                "bulletins",
+            ),
+            (
+                count_where::<observations::Entity, _>(txn, observations::Column::ProgramId, id).await?,
+                "figures",
+            ),
+        ])
+    }
+
+    fn describe(&self) -> String {
+        format!("the program `{}`", self.slug)
+    }
+
+    async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Program> {
+        read::by_ids(store.db(), &[id])
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| DomainError::not_found("program", slug.as_str()))
+            .ok_or_else(|| DomainError::not_found("program", record.slug.as_str()))
     }
 }
 
 #[async_trait::async_trait]
 impl RecordStore<NewProgram> for SqlStore {
     async fn create(&self, program: &NewProgram, actor: &str) -> DomainResult<Program> {
-        let _turn = self.write_turn().await;
-        let txn = self.begin_write().await.map_err(db_error)?;
-        let (parent, partner_ids) = links(&txn, program).await?;
-        let mut effects = Effects::new(Some(actor), Utc::now());
-        let row = program_row(program, NotSet, parent, 1, effects.now())
-            .insert(&txn)
-            .await
-            .map_err(db_error)?;
-        let mut children = ProgramChildren::default();
-        children.add(row.id, program, &partner_ids);
-        children.insert(&txn).await?;
-        effects.public_change::<NewProgram>(row.id, "create", None, Some(snapshot(program, 1)));
-        self.commit(txn, effects).await?;
-        self.program(row.id, &program.slug).await
+        public::create(self, program, actor).await
     }
 
     async fn find(&self, slug: &Slug) -> DomainResult<Option<Stored<NewProgram>>> {
@@ -137,55 +166,10 @@ impl RecordStore<NewProgram> for SqlStore {
     }
 
     async fn update(&self, revision: &Revision<'_, NewProgram>, actor: &str) -> DomainResult<Program> {
-        let (id, after, version) = (revision.id, revision.after, revision.expected_version);
-        let _turn = self.write_turn().await;
-        let txn = self.begin_write().await.map_err(db_error)?;
-        let (parent, partner_ids) = links(&txn, after).await?;
-        refuse_cycle(&txn, id, parent).await?;
-        let mut effects = Effects::new(Some(actor), Utc::now());
-        let mut row = program_row(after, NotSet, parent, version + 1, effects.now());
-        row.created_at = NotSet;
-        update_if_current::<programs::Entity, _>(&txn, "program", row, id, version).await?;
-        let mut children = ProgramChildren::default();
-        children.add(id, after, &partner_ids);
-        children.replace(&txn, id).await?;
-        effects.public_change::<NewProgram>(
-            id,
-            revision.operation,
-            Some(snapshot(revision.before, version)),
-            Some(snapshot(after, version + 1)),
-        );
-        self.commit(txn, effects).await?;
-        self.program(id, &after.slug).await
+        public::update(self, revision, actor).await
     }
 
     async fn delete(&self, stored: &Stored<NewProgram>, actor: &str) -> DomainResult<()> {
-        let _turn = self.write_turn().await;
-        let txn = self.begin_write().await.map_err(db_error)?;
-        let uses = [
-            (
-                count_where::<programs::Entity, _>(&txn, programs::Column::ParentId, stored.id).await?,
-                "sub-programs",
-            ),
-            (
-                count_where::<bulletin_programs::Entity, _>(&txn, bulletin_programs::Column::ProgramId, stored.id)
-                    .await?,
-                "bulletins",
-            ),
-            (
-                count_where::<observations::Entity, _>(&txn, observations::Column::ProgramId, stored.id).await?,
-                "figures",
-            ),
-        ];
-        refuse_while_used(&format!("the program `{}`", stored.record.slug), &uses)?;
-        delete_if_current::<programs::Entity>(&txn, "program", stored.id, stored.version).await?;
-        let mut effects = Effects::new(Some(actor), Utc::now());
-        effects.public_change::<NewProgram>(
-            stored.id,
-            "delete",
-            Some(snapshot(&stored.record, stored.version)),
-            None,
-        );
-        self.commit(txn, effects).await
+        public::delete(self, stored, actor).await
     }
 }
