@@ -281,6 +281,34 @@ pub(crate) fn refuse_while_used(what: &str, uses: &[(u64, &str)]) -> DomainResul
     })
 }
 
+/// The `(key, id)` pairs of the rows of `E` that `condition` selects, `key` being a slug or code column.
+async fn key_id_pairs<E, C>(
+    conn: &C,
+    key: E::Column,
+    id: E::Column,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> DomainResult<Vec<(String, i64)>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let select = Query::select()
+        .expr_as(Expr::col(key), "key")
+        .expr_as(Expr::col(id), "id")
+        .from(E::default())
+        .and_where(condition)
+        .to_owned();
+    let rows = conn.query_all(&select).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String>("", "key").map_err(db_error)?,
+                row.try_get::<i64>("", "id").map_err(db_error)?,
+            ))
+        })
+        .collect()
+}
+
 /// The ids of the rows of `E` whose `key` column (a slug or code) is one of `keys`, by key.
 pub(crate) async fn ids_by_key<E, C>(
     conn: &C,
@@ -295,21 +323,10 @@ where
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    let select = Query::select()
-        .expr_as(Expr::col(key), "key")
-        .expr_as(Expr::col(id), "id")
-        .from(E::default())
-        .and_where(Expr::col(key).is_in(keys))
-        .to_owned();
-    let rows = conn.query_all(&select).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<String>("", "key").map_err(db_error)?,
-                row.try_get::<i64>("", "id").map_err(db_error)?,
-            ))
-        })
-        .collect()
+    Ok(key_id_pairs::<E, C>(conn, key, id, Expr::col(key).is_in(keys))
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The `key` column (slug or code) of the rows of `E` whose id is one of `ids`, by id.
@@ -326,21 +343,8 @@ where
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let select = Query::select()
-        .expr_as(Expr::col(key), "key")
-        .expr_as(Expr::col(id), "id")
-        .from(E::default())
-        .and_where(Expr::col(id).is_in(ids))
-        .to_owned();
-    let rows = conn.query_all(&select).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<i64>("", "id").map_err(db_error)?,
-                row.try_get::<String>("", "key").map_err(db_error)?,
-            ))
-        })
-        .collect()
+    let pairs = key_id_pairs::<E, C>(conn, key, id, Expr::col(id).is_in(ids)).await?;
+    Ok(pairs.into_iter().map(|(key, id)| (id, key)).collect())
 }
 
 /// The id `found` holds for `key`, or `Invalid` at `field`: the record names something that does not exist,
