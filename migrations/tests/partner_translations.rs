@@ -1,8 +1,9 @@
 //! Migration 2 moves existing partner names into `partner_translations` as English, on SQLite and PostgreSQL.
 
 use boletin_migrations::{Migrator, MigratorTrait};
-use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
-use std::io::Write;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+mod support;
 
 async fn check(db: &DatabaseConnection) {
     Migrator::up(db, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -44,33 +45,8 @@ async fn check(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn existing_partner_names_become_english_translations() {
-    let sqlite = Database::connect("sqlite::memory:")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    check(&sqlite).await;
-
-    let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let Ok(admin) = Database::connect(url.as_str()).await else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true requires PostgreSQL at {url}"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED on PostgreSQL: existing_partner_names_become_english_translations"
-        );
-        return;
-    };
-    let schema = format!("test_migration_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut options = ConnectOptions::new(url.clone());
-    options.set_schema_search_path(schema.clone());
-    let postgres = Database::connect(options).await.unwrap_or_else(|e| panic!("{e}"));
-    check(&postgres).await;
-    let _ = admin
-        .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .await;
+    support::on_each_backend("existing_partner_names_become_english_translations", |db| async move {
+        check(&db).await
+    })
+    .await;
 }

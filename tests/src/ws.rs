@@ -80,8 +80,13 @@ pub async fn subscribe(base: &str, protocol: Protocol, query: &str) -> Socket {
 
 impl Socket {
     async fn send(&mut self, message: Value) {
+        self.send_text(message.to_string()).await;
+    }
+
+    /// Sends `text` as one text message.
+    pub async fn send_text(&mut self, text: String) {
         self.stream
-            .send(Message::Text(message.to_string().into()))
+            .send(Message::Text(text.into()))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }

@@ -163,7 +163,7 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
         "sockets_are_authenticated_limited_to_their_operations_capped_timed_out_and_closed_on_shutdown",
         |db| async move {
             let settings = HttpSettings {
-                max_websockets: 2,
+                max_websockets: 3,
                 websocket_init_timeout: Duration::from_millis(300),
                 ..HttpSettings::default()
             };
@@ -203,17 +203,27 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
             let (status, body) = call_as(&base, None, "subscription { bulletinPublished { slug } }").await;
             assert_eq!((status, code(&body)), (405, "METHOD_NOT_ALLOWED".to_owned()), "{body}");
 
-            // A second socket that never says `connection_init` is closed; a third is refused while two are open.
+            // A socket that never says `connection_init` is closed; one more is refused while three are open.
             let mut silent = open(&base, Protocol::TransportWs, None)
                 .await
                 .unwrap_or_else(|status| panic!("{status}"));
+            let mut third = open(&base, Protocol::TransportWs, None)
+                .await
+                .unwrap_or_else(|status| panic!("{status}"));
             assert_eq!(open(&base, Protocol::TransportWs, None).await.err(), Some(503));
+            third.init().await;
             assert_eq!(silent.hear(SOON).await, Heard::Closed(Some(4408)));
             tokio::time::sleep(Duration::from_millis(100)).await;
             let mut waiting = open(&base, Protocol::LegacyWs, None)
                 .await
                 .unwrap_or_else(|status| panic!("{status}"));
             waiting.init().await;
+
+            // A message larger than the body limit closes its socket; the others go on.
+            third
+                .send_text(format!(r#"{{"type":"ping","payload":"{}"}}"#, "x".repeat(300 * 1024)))
+                .await;
+            assert!(matches!(third.hear(SOON).await, Heard::Closed(_)));
 
             // Shutting down closes every socket as "going away".
             server.stop().await;

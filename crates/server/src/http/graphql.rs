@@ -41,7 +41,14 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         if !state.settings().playground {
             return Refusal::not_found("the playground is turned off; send queries with POST").into_response();
         }
-        return Html(GraphiQLSource::build().endpoint("/graphql").title("boletin").finish()).into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .title("boletin")
+                .finish(),
+        )
+        .into_response();
     }
     let operation = match parse_query_string(request.uri()) {
         Ok(operation) => operation,
