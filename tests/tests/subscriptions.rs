@@ -121,6 +121,9 @@ async fn an_event_published_through_one_server_reaches_subscribers_of_another() 
     let mut figures = subscribe(&first.base, Protocol::TransportWs, FIGURES).await;
 
     let slug = draft_with_a_figure(&second.base, &editor, "A shelter opens in Tapachula", "MX").await;
+    // Nothing yet (the draft is private), and by now both subscriptions are surely listening.
+    assert_eq!(bulletins.hear(QUIET).await, Heard::Nothing);
+    assert_eq!(figures.hear(QUIET).await, Heard::Nothing);
     publish(&second.base, &editor, &slug).await;
     assert_eq!(
         data(bulletins.hear(SOON).await),
@@ -163,12 +166,24 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
         "sockets_are_authenticated_limited_to_their_operations_capped_timed_out_and_closed_on_shutdown",
         |db| async move {
             let settings = HttpSettings {
-                max_websockets: 3,
+                max_websockets: 4,
                 websocket_init_timeout: Duration::from_millis(300),
                 ..HttpSettings::default()
             };
+            let (_, editor) = admin_and_editor(&db.store).await;
             let server = start_with(&db.connect_options(), settings).await;
             let base = server.base.clone();
+
+            // A good token opens a socket but grants nothing on it: the socket outlives the token's checks.
+            let mut as_editor = open(&base, Protocol::TransportWs, Some(&editor))
+                .await
+                .unwrap_or_else(|status| panic!("{status}"));
+            as_editor.init().await;
+            as_editor
+                .start("1", "{ bulletins(status: [DRAFT]) { totalCount } }")
+                .await;
+            let drafts = answer(&mut as_editor).await;
+            assert_eq!(code(&drafts), "UNAUTHENTICATED", "{drafts}");
 
             // A bad token is refused before the upgrade; no protocol is a bad request.
             let bad_token = format!("bol_{}", "x".repeat(43));
@@ -203,7 +218,7 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
             let (status, body) = call_as(&base, None, "subscription { bulletinPublished { slug } }").await;
             assert_eq!((status, code(&body)), (405, "METHOD_NOT_ALLOWED".to_owned()), "{body}");
 
-            // A socket that never says `connection_init` is closed; one more is refused while three are open.
+            // A socket that never says `connection_init` is closed; one more is refused while four are open.
             let mut silent = open(&base, Protocol::TransportWs, None)
                 .await
                 .unwrap_or_else(|status| panic!("{status}"));

@@ -1,10 +1,12 @@
 //! `boletin bench`: the latency of the queries that matter at scale (the feed, a deep cursor page, search,
 //! facets, statistics by country and month, the changes feed), run through the GraphQL schema in this process
-//! against the configured database, and optionally the database's plan of every statement they run.
+//! against the configured database, and optionally the database's plan of every statement they run; or, with
+//! `--writes`, the latency of editing and of the live-update event a publication sends.
 
 use crate::AppState;
 use crate::http::HttpSettings;
 use async_graphql::Request;
+use boletin_domain::auth::Caller;
 use boletin_graphql::{ClientKey, RequestId};
 use boletin_persistence::{SqlStore, StatementLog};
 use std::fmt::Write as _;
@@ -16,16 +18,18 @@ struct Case {
     query: String,
 }
 
+/// A request as the bench sends it: from the command line, which may do anything.
+fn request(query: &str) -> Request {
+    Request::new(query)
+        .data(RequestId("bench".to_owned()))
+        .data(ClientKey("bench".to_owned()))
+        .data(Caller::Operator)
+}
+
 /// Runs `query` and fails on GraphQL errors, so a benchmark never times an error.
 async fn run(state: &AppState, query: &str) -> anyhow::Result<serde_json::Value> {
     let schema = state.schema().ok_or_else(|| anyhow::anyhow!("no database"))?;
-    let response = schema
-        .execute(
-            Request::new(query)
-                .data(RequestId("bench".to_owned()))
-                .data(ClientKey("bench".to_owned())),
-        )
-        .await;
+    let response = schema.execute(request(query)).await;
     if !response.errors.is_empty() {
         anyhow::bail!("{query}: {:?}", response.errors);
     }
@@ -97,8 +101,7 @@ pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, expla
     state.attach(store.clone()).await;
     let cases = cases(&state).await?;
     let mut out = String::new();
-    writeln!(out, "| query | mean ms | p50 ms | p95 ms | max ms |")?;
-    writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+    table_head(&mut out, "query")?;
     for case in &cases {
         // Two runs to warm the caches, then the measured ones.
         for _ in 0..2 {
@@ -110,18 +113,7 @@ pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, expla
             run(&state, &case.query).await?;
             times.push(started.elapsed());
         }
-        times.sort_unstable();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-        let mean = times.iter().map(|d| ms(*d)).sum::<f64>() / times.len() as f64;
-        writeln!(
-            out,
-            "| {} | {mean:.2} | {:.2} | {:.2} | {:.2} |",
-            case.name,
-            ms(at(0.5)),
-            ms(at(0.95)),
-            ms(at(1.0))
-        )?;
+        table_row(&mut out, case.name, times)?;
     }
     if explain {
         for case in &cases {
@@ -138,6 +130,146 @@ pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, expla
                 )?;
             }
         }
+    }
+    Ok(out)
+}
+
+/// The head of a table of latencies.
+fn table_head(out: &mut String, what: &str) -> std::fmt::Result {
+    writeln!(out, "| {what} | mean ms | p50 ms | p95 ms | max ms |")?;
+    writeln!(out, "| --- | ---: | ---: | ---: | ---: |")
+}
+
+/// A row of a table of latencies: the mean, median, 95th percentile and maximum of `times`.
+fn table_row(out: &mut String, name: &str, mut times: Vec<Duration>) -> std::fmt::Result {
+    if times.is_empty() {
+        return Ok(());
+    }
+    times.sort_unstable();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    let mean = times.iter().map(|d| ms(*d)).sum::<f64>() / times.len() as f64;
+    writeln!(
+        out,
+        "| {name} | {mean:.2} | {:.2} | {:.2} | {:.2} |",
+        ms(at(0.5)),
+        ms(at(0.95)),
+        ms(at(1.0))
+    )
+}
+
+/// The steps of one editing round, in the order they run.
+const WRITE_STEPS: [&str; 6] = [
+    "createBulletin (a draft)",
+    "recordObservation (on the draft)",
+    "publishBulletin",
+    "event heard by a subscriber (from the publish call)",
+    "deleteObservation",
+    "deleteBulletin",
+];
+
+/// `bench --writes`: `iterations` rounds of creating a draft with a figure, publishing it while a subscriber
+/// listens, and deleting both; the latency of each step and of the event.
+pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String> {
+    use futures::StreamExt as _;
+    let state = AppState::new(HttpSettings {
+        rate_limit: None,
+        ..HttpSettings::default()
+    });
+    state.attach(store).await;
+    let schema = state.schema().ok_or_else(|| anyhow::anyhow!("no database"))?.clone();
+    let program = run(&state, "{ programs { slug } }").await?["programs"][0]["slug"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the database has no programs; seed or generate it first"))?
+        .to_owned();
+    let indicator = run(&state, "{ indicators { code dimensions } }").await?["indicators"]
+        .as_array()
+        .and_then(|list| list.iter().find(|i| i["dimensions"] == serde_json::json!([])))
+        .and_then(|i| i["code"].as_str())
+        .ok_or_else(|| anyhow::anyhow!("the database has no indicator without dimensions"))?
+        .to_owned();
+    // The subscription starts listening when its stream is first polled: a task polls it from now on, and the
+    // rounds begin once it has had time to start.
+    let mut stream = schema.execute_stream(request("subscription { bulletinPublished { slug } }"));
+    let (heard, mut events) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = stream.next().await {
+            if heard.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); WRITE_STEPS.len()];
+    let started_at = std::process::id();
+    for round in 0..iterations.max(1) + 2 {
+        let slug = format!("bench-{started_at}-{round}");
+        let mut step = |n: usize, elapsed: Duration| {
+            // The first two rounds warm the caches and are not counted.
+            if round >= 2 {
+                times[n].push(elapsed);
+            }
+        };
+        let clock = Instant::now();
+        run(
+            &state,
+            &format!(
+                r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: [{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}] }}) {{ bulletin {{ version }} }} }}"#
+            ),
+        )
+        .await?;
+        step(0, clock.elapsed());
+        let clock = Instant::now();
+        let figure = run(
+            &state,
+            &format!(
+                r#"mutation {{ recordObservation(input: {{ indicator: "{indicator}", source: "{slug}", value: 1, periodStart: "2019-01-01", periodEnd: "2019-01-01", countries: ["MX"], program: "{program}" }}) {{ observation {{ id }} }} }}"#
+            ),
+        )
+        .await?;
+        step(1, clock.elapsed());
+        let figure = figure["recordObservation"]["observation"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let clock = Instant::now();
+        run(
+            &state,
+            &format!(
+                r#"mutation {{ publishBulletin(slug: "{slug}", expectedVersion: 1) {{ bulletin {{ version }} }} }}"#
+            ),
+        )
+        .await?;
+        step(2, clock.elapsed());
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+                .await
+                .map_err(|_| anyhow::anyhow!("no event within 10 s of publishing `{slug}`"))?
+                .ok_or_else(|| anyhow::anyhow!("the subscription ended"))?;
+            if event.errors.is_empty() && serde_json::to_value(&event.data)?["bulletinPublished"]["slug"] == slug {
+                break;
+            }
+        }
+        step(3, clock.elapsed());
+        let clock = Instant::now();
+        run(
+            &state,
+            &format!(r#"mutation {{ deleteObservation(id: "{figure}", expectedVersion: 1) {{ deletedId }} }}"#),
+        )
+        .await?;
+        step(4, clock.elapsed());
+        let clock = Instant::now();
+        run(
+            &state,
+            &format!(r#"mutation {{ deleteBulletin(slug: "{slug}", expectedVersion: 2) {{ deletedId }} }}"#),
+        )
+        .await?;
+        step(5, clock.elapsed());
+    }
+    let mut out = String::new();
+    table_head(&mut out, "write")?;
+    for (name, times) in WRITE_STEPS.iter().zip(times) {
+        table_row(&mut out, name, times)?;
     }
     Ok(out)
 }

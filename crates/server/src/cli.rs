@@ -95,6 +95,11 @@ pub enum Command {
         /// PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
         #[arg(long, env = "BOLETIN_BENCH_EXPLAIN")]
         explain: bool,
+        /// Measure editing instead: create a draft, record a figure, publish it (and how long a subscriber
+        /// waits for the event), then delete both, `--iterations` times. It writes to the database (the
+        /// bulletins go again, the audit log and the changes feed keep their entries).
+        #[arg(long, env = "BOLETIN_BENCH_WRITES")]
+        writes: bool,
     },
 }
 

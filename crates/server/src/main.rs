@@ -118,7 +118,11 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Bench { iterations, explain } => {
+        Command::Bench {
+            iterations,
+            explain,
+            writes,
+        } => {
             let db = boletin_persistence::connect(&options)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or_default()))?;
@@ -126,7 +130,11 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot migrate the database: {}", e.log_cause().unwrap_or_default()))?;
             let (store, log) = boletin_persistence::SqlStore::with_statement_log(db);
-            print!("{}", boletin::bench::report(store, log, iterations, explain).await?);
+            if writes {
+                print!("{}", boletin::bench::writes(store, iterations).await?);
+            } else {
+                print!("{}", boletin::bench::report(store, log, iterations, explain).await?);
+            }
         }
     }
     Ok(())

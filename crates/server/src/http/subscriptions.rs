@@ -1,8 +1,9 @@
 //! `/graphql` over a WebSocket: subscriptions (and queries) with the `graphql-transport-ws` protocol, or the
 //! legacy `graphql-ws` one, on the same path that serves queries over HTTP.
 //!
-//! The upgrade request is authenticated like any other (a bad bearer token gets 401 before the upgrade), and the
-//! caller, the client's key for the rate limit and a request id are set once for the connection. Open sockets
+//! The upgrade request is authenticated like any other (a bad bearer token gets 401 before the upgrade), but the
+//! socket serves only what the public sees, whoever opened it; the client's key for the rate limit and a request
+//! id are set once for the connection. Open sockets
 //! are capped (`--max-websockets`, 503 beyond it); a socket that does not send `connection_init` in time is
 //! closed with 4408, as the protocol says; on shutdown every socket is closed with 1001 ("going away"), so the
 //! drain never waits on subscribers.
@@ -16,6 +17,7 @@ use axum::extract::Request;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use boletin_domain::auth::Caller;
 use boletin_graphql::{ClientKey, RequestId, Transport};
 use futures::{SinkExt as _, StreamExt as _};
 use std::time::Duration;
@@ -48,10 +50,12 @@ pub(super) async fn upgrade(state: AppState, request: Request, request_id: Strin
     let Some(schema) = state.schema().cloned() else {
         return Refusal::starting().into_response();
     };
-    let caller = match super::auth::caller(&state, request.headers()).await {
-        Ok(caller) => caller,
-        Err(refusal) => return refusal.into_response(),
-    };
+    // A bad token is refused as on any request; a good one grants nothing here. A socket outlives the checks
+    // of a single request (a token revoked meanwhile would go on working), so it serves only what the public
+    // sees: mutations are refused on it, and its reads are anonymous.
+    if let Err(refusal) = super::auth::caller(&state, request.headers()).await {
+        return refusal.into_response();
+    }
     let (mut parts, _body) = request.into_parts();
     let Some(protocol) = protocol(&parts.headers) else {
         return Refusal::bad_request(
@@ -72,7 +76,7 @@ pub(super) async fn upgrade(state: AppState, request: Request, request_id: Strin
     let settings = state.settings();
     let (init_timeout, max_message) = (settings.websocket_init_timeout, settings.max_body_bytes);
     let mut data = Data::default();
-    data.insert(caller);
+    data.insert(Caller::Anonymous);
     data.insert(ClientKey(client));
     data.insert(RequestId(request_id.clone()));
     data.insert(Transport::WebSocket);
