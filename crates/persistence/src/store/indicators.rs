@@ -100,8 +100,15 @@ async fn load_observations(
     select: Select<observations::Entity>,
     visibility: Visibility,
 ) -> DomainResult<Vec<Observation>> {
+    // Every figure has a source, so an editorial read needs no condition on it (and scanning every bulletin's
+    // id for one would cost a full scan).
+    let select = match visibility {
+        Visibility::Public => {
+            select.filter(observations::Column::SourceBulletinId.in_subquery(ids_with_status(visibility.statuses())))
+        }
+        Visibility::Editorial => select,
+    };
     let rows = select
-        .filter(observations::Column::SourceBulletinId.in_subquery(ids_with_status(visibility.statuses())))
         .order_by_asc(observations::Column::PeriodStart)
         .order_by_asc(observations::Column::Id)
         .all(db)
