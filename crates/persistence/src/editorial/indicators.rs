@@ -8,6 +8,7 @@ use crate::error::db_error;
 use crate::rows::{IndicatorChildren, indicator_row};
 use crate::store::SqlStore;
 use crate::store::indicators as read;
+use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::indicator::{Indicator, NewIndicator};
 use boletin_domain::{DomainError, DomainResult};
@@ -16,6 +17,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter
 
 #[async_trait::async_trait]
 impl PublicRecord for NewIndicator {
+    const FEED: EntityType = EntityType::Indicator;
     type Entity = indicators::Entity;
     type Links = ();
     type Children = IndicatorChildren;

@@ -20,7 +20,7 @@ use crate::error::db_error;
 use crate::store::SqlStore;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::changes::{ChangeKind, EntityType};
-use boletin_domain::editorial::{AuditEntry, AuditFilter, AuditedKind, Editable, EditorialStore};
+use boletin_domain::editorial::{AuditEntry, AuditFilter, AuditedKind, EditorialStore};
 use boletin_domain::id::PartnerId;
 use boletin_domain::live::Event;
 use boletin_domain::slug::Slug;
@@ -90,36 +90,6 @@ impl<'a> Effects<'a> {
     /// Announces `event` to live subscribers once the change commits.
     pub(crate) fn announce(&mut self, event: Event) {
         self.events.push(event);
-    }
-
-    /// Records a change to a record the public always sees (a program, partner or indicator): the audit entry,
-    /// and an upsert in the feed (a delete when `after` is `None`).
-    pub(crate) fn public_change<T: Editable>(
-        &mut self,
-        id: i64,
-        operation: &'a str,
-        before: Option<String>,
-        after: Option<String>,
-    ) {
-        let kind = if after.is_some() {
-            ChangeKind::Upsert
-        } else {
-            ChangeKind::Delete
-        };
-        self.audit(T::KIND, id, operation, before, after);
-        self.feed(feed_entity(T::KIND), vec![id], kind);
-    }
-}
-
-/// The changes feed's name for an audited kind of record.
-fn feed_entity(kind: AuditedKind) -> EntityType {
-    match kind {
-        AuditedKind::Bulletin => EntityType::Bulletin,
-        AuditedKind::Program => EntityType::Program,
-        AuditedKind::Partner => EntityType::Partner,
-        AuditedKind::Indicator => EntityType::Indicator,
-        // Tokens never reach the feed; observations are the last kind left.
-        AuditedKind::Observation | AuditedKind::ApiToken => EntityType::Observation,
     }
 }
 
@@ -345,6 +315,23 @@ where
     }
     let pairs = key_id_pairs::<E, C>(conn, key, id, Expr::col(id).is_in(ids)).await?;
     Ok(pairs.into_iter().map(|(key, id)| (id, key)).collect())
+}
+
+/// The id of the row of `E` whose `key` column is `value`; `Invalid` at `field` when there is none, as
+/// `missing` says (see [`known`]).
+pub(crate) async fn id_of<E, C>(
+    conn: &C,
+    (key, id): (E::Column, E::Column),
+    value: &str,
+    field: &str,
+    missing: &str,
+) -> DomainResult<i64>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let found = ids_by_key::<E, C>(conn, key, id, vec![value.to_owned()]).await?;
+    known(&found, value, field, missing)
 }
 
 /// The id `found` holds for `key`, or `Invalid` at `field`: the record names something that does not exist,

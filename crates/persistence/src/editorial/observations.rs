@@ -2,7 +2,7 @@
 //! transaction that writes them. A figure is public while its source bulletin is: the feed and the live updates
 //! hear of it only then.
 
-use super::{Effects, delete_if_current, ids_by_key, keys_by_id, known, slug_of, snapshot, update_if_current};
+use super::{Effects, delete_if_current, id_of, keys_by_id, slug_of, snapshot, update_if_current};
 use crate::entity::{bulletins, indicator_dimensions, indicators, observations, partners, programs};
 use crate::error::{corrupt, db_error};
 use crate::rows::{Children, FigureLinks, ObservationChildren, observation_row};
@@ -36,14 +36,14 @@ async fn is_public<C: ConnectionTrait>(conn: &C, source: i64) -> DomainResult<bo
 /// The ids of the records `figure` names, after checking it against its indicator's dimensions; with whether
 /// the figure is public. `Invalid` at `indicator`, `source`, `program` or `partner` for one that does not exist.
 async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainResult<(FigureLinks, bool)> {
-    let indicator_ids = ids_by_key::<indicators::Entity, _>(
+    let indicator = id_of::<indicators::Entity, _>(
         txn,
-        indicators::Column::Code,
-        indicators::Column::Id,
-        vec![figure.indicator.clone()],
+        (indicators::Column::Code, indicators::Column::Id),
+        &figure.indicator,
+        "indicator",
+        "indicator has the code",
     )
     .await?;
-    let indicator = known(&indicator_ids, &figure.indicator, "indicator", "indicator has the code")?;
     let dimensions: Vec<String> = indicator_dimensions::Entity::find()
         .select_only()
         .column(indicator_dimensions::Column::Dimension)
@@ -54,35 +54,33 @@ async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainRe
         .await
         .map_err(db_error)?;
     figure.validate(&dimensions)?;
-    let slug =
-        |field: &str, ids: &std::collections::HashMap<String, i64>, key: &str, what: &str| known(ids, key, field, what);
-    let sources = ids_by_key::<bulletins::Entity, _>(
+    let source = id_of::<bulletins::Entity, _>(
         txn,
-        bulletins::Column::Slug,
-        bulletins::Column::Id,
-        vec![figure.source.to_string()],
+        (bulletins::Column::Slug, bulletins::Column::Id),
+        figure.source.as_str(),
+        "source",
+        "bulletin has the slug",
     )
     .await?;
-    let source = slug("source", &sources, figure.source.as_str(), "bulletin has the slug")?;
-    let program_ids = ids_by_key::<programs::Entity, _>(
+    let program = id_of::<programs::Entity, _>(
         txn,
-        programs::Column::Slug,
-        programs::Column::Id,
-        vec![figure.program.to_string()],
+        (programs::Column::Slug, programs::Column::Id),
+        figure.program.as_str(),
+        "program",
+        "program has the slug",
     )
     .await?;
-    let program = slug("program", &program_ids, figure.program.as_str(), "program has the slug")?;
     let partner = match &figure.partner {
-        Some(partner) => {
-            let partner_ids = ids_by_key::<partners::Entity, _>(
+        Some(partner) => Some(
+            id_of::<partners::Entity, _>(
                 txn,
-                partners::Column::Slug,
-                partners::Column::Id,
-                vec![partner.to_string()],
+                (partners::Column::Slug, partners::Column::Id),
+                partner.as_str(),
+                "partner",
+                "partner has the slug",
             )
-            .await?;
-            Some(slug("partner", &partner_ids, partner.as_str(), "partner has the slug")?)
-        }
+            .await?,
+        ),
         None => None,
     };
     let links = FigureLinks {

@@ -7,6 +7,7 @@ use crate::entity::{bulletin_partners, observations, partners, program_partners}
 use crate::rows::{PartnerChildren, partner_row};
 use crate::store::SqlStore;
 use crate::store::partners as read;
+use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::partner::{NewPartner, Partner};
 use boletin_domain::slug::Slug;
@@ -16,6 +17,7 @@ use sea_orm::{DatabaseTransaction, NotSet};
 
 #[async_trait::async_trait]
 impl PublicRecord for NewPartner {
+    const FEED: EntityType = EntityType::Partner;
     type Entity = partners::Entity;
     type Links = ();
     type Children = PartnerChildren;

@@ -2,12 +2,13 @@
 //! program; a program is deleted only once no sub-program, bulletin or figure refers to it.
 
 use super::public::{self, PublicRecord};
-use super::{count_where, ids_by_key, keys_by_id, known, partners_by_slug, slug_of};
+use super::{count_where, id_of, ids_by_key, keys_by_id, known, partners_by_slug, slug_of};
 use crate::entity::{bulletin_programs, observations, partners, programs};
 use crate::error::{corrupt, db_error};
 use crate::rows::{Ids, ProgramChildren, program_row};
 use crate::store::SqlStore;
 use crate::store::programs as read;
+use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::program::{NewProgram, Program};
 use boletin_domain::slug::Slug;
@@ -19,16 +20,16 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet};
 /// does not exist.
 async fn links<C: ConnectionTrait>(conn: &C, program: &NewProgram) -> DomainResult<(Option<i64>, Ids)> {
     let parent = match &program.parent {
-        Some(slug) => {
-            let found = ids_by_key::<programs::Entity, _>(
+        Some(slug) => Some(
+            id_of::<programs::Entity, _>(
                 conn,
-                programs::Column::Slug,
-                programs::Column::Id,
-                vec![slug.to_string()],
+                (programs::Column::Slug, programs::Column::Id),
+                slug.as_str(),
+                "parent",
+                "program has the slug",
             )
-            .await?;
-            Some(known(&found, slug.as_str(), "parent", "program has the slug")?)
-        }
+            .await?,
+        ),
         None => None,
     };
     let partner_ids = ids_by_key::<partners::Entity, _>(
@@ -75,6 +76,7 @@ async fn refuse_cycle(txn: &DatabaseTransaction, id: i64, parent: Option<i64>) -
 
 #[async_trait::async_trait]
 impl PublicRecord for NewProgram {
+    const FEED: EntityType = EntityType::Program;
     type Entity = programs::Entity;
     /// The parent's id and the partners' ids.
     type Links = (Option<i64>, Ids);

@@ -8,6 +8,7 @@ use crate::error::db_error;
 use crate::rows::Children;
 use crate::store::SqlStore;
 use boletin_domain::DomainResult;
+use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{Editable, Revision, Stored};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
@@ -15,6 +16,8 @@ use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 /// How one kind of always-public record is written.
 #[async_trait::async_trait]
 pub(super) trait PublicRecord: Editable {
+    /// What the changes feed calls it.
+    const FEED: EntityType;
     /// Its table.
     type Entity: Versioned;
     /// The store ids of the records it names, looked up in the writing transaction.
@@ -38,6 +41,24 @@ pub(super) trait PublicRecord: Editable {
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Self::Stored>;
 }
 
+/// Records a change of record `id` in `effects`: the audit entry, and an upsert in the feed (a delete when
+/// there is no `after`).
+fn record_change<'a, T: PublicRecord>(
+    effects: &mut Effects<'a>,
+    id: i64,
+    operation: &'a str,
+    before: Option<String>,
+    after: Option<String>,
+) {
+    let kind = if after.is_some() {
+        ChangeKind::Upsert
+    } else {
+        ChangeKind::Delete
+    };
+    effects.audit(T::KIND, id, operation, before, after);
+    effects.feed(T::FEED, vec![id], kind);
+}
+
 /// Writes a new `record`.
 pub(super) async fn create<T: PublicRecord>(store: &SqlStore, record: &T, actor: &str) -> DomainResult<T::Stored>
 where
@@ -55,7 +76,7 @@ where
         .map_err(db_error)?;
     let id = T::Entity::id_of(&model);
     record.children(id, &links).insert(&txn).await?;
-    effects.public_change::<T>(id, "create", None, Some(snapshot(record, 1)));
+    record_change::<T>(&mut effects, id, "create", None, Some(snapshot(record, 1)));
     store.commit(txn, effects).await?;
     T::read(store, id, record).await
 }
@@ -79,7 +100,8 @@ where
     row.not_set(T::Entity::CREATED_AT);
     update_if_current::<T::Entity, _>(&txn, T::NAME, row, id, version).await?;
     after.children(id, &links).replace(&txn, id).await?;
-    effects.public_change::<T>(
+    record_change::<T>(
+        &mut effects,
         id,
         revision.operation,
         Some(snapshot(revision.before, version)),
@@ -96,7 +118,8 @@ pub(super) async fn delete<T: PublicRecord>(store: &SqlStore, stored: &Stored<T>
     refuse_while_used(&stored.record.describe(), &T::uses(&txn, stored.id).await?)?;
     delete_if_current::<T::Entity>(&txn, T::NAME, stored.id, stored.version).await?;
     let mut effects = Effects::new(Some(actor), Utc::now());
-    effects.public_change::<T>(
+    record_change::<T>(
+        &mut effects,
         stored.id,
         "delete",
         Some(snapshot(&stored.record, stored.version)),
