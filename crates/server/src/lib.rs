@@ -78,6 +78,9 @@ impl AppState {
     /// database; when that fails, the server serves anyway (subscribers then hear only this server's events
     /// until listening succeeds), and it keeps trying in the background.
     pub async fn attach(&self, store: SqlStore) {
+        if self.shared.ready.get().is_some() {
+            return;
+        }
         if let Err(e) = store.listen_for_events().await {
             tracing::error!(
                 cause = e.log_cause().unwrap_or_default(),
