@@ -85,6 +85,24 @@ impl Visibility {
             Self::Editorial => BulletinStatus::ALL,
         }
     }
+
+    /// The visibility a read of bulletins with `statuses` needs (as [`asked_statuses`] gives them).
+    pub fn of(statuses: &[BulletinStatus]) -> Self {
+        if statuses.iter().all(|s| *s == BulletinStatus::Published) {
+            Self::Public
+        } else {
+            Self::Editorial
+        }
+    }
+}
+
+/// The statuses a read that asks for `asked` sees: those, or published ones only when it names none.
+pub fn asked_statuses(asked: &[BulletinStatus]) -> &[BulletinStatus] {
+    if asked.is_empty() {
+        Visibility::Public.statuses()
+    } else {
+        asked
+    }
 }
 
 /// One language version of a bulletin.
@@ -253,20 +271,12 @@ pub struct BulletinFilter {
 impl BulletinFilter {
     /// The statuses the list shows: those asked for, or else published only.
     pub fn statuses(&self) -> &[BulletinStatus] {
-        if self.statuses.is_empty() {
-            Visibility::Public.statuses()
-        } else {
-            &self.statuses
-        }
+        asked_statuses(&self.statuses)
     }
 
     /// Whether the list shows anything the public may not see.
     pub fn visibility(&self) -> Visibility {
-        if self.statuses().iter().all(|s| *s == BulletinStatus::Published) {
-            Visibility::Public
-        } else {
-            Visibility::Editorial
-        }
+        Visibility::of(self.statuses())
     }
 
     /// Refuses a date range that ends before it starts.

@@ -121,11 +121,7 @@ impl Catalog {
         slug: &str,
         statuses: &[BulletinStatus],
     ) -> DomainResult<Option<Bulletin>> {
-        let statuses = if statuses.is_empty() {
-            &[BulletinStatus::Published][..]
-        } else {
-            statuses
-        };
+        let statuses = crate::bulletin::asked_statuses(statuses);
         may_see(caller, statuses)?;
         match Slug::parse(slug) {
             Ok(slug) => self.store.bulletin_by_slug(&slug, statuses).await,

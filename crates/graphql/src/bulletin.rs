@@ -177,16 +177,12 @@ impl BulletinQuery {
         status: Option<Vec<BulletinStatus>>,
     ) -> async_graphql::Result<Option<BulletinNode>> {
         let statuses: Vec<_> = status.unwrap_or_default().into_iter().map(Into::into).collect();
-        let filter = BulletinFilter {
-            statuses,
-            ..Default::default()
-        };
         let catalog = ctx.data::<Catalog>()?;
         Ok(catalog
-            .bulletin(caller(ctx), &slug, &filter.statuses)
+            .bulletin(caller(ctx), &slug, &statuses)
             .await
             .gql(ctx)?
-            .map(|b| BulletinNode::with_visibility(b, lang, filter.visibility())))
+            .map(|b| BulletinNode::with_visibility(b, lang, Visibility::of(&statuses))))
     }
 }
 
