@@ -114,6 +114,15 @@ impl Socket {
             .await;
     }
 
+    /// Stops operation `id` (`complete`, or `stop` in the legacy protocol).
+    pub async fn complete(&mut self, id: &str) {
+        let kind = match self.protocol {
+            Protocol::TransportWs => "complete",
+            Protocol::LegacyWs => "stop",
+        };
+        self.send(json!({ "id": id, "type": kind })).await;
+    }
+
     /// The next JSON message, or `None` when the socket closed or nothing came within `wait`.
     async fn message(&mut self, wait: Duration) -> Option<Value> {
         match tokio::time::timeout(wait, self.stream.next()).await {

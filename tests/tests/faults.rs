@@ -131,16 +131,19 @@ async fn a_lost_database_fails_fast_and_is_recovered_without_a_restart() {
         })
         .collect();
     for request in load {
-        let (elapsed, (status, _, body)) = request.await.unwrap_or_else(|e| panic!("{e}"));
+        let (elapsed, (status, headers, body)) = request.await.unwrap_or_else(|e| panic!("{e}"));
         assert!(
             elapsed < Duration::from_secs(5),
             "a request waited {elapsed:?} for a dead database"
         );
+        // Always 503 with Retry-After, never a 200 holding an error, so proxies and clients retry.
         assert_eq!(
             (status.as_u16(), code(&body)),
-            (200, "UNAVAILABLE".to_owned()),
+            (503, "UNAVAILABLE".to_owned()),
             "{body}"
         );
+        assert_eq!(headers["retry-after"], "1");
+        assert_eq!(headers["cache-control"], "no-store");
         assert!(body["errors"][0]["extensions"]["requestId"].is_string(), "{body}");
         assert_no_leak(&body);
     }
@@ -212,7 +215,7 @@ async fn a_blocked_statement_times_out_while_health_checks_answer() {
     let (_, _, body) = post(&server.base, PROGRAMS).await;
     assert!(body.get("errors").is_none(), "{body}");
     let (status, _, body) = blocked.await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((status.as_u16(), code(&body)), (200, "TIMEOUT".to_owned()), "{body}");
+    assert_eq!((status.as_u16(), code(&body)), (503, "TIMEOUT".to_owned()), "{body}");
     assert_no_leak(&body);
     lock.release().await;
     eventually_answers(&server.base, "{ bulletins { totalCount } }", Duration::from_secs(5)).await;

@@ -9,9 +9,9 @@
 //! Query syntax: words (all must match), `"quoted phrases"` (the words in that order), and `-word` or
 //! `-"phrase"` (must not match). Anything that is not a letter or a digit separates words.
 
-use crate::DomainError;
 use crate::bulletin::BulletinText;
 use crate::language::{Language, pick};
+use crate::{DomainError, DomainResult};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::sync::LazyLock;
 
@@ -22,6 +22,20 @@ static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The most words and phrases in a query.
 pub const MAX_CLAUSES: usize = 12;
+/// The longest snippet marker (`open`, `close`), in characters: enough for `<mark class="hit">`, too little for
+/// a client to make a small request fetch a large answer (a snippet repeats its markers at every match).
+pub const MAX_MARKER_CHARS: usize = 32;
+
+/// A snippet marker as a client gave it, refused (`Invalid` at `field`) when longer than [`MAX_MARKER_CHARS`].
+pub fn parse_marker<'m>(field: &str, marker: &'m str) -> DomainResult<&'m str> {
+    if marker.chars().count() > MAX_MARKER_CHARS {
+        return Err(DomainError::invalid(
+            field,
+            format!("a marker holds at most {MAX_MARKER_CHARS} characters"),
+        ));
+    }
+    Ok(marker)
+}
 
 /// The words of `text`, as byte ranges: runs of letters and digits.
 pub fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {

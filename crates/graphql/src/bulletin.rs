@@ -106,10 +106,7 @@ impl BulletinQuery {
     /// pagination). Page with `first`/`after` forward or `last`/`before` backward. Editors list drafts and
     /// archived bulletins by naming those statuses in `status`.
     #[expect(clippy::too_many_arguments, reason = "a Relay connection takes these arguments")]
-    #[graphql(
-        complexity = "crate::limits::paged(first, last, child_complexity)",
-        cache_control(max_age = 60)
-    )]
+    #[graphql(cache_control(max_age = 60))]
     async fn bulletins(
         &self,
         ctx: &Context<'_>,
@@ -363,7 +360,6 @@ impl BulletinNode {
     }
 
     /// The programs the bulletin reports on.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader
@@ -379,7 +375,6 @@ impl BulletinNode {
     }
 
     /// The partners the bulletin names, each with the role it played (a partner may appear once per role).
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
@@ -391,7 +386,6 @@ impl BulletinNode {
     }
 
     /// The figures this bulletin reported.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let observations = loader

@@ -50,10 +50,7 @@ pub struct IndicatorQuery;
 #[Object]
 impl IndicatorQuery {
     /// Every indicator, by code.
-    #[graphql(
-        complexity = "crate::limits::catalog_list(child_complexity)",
-        cache_control(max_age = 300)
-    )]
+    #[graphql(cache_control(max_age = 300))]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +160,6 @@ impl IndicatorNode {
     }
 
     /// Its published figures, oldest period first.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
         let observations = self.load_observations(ctx).await?;
         Ok(observations

@@ -31,7 +31,7 @@ use boletin_domain::live::Live;
 use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
-pub use limits::{ClientKey, CostBudget, OperationName, QueryLimits, Transport};
+pub use limits::{ClientKey, CostBudget, MAX_LIST_VALUES, OperationName, QueryLimits, Transport};
 
 /// Every read query, merged from the aggregates' query objects.
 #[derive(MergedObject, Default)]
@@ -73,6 +73,9 @@ pub struct SchemaOptions {
     pub editorial: Option<Editorial>,
     /// The live updates, for the subscriptions; without them those fail as internal errors.
     pub live: Option<Live>,
+    /// How long a query or mutation may run, counted from the request's start; past it, execution stops
+    /// (even work that never waits on I/O) and the answer is `TIMEOUT`. None means no deadline.
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// Builds the schema over `catalog`. `spawn` runs the batch loads that group a request's nested lookups
@@ -91,6 +94,9 @@ where
         })
         .data(catalog)
         .data(loader);
+    if let Some(timeout) = options.request_timeout {
+        builder = builder.extension(limits::Deadline { timeout });
+    }
     if let Some(tokens) = options.tokens {
         builder = builder.data(tokens);
     }

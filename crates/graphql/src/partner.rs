@@ -60,10 +60,7 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// Every partner, by slug.
-    #[graphql(
-        complexity = "crate::limits::catalog_list(child_complexity)",
-        cache_control(max_age = 300)
-    )]
+    #[graphql(cache_control(max_age = 300))]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -166,7 +163,6 @@ impl PartnerNode {
     }
 
     /// The programs it takes part in, each with its role.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerProgram>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
@@ -185,7 +181,6 @@ impl PartnerNode {
     }
 
     /// The published bulletins that name this partner, newest first.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader

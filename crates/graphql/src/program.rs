@@ -22,10 +22,7 @@ pub struct ProgramQuery;
 #[Object]
 impl ProgramQuery {
     /// Every program, project and campaign, by slug.
-    #[graphql(
-        complexity = "crate::limits::catalog_list(child_complexity)",
-        cache_control(max_age = 300)
-    )]
+    #[graphql(cache_control(max_age = 300))]
     async fn programs(
         &self,
         ctx: &Context<'_>,
@@ -152,7 +149,6 @@ impl ProgramNode {
     }
 
     /// The program's partners, each with its role (a partner may appear once per role).
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
@@ -164,7 +160,6 @@ impl ProgramNode {
     }
 
     /// The published bulletins about this program, newest first.
-    #[graphql(complexity = "crate::limits::nested_list(child_complexity)")]
     async fn bulletins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BulletinNode>> {
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader

@@ -9,7 +9,7 @@ use crate::loader::load_in_order;
 use async_graphql::{Context, Object, SimpleObject};
 use boletin_domain::bulletin::{Bulletin, RawBulletinFilter};
 use boletin_domain::catalog::{Catalog, SearchArguments};
-use boletin_domain::search::{SearchCursor, SearchQuery};
+use boletin_domain::search::{SearchCursor, SearchQuery, parse_marker};
 
 /// Search queries.
 #[derive(Default)]
@@ -22,10 +22,7 @@ impl SearchQueryRoot {
     /// inflection (`migracion` finds `migración`, `trabajos` finds `trabajo`, `returned` finds `return`); all
     /// words must match; `"quoted words"` must appear together, in order; `-word` or `-"words"` must not appear.
     /// Titles weigh more than summaries, and summaries more than bodies.
-    #[graphql(
-        complexity = "crate::limits::paged(first, None, child_complexity)",
-        cache_control(max_age = 60)
-    )]
+    #[graphql(cache_control(max_age = 60))]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -174,11 +171,23 @@ impl SearchHitNode {
     /// fields matched.
     async fn snippet(
         &self,
-        #[graphql(desc = "Put before each matched word.", default_with = "\"<mark>\".to_owned()")] open: String,
-        #[graphql(desc = "Put after each matched word.", default_with = "\"</mark>\".to_owned()")] close: String,
-    ) -> Option<String> {
-        self.passage
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Put before each matched word; at most 32 characters.",
+            default_with = "\"<mark>\".to_owned()"
+        )]
+        open: String,
+        #[graphql(
+            desc = "Put after each matched word; at most 32 characters.",
+            default_with = "\"</mark>\".to_owned()"
+        )]
+        close: String,
+    ) -> async_graphql::Result<Option<String>> {
+        let open = parse_marker("open", &open).gql(ctx)?;
+        let close = parse_marker("close", &close).gql(ctx)?;
+        Ok(self
+            .passage
             .as_ref()
-            .map(|p| p.replace(OPEN, &open).replace(CLOSE, &close))
+            .map(|p| p.replace(OPEN, open).replace(CLOSE, close)))
     }
 }

@@ -63,10 +63,7 @@ impl StatisticQuery {
     /// An indicator's published figures added up by country, program, partner, period or category. Flows (people
     /// returned) add up; stocks (countries covered) take each series' latest figure. A figure belongs to the
     /// month, quarter and year in which its period ends. Ask for several indicators at once with aliases.
-    #[graphql(
-        complexity = "crate::limits::catalog_list(child_complexity)",
-        cache_control(max_age = 300)
-    )]
+    #[graphql(cache_control(max_age = 300))]
     async fn statistics(
         &self,
         ctx: &Context<'_>,

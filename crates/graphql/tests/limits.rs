@@ -199,3 +199,152 @@ async fn introspection_and_suggestions_can_be_turned_off() {
     assert_eq!(code(&response), "INVALID_QUERY", "{response}");
     assert!(!response.to_string().contains("Did you mean"), "{response}");
 }
+
+/// `{ ...G<k> }` over a chain of fragments each spreading the previous one twice, ending in `end`.
+fn fragment_chain(k: usize, on: &str, end: &str) -> String {
+    let mut text = format!("query {{ ...G{k} }} fragment G0 on {on} {{ {end} }}");
+    for i in 1..=k {
+        text.push_str(&format!(" fragment G{i} on {on} {{ ...G{j} ...G{j} }}", j = i - 1));
+    }
+    text
+}
+
+#[tokio::test]
+async fn fragment_fan_out_is_refused_before_any_sql_whatever_the_other_limits() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_over(&db);
+    // Tight limits on everything else, as in the report: the expansion is what must be refused.
+    let tight = schema_with(
+        &db,
+        SchemaOptions {
+            limits: QueryLimits {
+                max_complexity: 10,
+                max_depth: 5,
+                max_aliases: 1,
+                ..QueryLimits::default()
+            },
+            ..SchemaOptions::default()
+        },
+    );
+    for k in [10, 22, 30] {
+        for end in ["__typename", "programs { slug name partners { role } }"] {
+            let query = fragment_chain(k, "Query", end);
+            let response = refused(&db, &schema, &query, "QUERY_TOO_COMPLEX").await;
+            assert!(
+                response["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("once its fragments are expanded") || m.contains("complexity")),
+                "{response}"
+            );
+            refused(&db, &tight, &query, "QUERY_TOO_COMPLEX").await;
+        }
+    }
+    // Spreads inside a list count once per spread and are weighed by the list.
+    let nested = format!(
+        "{{ bulletins(first: 100) {{ nodes {{ ...G6 }} }} }} {}",
+        fragment_chain(6, "Bulletin", "slug")
+            .split_once("} ")
+            .map_or("", |(_, rest)| rest)
+    );
+    refused(&db, &schema, &nested, "QUERY_TOO_COMPLEX").await;
+    // A short chain is an ordinary query.
+    let response = run(&schema, Request::new(fragment_chain(3, "Query", "__typename"))).await;
+    assert_eq!(response["data"]["__typename"], "Query", "{response}");
+    // Inline fragments and `__typename` count like fields: 1,001 of them are over the height limit.
+    let inline = format!("{{ {} }}", "... on Query { __typename } ".repeat(501));
+    refused(&db, &schema, &inline, "QUERY_TOO_COMPLEX").await;
+}
+
+#[tokio::test]
+async fn unknown_directives_are_invalid_queries_wherever_they_stand() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_over(&db);
+    for query in [
+        "{ __typename @nope }",
+        "{ programs @nope { slug } }",
+        "{ ...F @nope } fragment F on Query { __typename }",
+        "{ ... on Query @nope { __typename } }",
+        "query Q @nope { __typename }",
+        "{ ...F } fragment F on Query @nope { __typename }",
+    ] {
+        let response = refused(&db, &schema, query, "INVALID_QUERY").await;
+        assert!(response.to_string().contains("@nope"), "{query}: {response}");
+    }
+    let response = run(
+        &schema,
+        Request::new("{ __typename @skip(if: false) programs @include(if: false) { slug } }"),
+    )
+    .await;
+    assert!(response.get("errors").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn list_arguments_beyond_the_cap_are_invalid_with_their_path_on_every_list() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_over(&db);
+    let countries: Vec<String> = (0..40_000).map(|i| format!("C{}", i % 100)).collect();
+    let cases = [
+        (
+            "query($c: [String!]) { bulletins(filter: { countries: $c }) { totalCount } }",
+            "filter.countries",
+        ),
+        (
+            "query($c: [String!]) { search(query: \"migrantes\", filter: { countries: $c }) { totalCount } }",
+            "filter.countries",
+        ),
+        (
+            "query($c: [String!]) { statistics(indicator: \"returns_assisted\", filter: { countries: $c }) { total } }",
+            "filter.countries",
+        ),
+    ];
+    for (query, field) in cases {
+        db.take_statement_count();
+        let request = Request::new(query).variables(async_graphql::Variables::from_json(
+            serde_json::json!({ "c": countries }),
+        ));
+        let response = run(&schema, request).await;
+        assert_eq!(code(&response), "INVALID", "{response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], field, "{response}");
+        assert_eq!(db.take_statement_count(), 0, "{response}");
+    }
+    // Written out in the text, and nested in an input object, the cap holds too.
+    let literal = format!(
+        "{{ bulletins(filter: {{ themes: [{}] }}) {{ totalCount }} }}",
+        "TRAFFICKING, ".repeat(101)
+    );
+    let response = refused(&db, &schema, &literal, "INVALID").await;
+    assert_eq!(
+        response["errors"][0]["extensions"]["field"], "filter.themes",
+        "{response}"
+    );
+    // A hundred values are allowed.
+    let hundred: Vec<&str> = std::iter::repeat_n("GT", 100).collect();
+    let request = Request::new("query($c: [String!]) { bulletins(filter: { countries: $c }) { totalCount } }")
+        .variables(async_graphql::Variables::from_json(serde_json::json!({ "c": hundred })));
+    let response = run(&schema, request).await;
+    assert!(response.get("errors").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn snippet_markers_are_capped_so_a_small_request_cannot_fetch_a_large_answer() {
+    let db = sqlite().await.seeded().await;
+    let schema = schema_over(&db);
+    let query = "query($o: String!) { search(query: \"migrantes\", first: 10) { nodes { snippet(open: $o, close: \"</b>\") } } }";
+    let long = "x".repeat(100 * 1024);
+    let response = run(
+        &schema,
+        Request::new(query).variables(async_graphql::Variables::from_json(serde_json::json!({ "o": long }))),
+    )
+    .await;
+    assert_eq!(code(&response), "INVALID", "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["field"], "open", "{response}");
+    assert!(response.to_string().len() < 2_000, "{response}");
+    let marker = "<mark class=\"hit\">";
+    let response = run(
+        &schema,
+        Request::new(query).variables(async_graphql::Variables::from_json(serde_json::json!({ "o": marker }))),
+    )
+    .await;
+    assert!(response.get("errors").is_none(), "{response}");
+    assert!(response.to_string().contains("hit"), "{response}");
+}

@@ -1,6 +1,6 @@
 //! Opening the database: SQLite files (created when absent) or PostgreSQL servers, and running migrations.
 
-use crate::error::db_error;
+use crate::error::{db_error, permanent_fault};
 use boletin_domain::DomainError;
 use boletin_migrations::{Migrator, MigratorTrait};
 use sea_orm::{Database, DatabaseConnection};
@@ -96,6 +96,25 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true)
     });
+    // SQLite rolls a transaction back by itself on some errors (a full disk among them); the ROLLBACK that
+    // follows then fails, and sqlx goes on counting the transaction as open. Such a connection would begin its
+    // next "transaction" as a SAVEPOINT outside any transaction (sea-orm nests when sqlx says one is open):
+    // writes that claim to commit and do not, and a write lock held for good ("database is locked" for every
+    // other writer until a restart). A connection that comes back still counting a transaction once its
+    // pending rollback has run (the ping waits for it) is closed instead of pooled.
+    pool.map_sqlx_sqlite_pool_opts(|pool| {
+        pool.after_release(|connection, _| {
+            Box::pin(async move {
+                use sea_orm::sqlx::Connection as _;
+                connection.ping().await?;
+                if connection.is_in_transaction() {
+                    tracing::warn!("closing a SQLite connection whose transaction SQLite had already ended");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
+    });
     if let Some(schema) = &options.schema {
         pool.set_schema_search_path(schema.clone());
     }
@@ -106,14 +125,26 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
             .idle_timeout(None)
             .max_lifetime(None);
     }
-    let db = Database::connect(pool).await.map_err(|e| match db_error(e) {
-        DomainError::Internal { cause } => DomainError::Unavailable { cause },
-        other => other,
+    let db = Database::connect(pool).await.map_err(|e| {
+        if let Some(fault) = permanent_fault(&e) {
+            return DomainError::Internal {
+                cause: format!("{fault}: {} ({e})", options.url),
+            };
+        }
+        match db_error(e) {
+            DomainError::Internal { cause } => DomainError::Unavailable { cause },
+            other => other,
+        }
     })?;
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. A file that is not a database or is corrupt fails here in plain words.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DomainError> {
-    Migrator::up(db, None).await.map_err(db_error)
+    Migrator::up(db, None).await.map_err(|e| match permanent_fault(&e) {
+        Some(fault) => DomainError::Internal {
+            cause: format!("{fault} ({e})"),
+        },
+        None => db_error(e),
+    })
 }

@@ -70,6 +70,30 @@ fn fault(err: &DbErr) -> Fault {
     }
 }
 
+/// Plain words for a SQLite fault that no retry will mend: the file is not a database, is corrupt, is read-only,
+/// or cannot be opened for writing. `None` for every other error (PostgreSQL's included).
+pub fn permanent_fault(err: &DbErr) -> Option<&'static str> {
+    let (DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime)) = err else {
+        return None;
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db) = sqlx.as_ref() else {
+        return None;
+    };
+    // Only SQLite's codes are read here; PostgreSQL's SQLSTATEs are text.
+    db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()?;
+    // SQLite's primary result codes.
+    match db.code()?.parse::<u32>().ok()? & 0xff {
+        26 => Some("the database file is not a SQLite database"),
+        11 => Some("the database file is corrupt"),
+        8 => Some("the database file is read-only, so nothing can be written"),
+        14 => Some("the database file cannot be opened for writing (its directory is missing, or it is read-only)"),
+        _ => None,
+    }
+}
+
 /// The error for a stored value that breaks a domain rule: the database was changed behind boletin's back.
 pub(crate) fn corrupt(table: &str, err: impl std::fmt::Display) -> DomainError {
     DomainError::Internal {

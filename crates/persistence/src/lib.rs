@@ -23,4 +23,4 @@ mod tokens;
 pub use connect::{Backend, ConnectOptions, connect, migrate};
 pub use explain::{RecordedStatement, StatementLog};
 pub use load::{BUILTIN_SEED, ImportFailure, LoadReport, parse_dataset};
-pub use store::{PoolFigures, SqlStore};
+pub use store::{NotReady, PoolFigures, SqlStore};

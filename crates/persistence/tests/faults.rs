@@ -114,3 +114,104 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
     connection.close().await.unwrap_or_else(|e| panic!("{e}"));
     db.cleanup().await;
 }
+
+/// A tmpfs of `size` mounted on a directory of its own, unmounted when dropped; `None` where this process may not
+/// mount (it needs root).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(name: &str, size: &str) -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("boletin-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(Self(dir))
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write as _;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let chunk = vec![0u8; 16 * 1024];
+        while file.write_all(&chunk).and_then(|()| file.flush()).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_really_full_disk_fails_every_write_at_once_and_writes_resume_when_space_returns() {
+    use boletin_domain::editorial::EditorialStore;
+    use boletin_domain::slug::Slug;
+    let Some(disk) = SmallDisk::mount("full-disk", "4m") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the full-disk test needs permission to mount a tmpfs (root), and CI must run it"
+        );
+        eprintln!("SKIPPED (needs root to mount a tmpfs): a really full disk");
+        return;
+    };
+    // The server's own pool (ten connections), on a real file system that runs out of space.
+    let url = disk.0.join("boletin.db").display().to_string();
+    let connection = connect(&ConnectOptions::new(url))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    boletin_persistence::migrate(&connection)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let store = SqlStore::new(connection);
+    let seed = boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+    store.load_dataset(&seed).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let slug = Slug::parse("iom-promotes-labor-integration-of-migrants-in-tijuana").unwrap_or_else(|e| panic!("{e:?}"));
+    let filler = disk.fill();
+
+    // Every write fails as unavailable, none of them with a "locked" stall, whatever failed before it.
+    for attempt in 0..8 {
+        let failure = store
+            .import_bulletins(&[bulletin(attempt, 2_000)])
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("import {attempt} passed on a full disk"));
+        let DomainError::Unavailable { cause } = &failure.error else {
+            panic!("import {attempt}: {:?}", failure.error);
+        };
+        assert!(!cause.contains("locked"), "import {attempt}: {cause}");
+        let status = store
+            .change_bulletin_status(&slug, BulletinStatus::Archived, None, "test")
+            .await;
+        match status {
+            Err(DomainError::Unavailable { cause }) => assert!(!cause.contains("locked"), "{cause}"),
+            other => panic!("status change {attempt} on a full disk: {other:?}"),
+        }
+    }
+    assert_eq!(published(&store).await, 10);
+
+    // Once there is room again, the same store writes again: no restart.
+    std::fs::remove_file(filler).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store
+            .import_bulletins(&[bulletin(100, 20)])
+            .await
+            .map_err(|f| format!("{:?}", f.error)),
+        Ok(1)
+    );
+    let archived = store
+        .change_bulletin_status(&slug, BulletinStatus::Archived, None, "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(archived.status, BulletinStatus::Archived);
+    assert_eq!(published(&store).await, 10);
+    store.close().await;
+    drop(disk);
+}

@@ -163,6 +163,21 @@ pub struct ServeArgs {
     #[arg(long, env = "BOLETIN_MAX_COMPLEXITY", default_value_t = 5_000)]
     pub max_complexity: usize,
 
+    /// The most fields a query may run once every fragment spread is expanded, lists not weighted
+    /// (QUERY_TOO_COMPLEX).
+    #[arg(long, env = "BOLETIN_MAX_HEIGHT", default_value_t = 1_000)]
+    pub max_height: usize,
+
+    /// The largest answer in bytes, before compression; a larger one is not sent, and the client gets
+    /// RESPONSE_TOO_LARGE instead.
+    #[arg(long, env = "BOLETIN_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+
+    /// The most subscriptions (and queries) running at once on one WebSocket; more get an error message with
+    /// TOO_MANY_SUBSCRIPTIONS.
+    #[arg(long, env = "BOLETIN_MAX_SUBSCRIPTIONS_PER_SOCKET", default_value_t = 100)]
+    pub max_subscriptions_per_socket: usize,
+
     /// The most aliases in a query (TOO_MANY_ALIASES).
     #[arg(long, env = "BOLETIN_MAX_ALIASES", default_value_t = 50)]
     pub max_aliases: usize,
@@ -218,10 +233,13 @@ impl ServeArgs {
                 max_nesting: self.max_nesting,
                 max_depth: self.max_depth,
                 max_complexity: self.max_complexity,
+                max_height: self.max_height,
                 max_aliases: self.max_aliases,
                 max_directives_per_field: self.max_directives,
             },
             max_body_bytes: self.max_body_bytes,
+            max_response_bytes: self.max_response_bytes,
+            max_subscriptions_per_socket: self.max_subscriptions_per_socket,
             max_batch: self.max_batch,
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,

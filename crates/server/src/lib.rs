@@ -111,6 +111,7 @@ impl AppState {
                 .limiter
                 .clone()
                 .map(|l| l as Arc<dyn boletin_graphql::CostBudget>),
+            request_timeout: Some(settings.request_timeout),
         };
         let schema = boletin_graphql::build_schema(
             catalog,

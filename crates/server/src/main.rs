@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve(args, options).await?,
         Command::Migrate => {
-            open_store(&options, false).await?;
+            open_store(&options, false).await?.close().await;
             println!("migrations applied");
         }
         Command::Seed { file } => {
@@ -53,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let dataset = boletin_persistence::parse_dataset(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
             let report = store.load_dataset(&dataset).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
             println!(
                 "seeded {} bulletins, {} programs, {} partners, {} indicators, {} observations",
                 report.bulletins, report.programs, report.partners, report.indicators, report.observations
@@ -84,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
                     failure.error
                 )
             })?;
+            store.close().await;
             println!("imported {count} bulletins from {}", file.display());
         }
         Command::Schema => print!("{}", boletin_graphql::sdl()),
@@ -108,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
             progress.done();
             progress.say("analyzing the tables for the query planner");
             store.analyze().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
             println!(
                 "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
                 report.bulletins,

@@ -17,7 +17,8 @@ pub async fn open_store(options: &ConnectOptions, seed_if_empty: bool) -> anyhow
 }
 
 /// Like [`open_store`], but while the database is unreachable, tries again with a growing delay, for at most
-/// `wait` (forever when `None`). Other errors (a failed migration, a bad seed) are not retried.
+/// `wait` (forever when `None`). Other errors are not retried: a failed migration, a bad seed, and a SQLite file
+/// that is not a database, is corrupt or is read-only (no retry mends those).
 pub async fn open_store_with_retry(
     options: &ConnectOptions,
     seed_if_empty: bool,
@@ -54,6 +55,12 @@ pub async fn open_store_with_retry(
         )
     })?;
     let store = SqlStore::new(db);
+    // A SQLite file that reads but cannot be written (read-only) would serve reads and fail every write: refuse
+    // to start instead.
+    store
+        .check_writable()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.reason, e.cause))?;
     let indexed = store.ensure_search_index().await.map_err(|e| {
         anyhow::anyhow!(
             "cannot build the search index: {}",

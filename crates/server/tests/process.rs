@@ -205,3 +205,107 @@ fn an_unreachable_database_with_no_wait_exits_with_a_clear_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot reach the database"), "{stderr}");
 }
+
+/// Runs `boletin serve` on the SQLite file `database` with the default `--db-wait` (retry for ever while the
+/// database is unreachable) and returns its exit code and log, or `None` when it was still running after 30 s.
+fn serve_briefly(database: &std::path::Path) -> Option<(Option<i32>, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_boletin"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", database)
+        .env("BOLETIN_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start boletin: {e}"));
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut log = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut log);
+            }
+            return Some((status.code(), log));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// A directory of its own for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("boletin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// `dir` mounted again, read-only, at a new path, for as long as the value lives; `None` where this process may
+/// not mount (it needs root).
+struct ReadOnlyMount(std::path::PathBuf);
+
+impl ReadOnlyMount {
+    fn of(dir: &std::path::Path) -> Option<Self> {
+        let target = dir.with_extension("ro");
+        std::fs::create_dir_all(&target).ok()?;
+        let mount = |args: &[&str]| Command::new("mount").args(args).status().is_ok_and(|s| s.success());
+        let (from, to) = (dir.to_str()?.to_owned(), target.to_str()?.to_owned());
+        if !mount(&["--bind", &from, &to]) {
+            return None;
+        }
+        let mounted = Self(target);
+        mount(&["-o", "remount,ro,bind", &to]).then_some(mounted)
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_sqlite_file_that_is_not_a_database_corrupt_or_read_only_stops_the_server_in_plain_words() {
+    let dir = scratch("bad-files");
+    // Not a database at all.
+    let not_a_database = dir.join("notes.db");
+    std::fs::write(&not_a_database, "minutes of the meeting\n".repeat(400)).unwrap_or_else(|e| panic!("{e}"));
+    // A real database whose pages were overwritten.
+    let good = dir.join("good.db");
+    let status = Command::new(env!("CARGO_BIN_EXE_boletin"))
+        .args(["seed"])
+        .env("DATABASE_URL", &good)
+        .env("BOLETIN_LOG", "error")
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    let corrupt = dir.join("corrupt.db");
+    let mut bytes = std::fs::read(&good).unwrap_or_else(|e| panic!("{e}"));
+    let pages = 4096 * 2..(4096 * 6).min(bytes.len());
+    bytes[pages].fill(7);
+    std::fs::write(&corrupt, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let mut cases = vec![
+        (not_a_database, "the database file is not a SQLite database"),
+        (corrupt, "the database file is corrupt"),
+    ];
+    let read_only = ReadOnlyMount::of(&dir);
+    match &read_only {
+        Some(mount) => cases.push((mount.0.join("good.db"), "read-only")),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("the read-only case needs permission to mount (root), and CI must run it")
+        }
+        None => eprintln!("SKIPPED (needs root to mount a read-only directory): the read-only SQLite file case"),
+    }
+    for (file, words) in cases {
+        let (code, log) = serve_briefly(&file)
+            .unwrap_or_else(|| panic!("{} was retried for ever instead of refused", file.display()));
+        assert_eq!(code, Some(1), "{log}");
+        assert!(log.contains(words), "{}: {log}", file.display());
+        assert!(!log.contains("cannot reach the database"), "{log}");
+    }
+    drop(read_only);
+    let _ = std::fs::remove_dir_all(&dir);
+}

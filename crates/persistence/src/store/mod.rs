@@ -46,6 +46,15 @@ pub struct SqlStore {
     events: crate::events::Events,
 }
 
+/// Why a store cannot serve: plain words for probes and operators, and the database's own text for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReady {
+    /// What is wrong, in plain words.
+    pub reason: &'static str,
+    /// The database's error, for the log only.
+    pub cause: String,
+}
+
 /// The connection pool's figures, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolFigures {
@@ -109,9 +118,65 @@ impl SqlStore {
             .map_err(crate::error::db_error)
     }
 
+    /// Closes every connection and waits for them to close. On SQLite the last one folds the write-ahead log
+    /// into the file, so a command that ends leaves one self-contained file behind.
+    pub async fn close(self) {
+        if let Err(e) = self.db.close().await {
+            tracing::warn!(cause = %e, "the database did not close cleanly");
+        }
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> DomainResult<()> {
         self.db.ping().await.map_err(crate::error::db_error)
+    }
+
+    /// Whether the store can serve: the database answers and, on SQLite, its file takes writes. A SQLite file
+    /// can open and read well while every write fails (a read-only file or disk), so this writes page 1 in a
+    /// transaction it rolls back. It does not wait behind a writer: while one is writing, writes evidently work.
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        self.ping().await.map_err(|e| NotReady {
+            reason: "the database does not answer",
+            cause: e.log_cause().unwrap_or_default().to_owned(),
+        })?;
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        let Ok(_turn) = self.writer.try_lock() else {
+            return Ok(());
+        };
+        self.probe_write().await
+    }
+
+    /// Checks that the SQLite file takes writes (see [`SqlStore::readiness`]); at start, before serving.
+    pub async fn check_writable(&self) -> Result<(), NotReady> {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        let _turn = self.write_turn().await;
+        self.probe_write().await
+    }
+
+    async fn probe_write(&self) -> Result<(), NotReady> {
+        use sea_orm::ConnectionTrait;
+        let not_ready = |e: sea_orm::DbErr| NotReady {
+            reason: crate::error::permanent_fault(&e).unwrap_or("the database does not take writes"),
+            cause: e.to_string(),
+        };
+        let txn = self.begin_write().await.map_err(not_ready)?;
+        let version = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA user_version",
+            ))
+            .await
+            .map_err(not_ready)?
+            .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0);
+        txn.execute_unprepared(&format!("PRAGMA user_version = {version}"))
+            .await
+            .map_err(not_ready)?;
+        txn.rollback().await.map_err(not_ready)
     }
 
     /// The bulletin with store id `id`, whatever its status (for editors' payloads).

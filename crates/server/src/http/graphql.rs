@@ -273,7 +273,13 @@ async fn execute(
         return Refusal::timeout(settings.request_timeout).into_response();
     };
     let every_refused = |code: &str| responses.iter().all(|(_, codes)| codes.iter().any(|c| c == code));
-    let status = if every_refused("RATE_LIMITED") {
+    let any_failed = |code: &str| responses.iter().any(|(_, codes)| codes.iter().any(|c| c == code));
+    // A database outage or a stopped request is the server's state, not the query's: 503 whatever else the
+    // answer holds, so load balancers, proxies and clients retry rather than cache or show it.
+    let unavailable = any_failed("UNAVAILABLE");
+    let status = if unavailable || any_failed("TIMEOUT") {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if every_refused("RATE_LIMITED") {
         StatusCode::TOO_MANY_REQUESTS
     } else if every_refused("METHOD_NOT_ALLOWED") {
         StatusCode::METHOD_NOT_ALLOWED
@@ -299,6 +305,15 @@ async fn execute(
             return Refusal::internal(&context.request_id).into_response();
         }
     };
+    if body.len() > settings.max_response_bytes {
+        tracing::warn!(
+            request_id = context.request_id,
+            bytes = body.len(),
+            limit = settings.max_response_bytes,
+            "an answer was too large to send"
+        );
+        return Refusal::response_too_large(body.len(), settings.max_response_bytes).into_response();
+    }
     // Only a GET is answered 304: a POST is not a cacheable read.
     let conditional = request_headers.contains_key(header::IF_NONE_MATCH) && !batched && is_get;
     let mut response = caching::respond(status, body, cache_control, request_headers, conditional);
@@ -310,6 +325,9 @@ async fn execute(
     }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if unavailable {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
     }
     response
 }

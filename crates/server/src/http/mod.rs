@@ -33,6 +33,10 @@ pub struct HttpSettings {
     pub limits: QueryLimits,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// The largest answer, in bytes before compression; a larger one is replaced by RESPONSE_TOO_LARGE.
+    pub max_response_bytes: usize,
+    /// The most operations running at once on one WebSocket.
+    pub max_subscriptions_per_socket: usize,
     /// The most operations in one batched (JSON array) request.
     pub max_batch: usize,
     /// How long a client may take to send its request headers.
@@ -64,6 +68,8 @@ impl Default for HttpSettings {
         Self {
             limits: QueryLimits::default(),
             max_body_bytes: 256 * 1024,
+            max_response_bytes: 4 * 1024 * 1024,
+            max_subscriptions_per_socket: 100,
             max_batch: 10,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
@@ -86,7 +92,11 @@ pub fn app(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
-        .route("/metrics", get(probes::metrics));
+        .route("/metrics", get(probes::metrics))
+        .method_not_allowed_fallback(|| async {
+            Refusal::method_not_allowed("this path answers GET (and POST on /graphql)".to_owned())
+        })
+        .fallback(|| async { Refusal::not_found("no such path; GraphQL is served at /graphql") });
     with_middleware(routes, state)
 }
 
@@ -110,6 +120,12 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
         .map_or_else(next_request_id, str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
+    // An error answer describes this request at this moment: no cache may keep it, whoever wrote it.
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -16,8 +16,8 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 when the database answers a ping within 2 s; 503 while starting, draining or when the
-/// database does not answer.
+/// Readiness: 200 when the database answers within 2 s (and, on SQLite, takes writes); 503 while starting,
+/// draining, or when the database does not answer or its file takes no writes, with the reason in plain words.
 pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let unavailable = |status: &str| {
         (
@@ -31,14 +31,14 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<s
     let Some(store) = state.store() else {
         return unavailable("starting");
     };
-    match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
+    match tokio::time::timeout(READY_TIMEOUT, store.readiness()).await {
         Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
-        Ok(Err(e)) => {
-            tracing::warn!(
-                cause = e.log_cause().unwrap_or_default(),
-                "readiness: the database does not answer"
-            );
-            unavailable("unavailable")
+        Ok(Err(not_ready)) => {
+            tracing::warn!(cause = not_ready.cause, "readiness: {}", not_ready.reason);
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "reason": not_ready.reason })),
+            )
         }
         Err(_) => {
             tracing::warn!("readiness: the database did not answer within 2 s");

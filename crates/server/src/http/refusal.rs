@@ -134,6 +134,16 @@ impl Refusal {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", message)
     }
 
+    /// 200 with a GraphQL error: the answer is larger than the server sends (like the query limits, a refusal of
+    /// what the query asked for, so a GraphQL error rather than a transport one).
+    pub fn response_too_large(size: usize, max: usize) -> Self {
+        Self::new(
+            StatusCode::OK,
+            "RESPONSE_TOO_LARGE",
+            format!("the answer would be {size} bytes; the limit is {max} (ask for fewer records or fields)"),
+        )
+    }
+
     /// 404: a disabled feature (the playground).
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
@@ -159,6 +169,10 @@ impl IntoResponse for Refusal {
         }
         let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
         let mut response = (self.status, Json(body)).into_response();
+        // A refusal is about this request at this moment: no cache may keep it.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

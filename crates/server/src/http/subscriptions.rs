@@ -26,6 +26,8 @@ use std::time::Duration;
 const GOING_AWAY: u16 = 1001;
 /// The close code `graphql-transport-ws` gives a client that did not initialise in time.
 const INIT_TIMEOUT: u16 = 4408;
+/// The close code `graphql-transport-ws` gives a client that reuses the id of an operation still running.
+const DUPLICATE_ID: u16 = 4409;
 
 /// Whether `headers` ask to upgrade the connection to a WebSocket.
 pub(super) fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -75,6 +77,11 @@ pub(super) async fn upgrade(state: AppState, request: Request, request_id: Strin
     };
     let settings = state.settings();
     let (init_timeout, max_message) = (settings.websocket_init_timeout, settings.max_body_bytes);
+    let limits = SocketLimits {
+        init_timeout,
+        max_operations: settings.max_subscriptions_per_socket,
+        max_response_bytes: settings.max_response_bytes,
+    };
     let mut data = Data::default();
     data.insert(Caller::Anonymous);
     data.insert(ClientKey(client));
@@ -90,10 +97,124 @@ pub(super) async fn upgrade(state: AppState, request: Request, request_id: Strin
                 protocol = protocol.sec_websocket_protocol(),
                 "a WebSocket opened"
             );
-            serve(socket, schema, protocol, data, init_timeout, closing).await;
+            serve(socket, schema, protocol, data, limits, closing).await;
             tracing::info!(request_id, "a WebSocket closed");
             drop(permit);
         })
+}
+
+/// What one socket may do.
+struct SocketLimits {
+    /// How long the client may take to send `connection_init`.
+    init_timeout: Duration,
+    /// The most operations running at once.
+    max_operations: usize,
+    /// The largest payload of one result message.
+    max_response_bytes: usize,
+}
+
+/// Something the socket's loop must do besides relaying async-graphql's messages.
+enum Control {
+    /// Send this text message.
+    Send(String),
+    /// Close the socket with this code and reason.
+    Close(u16, String),
+}
+
+/// The operation ids running on one socket, kept from the messages that pass both ways, so that a reused id
+/// closes the socket (4409, as `graphql-transport-ws` says; async-graphql would silently replace the first
+/// operation) and operations beyond the cap are refused one by one.
+struct Operations {
+    protocol: WebSocketProtocols,
+    running: std::collections::HashSet<String>,
+    max: usize,
+    control: tokio::sync::mpsc::UnboundedSender<Control>,
+}
+
+/// The `type` and `id` of a protocol message, the only parts read here.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    id: Option<String>,
+}
+
+impl Operations {
+    /// Whether the client's message may go on to async-graphql.
+    fn admit(&mut self, data: &[u8]) -> bool {
+        let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_slice::<Envelope>(data) else {
+            return true;
+        };
+        match kind.as_str() {
+            "subscribe" | "start" => {
+                if self.running.contains(&id) {
+                    let _ = self.control.send(Control::Close(
+                        DUPLICATE_ID,
+                        format!("Subscriber for {id} already exists"),
+                    ));
+                    return false;
+                }
+                if self.running.len() >= self.max {
+                    let message = format!(
+                        "at most {} operations may run at once on one WebSocket; complete one first",
+                        self.max
+                    );
+                    let _ = self
+                        .control
+                        .send(Control::Send(self.error(&id, "TOO_MANY_SUBSCRIPTIONS", &message)));
+                    return false;
+                }
+                self.running.insert(id);
+            }
+            "complete" | "stop" => {
+                self.running.remove(&id);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Notes the server's message: an operation that completed or failed no longer runs.
+    fn sent(&mut self, text: &str) {
+        if let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_str::<Envelope>(text)
+            && matches!(kind.as_str(), "complete" | "error")
+        {
+            self.running.remove(&id);
+        }
+    }
+
+    /// An `error` message for the operation `id`, in the socket's protocol.
+    fn error(&self, id: &str, code: &str, message: &str) -> String {
+        let error = serde_json::json!({ "message": message, "extensions": { "code": code } });
+        let payload = match self.protocol {
+            WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
+            _ => error,
+        };
+        serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
+    }
+}
+
+/// `text` with its result replaced by a RESPONSE_TOO_LARGE error when it is larger than `max` bytes.
+fn bounded(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let Ok(mut message) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return text;
+    };
+    tracing::warn!(
+        bytes = text.len(),
+        limit = max,
+        "a WebSocket result was too large to send"
+    );
+    message["payload"] = serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": format!("the answer would be {} bytes; the limit is {max} (ask for fewer records or fields)", text.len()),
+            "extensions": { "code": "RESPONSE_TOO_LARGE" },
+        }],
+    });
+    message.to_string()
 }
 
 /// Runs one socket until the client leaves, the protocol closes it, or the server shuts down.
@@ -102,18 +223,28 @@ async fn serve(
     schema: boletin_graphql::BoletinSchema,
     protocol: WebSocketProtocols,
     data: Data,
-    init_timeout: Duration,
+    limits: SocketLimits,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
     let (mut sink, incoming) = socket.split();
     let (initialised, mut init_heard) = tokio::sync::oneshot::channel::<()>();
+    let (control, mut controls) = tokio::sync::mpsc::unbounded_channel();
+    let operations = std::sync::Arc::new(std::sync::Mutex::new(Operations {
+        protocol,
+        running: std::collections::HashSet::new(),
+        max: limits.max_operations,
+        control,
+    }));
+    let admitting = operations.clone();
     let input = incoming
         .take_while(|message| futures::future::ready(message.is_ok()))
-        .filter_map(|message| {
-            futures::future::ready(match message {
+        .filter_map(move |message| {
+            let data = match message {
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
                 _ => None,
-            })
+            };
+            let admitted = data.filter(|data| admitting.lock().is_ok_and(|mut ops| ops.admit(data)));
+            futures::future::ready(admitted)
         });
     let mut output = Protocol::new(schema, input, protocol)
         .connection_data(data)
@@ -121,7 +252,7 @@ async fn serve(
             let _ = initialised.send(());
             Ok(Data::default())
         });
-    let deadline = tokio::time::sleep(init_timeout);
+    let deadline = tokio::time::sleep(limits.init_timeout);
     let shutdown = async move {
         // Ends when a shutdown starts (or the state is gone); the guard `wait_for` returns is dropped here.
         let _ = closing.wait_for(|closing| *closing).await.is_ok();
@@ -132,12 +263,24 @@ async fn serve(
         tokio::select! {
             message = output.next() => match message {
                 Some(WsMessage::Text(text)) => {
+                    if let Ok(mut ops) = operations.lock() {
+                        ops.sent(&text);
+                    }
+                    let text = bounded(text, limits.max_response_bytes);
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
                 None => break None,
+            },
+            Some(control) = controls.recv() => match control {
+                Control::Send(text) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Control::Close(code, reason) => break Some((code, reason)),
             },
             _ = &mut init_heard, if waiting_for_init => waiting_for_init = false,
             () = &mut deadline, if waiting_for_init => {

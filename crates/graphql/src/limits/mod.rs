@@ -4,47 +4,27 @@
 //! - before parsing, a linear scan of the text refuses queries that are too long, have too many tokens or nest
 //!   brackets too deeply (the parser recurses on nesting, so this scan is what keeps a hostile query from
 //!   exhausting the stack);
-//! - after parsing and validation, the document's aliases, directives, depth and complexity are compared with the
-//!   limits, the operation's kind is checked against the transport, and the caller's budget is charged.
+//! - after parsing, before async-graphql validates the document, the document's aliases and directives are
+//!   counted, the operation's kind is checked against the transport, its depth, height and complexity are
+//!   measured as executed (every fragment spread in full, in time linear in the text: [`cost`]), and the
+//!   caller's budget is charged. Validation itself expands every spread, so nothing costly may reach it.
 //!
 //! A refused query gets one error with a stable code and never reaches a resolver or the database.
 
+mod cost;
+mod deadline;
+
+pub use cost::MAX_LIST_VALUES;
+pub(crate) use deadline::Deadline;
+
 use crate::error::{ErrorCode, coded_error};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextValidation,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, Request, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Positioned, Request, ServerError, ServerResult, Variables};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// The largest page a connection returns, and the size assumed when a query gives none.
-const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 20;
-/// The number of records assumed for a catalogue list that has no paging (programs, partners, indicators).
-const CATALOG_LIST_WEIGHT: usize = 20;
-/// The number of records assumed for a list nested in a record (a bulletin's programs, say).
-const NESTED_LIST_WEIGHT: usize = 5;
-
-/// The complexity of a paged connection: its page size times the cost of one item, plus the field itself.
-pub(crate) fn paged(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .map_or(DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(0).min(MAX_PAGE));
-    size.saturating_mul(child_complexity).saturating_add(1)
-}
-
-/// The complexity of an unpaged catalogue list.
-pub(crate) fn catalog_list(child_complexity: usize) -> usize {
-    CATALOG_LIST_WEIGHT.saturating_mul(child_complexity).saturating_add(1)
-}
-
-/// The complexity of a list nested in a record.
-pub(crate) fn nested_list(child_complexity: usize) -> usize {
-    NESTED_LIST_WEIGHT.saturating_mul(child_complexity).saturating_add(1)
-}
 
 /// The limits a query must stay within. Every value is configurable; see `docs/SECURITY.md`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +39,8 @@ pub struct QueryLimits {
     pub max_depth: usize,
     /// The highest complexity: one point a field, lists weighted by the number of records they may return.
     pub max_complexity: usize,
+    /// The most fields an operation may run once every fragment spread is expanded (lists not weighted).
+    pub max_height: usize,
     /// The most aliased fields in a query.
     pub max_aliases: usize,
     /// The most directives on one field.
@@ -73,6 +55,7 @@ impl Default for QueryLimits {
             max_nesting: 40,
             max_depth: 15,
             max_complexity: 5_000,
+            max_height: 1_000,
             max_aliases: 50,
             max_directives_per_field: 4,
         }
@@ -141,7 +124,6 @@ impl ExtensionFactory for Limits {
         Arc::new(LimitsForRequest {
             limits: self.limits.clone(),
             budget: self.budget.clone(),
-            operation_name: Mutex::new(None),
         })
     }
 }
@@ -150,31 +132,49 @@ impl ExtensionFactory for Limits {
 struct LimitsForRequest {
     limits: QueryLimits,
     budget: Option<Arc<dyn CostBudget>>,
-    /// The operation the request asks for, to find its kind in the parsed document.
-    operation_name: Mutex<Option<String>>,
 }
 
 #[async_trait::async_trait]
 impl Extension for LimitsForRequest {
+    /// Every check runs here, before async-graphql's own parse step: that step already walks every fragment
+    /// spread in full (its recursion-depth check), as its validation does, so a hostile document must be refused
+    /// before either. The document parsed here is handed on, so it is parsed once.
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        request: Request,
+        mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        if let Ok(mut slot) = self.operation_name.lock() {
-            slot.clone_from(&request.operation_name);
-        }
+        self.check_text(&request.query)?;
+        let variables = request.variables.clone();
+        let operation_name = request.operation_name.clone();
+        // Over HTTP the server puts these on the request; over a WebSocket, on the connection.
+        let transport = request_data::<Transport>(ctx, &request).copied();
+        let client = request_data::<ClientKey>(ctx, &request).cloned();
+        let document = request.parsed_query()?;
+        self.check_document(ctx, document, &variables, operation_name.as_deref(), transport, client)?;
         next.run(ctx, request).await
     }
 
-    async fn parse_query(
+    async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let (Some(slot), Some(name)) = (ctx.data_opt::<OperationName>(), operation_name)
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(name.to_owned());
+        }
+        next.run(ctx, operation_name).await
+    }
+}
+
+impl LimitsForRequest {
+    /// The checks of the text, before it is parsed: its length, tokens and bracket nesting. The parser recurses
+    /// on nesting, so this scan is what keeps a hostile text from exhausting its stack.
+    fn check_text(&self, query: &str) -> ServerResult<()> {
         let limits = &self.limits;
         if query.len() > limits.max_query_bytes {
             return Err(refusal(
@@ -195,8 +195,22 @@ impl Extension for LimitsForRequest {
                 format!("the query nests brackets more than {} deep", limits.max_nesting),
             ));
         }
-        let document = next.run(ctx, query, variables).await?;
-        let shape = shape(&document);
+        Ok(())
+    }
+
+    /// The checks of the parsed document: aliases, directives, the operation's kind on this transport, and its
+    /// measures as executed, charged to the caller's budget.
+    fn check_document(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        document: &ExecutableDocument,
+        variables: &Variables,
+        operation_name: Option<&str>,
+        transport: Option<Transport>,
+        client: Option<ClientKey>,
+    ) -> ServerResult<()> {
+        let limits = &self.limits;
+        let shape = shape(document);
         if shape.aliases > limits.max_aliases {
             return Err(refusal(
                 ErrorCode::TooManyAliases,
@@ -209,71 +223,103 @@ impl Extension for LimitsForRequest {
                 format!("a field has more than {} directives", limits.max_directives_per_field),
             ));
         }
-        if let Some(transport) = ctx.data_opt::<Transport>() {
-            let name = self.operation_name.lock().ok().and_then(|n| n.clone());
-            if let Some(reason) = selected_operation(&document, name.as_deref())
-                .and_then(|operation| transport.refuses(operation.node.ty))
-            {
-                return Err(refusal(ErrorCode::MethodNotAllowed, reason.to_owned()));
-            }
+        if let Some(reason) = transport.and_then(|transport| {
+            selected_operation(document, operation_name).and_then(|operation| transport.refuses(operation.node.ty))
+        }) {
+            return Err(refusal(ErrorCode::MethodNotAllowed, reason.to_owned()));
         }
-        Ok(document)
+        self.measure(ctx, document, variables, client)
     }
 
-    async fn execute(
+    /// Measures the document as it would run ([`cost::measure`]), refuses it when a measure is above its limit,
+    /// and charges the caller's budget: the query's complexity, or the limit it broke when it is refused, so a
+    /// flood of refused queries is throttled like a flood of costly ones.
+    fn measure(
         &self,
         ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        if let (Some(slot), Some(name)) = (ctx.data_opt::<OperationName>(), operation_name)
-            && let Ok(mut slot) = slot.0.lock()
-        {
-            *slot = Some(name.to_owned());
-        }
-        next.run(ctx, operation_name).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if result.depth > self.limits.max_depth {
-            return Err(vec![refusal(
+        document: &ExecutableDocument,
+        variables: &Variables,
+        client: Option<ClientKey>,
+    ) -> ServerResult<()> {
+        let limits = &self.limits;
+        let measure =
+            cost::measure(document, &ctx.schema_env.registry, variables).map_err(|refused| match refused {
+                cost::Unmeasurable::FragmentCycle(name) => {
+                    refusal(ErrorCode::InvalidQuery, format!("the fragment `{name}` spreads itself"))
+                }
+                cost::Unmeasurable::UnknownDirective(name) => {
+                    refusal(ErrorCode::InvalidQuery, format!("Unknown directive \"@{name}\"."))
+                }
+                cost::Unmeasurable::ListTooLong(path) => {
+                    let mut error = refusal(
+                        ErrorCode::Invalid,
+                        format!("invalid {path}: a list argument holds at most {MAX_LIST_VALUES} values"),
+                    );
+                    if let Some(extensions) = error.extensions.as_mut() {
+                        extensions.set("field", path);
+                    }
+                    error
+                }
+            })?;
+        let over = if measure.depth > limits.max_depth {
+            Some(refusal(
                 ErrorCode::QueryTooDeep,
                 format!(
                     "the query is {} fields deep; the limit is {}",
-                    result.depth, self.limits.max_depth
+                    measure.depth, limits.max_depth
                 ),
-            )]);
-        }
-        if result.complexity > self.limits.max_complexity {
-            return Err(vec![refusal(
+            ))
+        } else if measure.height > limits.max_height as u64 {
+            Some(refusal(
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the query runs {} fields once its fragments are expanded; the limit is {}",
+                    measure.height, limits.max_height
+                ),
+            ))
+        } else if measure.complexity > limits.max_complexity as u64 {
+            Some(refusal(
                 ErrorCode::QueryTooComplex,
                 format!(
                     "the query's complexity is {}; the limit is {} (ask for smaller pages or fewer fields)",
-                    result.complexity, self.limits.max_complexity
+                    measure.complexity, limits.max_complexity
                 ),
-            )]);
-        }
-        if let (Some(budget), Some(client)) = (&self.budget, ctx.data_opt::<ClientKey>()) {
-            let cost = u64::try_from(result.complexity).unwrap_or(u64::MAX).max(1);
-            if let Err(wait) = budget.charge(&client.0, cost) {
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let mut error = refusal(
-                    ErrorCode::RateLimited,
-                    format!("too many requests; try again in {seconds} s"),
-                );
-                if let Some(extensions) = error.extensions.as_mut() {
-                    extensions.set("retryAfter", seconds);
-                }
-                return Err(vec![error]);
+            ))
+        } else {
+            None
+        };
+        let charge = if over.is_some() {
+            limits.max_complexity as u64
+        } else {
+            measure.complexity
+        };
+        if let (Some(budget), Some(client)) = (&self.budget, client)
+            && let Err(wait) = budget.charge(&client.0, charge.max(1))
+        {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut error = refusal(
+                ErrorCode::RateLimited,
+                format!("too many requests; try again in {seconds} s"),
+            );
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("retryAfter", seconds);
             }
+            return Err(error);
         }
-        Ok(result)
+        over.map_or(Ok(()), Err)
     }
+}
+
+/// A value the server put on `request` (over HTTP) or on its connection (over a WebSocket).
+fn request_data<'r, T: std::any::Any + Send + Sync>(
+    ctx: &'r ExtensionContext<'_>,
+    request: &'r Request,
+) -> Option<&'r T> {
+    request
+        .data
+        .get(&std::any::TypeId::of::<T>())
+        .and_then(|value| value.downcast_ref::<T>())
+        .or_else(|| ctx.data_opt::<T>())
 }
 
 /// A coded error for a refused query, without a location: the whole query is refused.
@@ -418,14 +464,5 @@ mod tests {
         );
         let deep = format!("{{ x(a: {}1{}) }}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(scan(&deep).nesting, 100_002);
-    }
-
-    #[test]
-    fn page_weights_saturate_and_cap() {
-        assert_eq!(paged(Some(100), None, 2), 201);
-        assert_eq!(paged(None, None, 2), 41);
-        assert_eq!(paged(Some(1_000_000), None, 2), 201);
-        assert_eq!(paged(Some(-5), None, 2), 1);
-        assert_eq!(paged(None, Some(10), usize::MAX), usize::MAX);
     }
 }

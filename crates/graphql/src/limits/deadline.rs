@@ -1,0 +1,117 @@
+//! A deadline that holds for work that never waits.
+//!
+//! A timeout around a future only fires when that future returns `Pending`. Resolvers that compute in memory
+//! (introspection, a record's own fields) return at once, so an operation made of many of them runs to the end in
+//! one poll and a timeout around it never gets a turn. This extension makes execution cooperative: every
+//! [`YIELD_EVERY`] field resolutions it gives the executor's thread back once, and each time execution resumes it
+//! checks the deadline, ending the operation with `TIMEOUT` once it has passed. The server's own timeout around
+//! the request then fires too, and dropping the operation's future stops its work: no CPU is spent after the
+//! deadline beyond the fields already being resolved.
+
+use crate::error::{ErrorCode, coded_error};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
+use async_graphql::{Response, ServerResult, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// How many field resolutions run between two yields: small enough that a yield comes every few microseconds
+/// of work, large enough that its cost does not show.
+const YIELD_EVERY: u32 = 64;
+
+/// The extension that stops queries and mutations running past `timeout`, counted from the request's start.
+pub(crate) struct Deadline {
+    pub(crate) timeout: Duration,
+}
+
+impl ExtensionFactory for Deadline {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DeadlineForRequest {
+            deadline: Instant::now() + self.timeout,
+            timeout: self.timeout,
+            resolved: AtomicU32::new(0),
+        })
+    }
+}
+
+/// [`Deadline`] for one request.
+struct DeadlineForRequest {
+    deadline: Instant,
+    timeout: Duration,
+    resolved: AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl Extension for DeadlineForRequest {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let timed_out = || {
+            Response::from_errors(vec![coded_error(
+                ErrorCode::Timeout,
+                format!(
+                    "the request ran longer than {} s and was stopped",
+                    self.timeout.as_secs_f64()
+                ),
+            )])
+        };
+        Cutoff {
+            operation: Box::pin(next.run(ctx, operation_name)),
+            deadline: self.deadline,
+            timed_out,
+        }
+        .await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if self.resolved.fetch_add(1, Ordering::Relaxed) % YIELD_EVERY == YIELD_EVERY - 1 {
+            YieldNow(false).await;
+        }
+        next.run(ctx, info).await
+    }
+}
+
+/// An operation that ends with `timed_out()` instead of running on once `deadline` has passed.
+struct Cutoff<F, T> {
+    operation: Pin<Box<F>>,
+    deadline: Instant,
+    timed_out: T,
+}
+
+impl<F: Future<Output = Response>, T: Fn() -> Response + Unpin> Future for Cutoff<F, T> {
+    type Output = Response;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        if Instant::now() >= self.deadline {
+            return Poll::Ready((self.timed_out)());
+        }
+        self.operation.as_mut().poll(cx)
+    }
+}
+
+/// Returns `Pending` once (asking to be polled again at once), so that whoever polls the operation gets a turn.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
