@@ -105,6 +105,27 @@ pub fn asked_statuses(asked: &[BulletinStatus]) -> &[BulletinStatus] {
     }
 }
 
+/// Which of a bulletin's texts a read needs: a list of titles and summaries need not carry every body in both
+/// languages. A bulletin read with less than [`TextsWanted::ALL`] carries only what was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextsWanted {
+    /// One language (with the other as the fallback for a bulletin without it), or every language when `None`.
+    pub lang: Option<Language>,
+    /// Whether bodies are read; when not, each text's `body` is empty.
+    pub body: bool,
+}
+
+impl TextsWanted {
+    /// Every language version, with its body.
+    pub const ALL: Self = Self { lang: None, body: true };
+}
+
+impl Default for TextsWanted {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
 /// One language version of a bulletin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulletinText {

@@ -2,7 +2,9 @@
 //! transport.
 
 use crate::auth::{Caller, Role};
-use crate::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, RawBulletinFilter};
+use crate::bulletin::{
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, RawBulletinFilter, TextsWanted,
+};
 use crate::changes::{ChangeToken, ChangesPage};
 use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::indicator::{Indicator, validate_code};
@@ -61,6 +63,8 @@ pub struct BulletinQuery {
     pub last: Option<i32>,
     /// The cursor to page backward from.
     pub before: Option<String>,
+    /// The texts the reader needs.
+    pub texts: TextsWanted,
 }
 
 /// Refuses anyone but an editor a read of bulletins in other `statuses` than published.
@@ -104,7 +108,9 @@ impl Catalog {
             .map(|c| BulletinCursor::decode(c, "before"))
             .transpose()?;
         let page = PageRequest::new(query.first, after, query.last, before)?;
-        self.store.bulletin_page(&query.filter, query.order, &page).await
+        self.store
+            .bulletin_page(&query.filter, query.order, &page, query.texts)
+            .await
     }
 
     /// How many bulletins match `filter`.
@@ -120,11 +126,12 @@ impl Catalog {
         caller: &Caller,
         slug: &str,
         statuses: &[BulletinStatus],
+        texts: TextsWanted,
     ) -> DomainResult<Option<Bulletin>> {
         let statuses = crate::bulletin::asked_statuses(statuses);
         may_see(caller, statuses)?;
         match Slug::parse(slug) {
-            Ok(slug) => self.store.bulletin_by_slug(&slug, statuses).await,
+            Ok(slug) => self.store.bulletin_by_slug(&slug, statuses, texts).await,
             Err(_) => Ok(None),
         }
     }

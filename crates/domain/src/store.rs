@@ -9,7 +9,7 @@
 
 use crate::DomainResult;
 use crate::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, Visibility,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, TextsWanted, Visibility,
 };
 use crate::changes::Change;
 use crate::facets::{Facet, FacetCount, SearchScope};
@@ -27,17 +27,24 @@ use crate::statistics::{Statistics, StatisticsQuery};
 /// Read access to the published catalogue.
 #[async_trait::async_trait]
 pub trait CatalogStore: Send + Sync {
-    /// One page of the bulletins matching `filter` (published ones unless it names statuses), in `order`.
+    /// One page of the bulletins matching `filter` (published ones unless it names statuses), in `order`, with
+    /// the texts `texts` asks for.
     async fn bulletin_page(
         &self,
         filter: &BulletinFilter,
         order: BulletinOrder,
         page: &PageRequest<BulletinCursor>,
+        texts: TextsWanted,
     ) -> DomainResult<Page<Bulletin>>;
     /// How many bulletins match `filter`.
     async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64>;
-    /// The bulletin with this slug, if it has one of `statuses`.
-    async fn bulletin_by_slug(&self, slug: &Slug, statuses: &[BulletinStatus]) -> DomainResult<Option<Bulletin>>;
+    /// The bulletin with this slug, if it has one of `statuses`, with the texts `texts` asks for.
+    async fn bulletin_by_slug(
+        &self,
+        slug: &Slug,
+        statuses: &[BulletinStatus],
+        texts: TextsWanted,
+    ) -> DomainResult<Option<Bulletin>>;
     /// The bulletins among `ids` that `visibility` sees, in no particular order.
     async fn bulletins_by_ids(&self, ids: &[BulletinId], visibility: Visibility) -> DomainResult<Vec<Bulletin>>;
     /// The bulletins among `ids` that match `filter`, in no particular order: whether a new bulletin is one a

@@ -7,14 +7,18 @@ use crate::facets::Facets;
 use crate::indicator::ObservationNode;
 use crate::loader::{CatalogLoader, ObservationsOfBulletin, PartnersOfBulletin, ProgramsOfBulletin, load_in_order};
 use crate::node::{Kind, global_id};
-use crate::partner::{PartnerWithRole, partners_with_roles};
+use crate::partner::{PartnerWithRole, partners_with_roles, with_roles};
+use crate::prefetch::{Related, Wanted};
 use crate::program::ProgramNode;
 use crate::scalar::{Date, DateTime};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use boletin_domain::bulletin::{Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter, Visibility};
+use boletin_domain::bulletin::{
+    Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter, TextsWanted, Visibility,
+};
 use boletin_domain::catalog::{BulletinQuery as ListArguments, Catalog};
 use boletin_domain::language::pick;
+use std::sync::Arc;
 
 /// A bulletin theme, from the office's controlled vocabulary.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -134,6 +138,8 @@ impl BulletinQuery {
         let mut filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
         filter.statuses = status.unwrap_or_default().into_iter().map(Into::into).collect();
         let visibility = filter.visibility();
+        let look_ahead = ctx.look_ahead();
+        let nodes = [look_ahead.field("nodes"), look_ahead.field("edges").field("node")];
         let arguments = ListArguments {
             filter,
             order: order_by.into(),
@@ -141,15 +147,20 @@ impl BulletinQuery {
             after,
             last,
             before,
+            texts: texts_wanted(&nodes, lang),
         };
         let page = catalog.bulletins(caller(ctx), &arguments).await.gql(ctx)?;
+        let ids: Vec<_> = page.items.iter().map(|b| b.id).collect();
+        let related = Related::read(catalog, &ids, visibility, Wanted::of(&nodes))
+            .await
+            .gql(ctx)?;
         Ok(BulletinConnection {
             edges: page
                 .items
                 .into_iter()
                 .map(|b| BulletinEdge {
                     cursor: BulletinCursor::of(&b).encode(),
-                    node: BulletinNode::with_visibility(b, lang, visibility),
+                    node: BulletinNode::with_visibility(b, lang, visibility).with_related(related.clone()),
                 })
                 .collect(),
             has_next_page: page.has_next_page,
@@ -175,11 +186,31 @@ impl BulletinQuery {
     ) -> async_graphql::Result<Option<BulletinNode>> {
         let statuses: Vec<_> = status.unwrap_or_default().into_iter().map(Into::into).collect();
         let catalog = ctx.data::<Catalog>()?;
-        Ok(catalog
-            .bulletin(caller(ctx), &slug, &statuses)
+        let selection = [ctx.look_ahead()];
+        let visibility = Visibility::of(&statuses);
+        let Some(bulletin) = catalog
+            .bulletin(caller(ctx), &slug, &statuses, texts_wanted(&selection, lang))
             .await
             .gql(ctx)?
-            .map(|b| BulletinNode::with_visibility(b, lang, Visibility::of(&statuses))))
+        else {
+            return Ok(None);
+        };
+        let related = Related::read(catalog, &[bulletin.id], visibility, Wanted::of(&selection))
+            .await
+            .gql(ctx)?;
+        Ok(Some(
+            BulletinNode::with_visibility(bulletin, lang, visibility).with_related(related),
+        ))
+    }
+}
+
+/// The texts a selection of bulletin fields needs: only `lang` (with its fallback) unless it asks which languages
+/// a bulletin has, and bodies only when it asks for them.
+fn texts_wanted(selections: &[async_graphql::Lookahead<'_>], lang: Language) -> TextsWanted {
+    let asks = |field: &str| selections.iter().any(|s| s.field(field).exists());
+    TextsWanted {
+        lang: (!asks("availableLanguages")).then_some(lang.into()),
+        body: asks("body"),
     }
 }
 
@@ -273,6 +304,8 @@ pub struct BulletinNode {
     lang: Language,
     /// How the bulletin was read: its nested figures are read the same way.
     visibility: Visibility,
+    /// Its lists, when the field that returned it read them up front.
+    related: Option<Arc<Related>>,
 }
 
 impl BulletinNode {
@@ -287,7 +320,14 @@ impl BulletinNode {
             bulletin,
             lang,
             visibility,
+            related: None,
         }
+    }
+
+    /// The node with its lists read up front.
+    pub(crate) fn with_related(mut self, related: Option<Arc<Related>>) -> Self {
+        self.related = related;
+        self
     }
 
     fn text(&self) -> Option<&BulletinText> {
@@ -361,6 +401,9 @@ impl BulletinNode {
 
     /// The programs the bulletin reports on.
     async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProgramNode>> {
+        if let Some(programs) = self.related.as_ref().and_then(|r| r.programs(self.bulletin.id)) {
+            return Ok(programs.into_iter().map(|p| ProgramNode::new(p, self.lang)).collect());
+        }
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let ids = loader
             .load_one(ProgramsOfBulletin(self.bulletin.id))
@@ -376,6 +419,9 @@ impl BulletinNode {
 
     /// The partners the bulletin names, each with the role it played (a partner may appear once per role).
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerWithRole>> {
+        if let Some(partners) = self.related.as_ref().and_then(|r| r.partners(self.bulletin.id)) {
+            return Ok(with_roles(partners, self.lang));
+        }
         let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
         let links = loader
             .load_one(PartnersOfBulletin(self.bulletin.id))
@@ -387,12 +433,15 @@ impl BulletinNode {
 
     /// The figures this bulletin reported.
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
-        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let observations = loader
-            .load_one(ObservationsOfBulletin(self.bulletin.id, self.visibility))
-            .await
-            .gql(ctx)?
-            .unwrap_or_default();
+        let observations = match self.related.as_ref().and_then(|r| r.observations(self.bulletin.id)) {
+            Some(observations) => observations,
+            None => ctx
+                .data::<DataLoader<CatalogLoader>>()?
+                .load_one(ObservationsOfBulletin(self.bulletin.id, self.visibility))
+                .await
+                .gql(ctx)?
+                .unwrap_or_default(),
+        };
         Ok(observations
             .into_iter()
             .map(|o| ObservationNode::with_visibility(o, self.lang, self.visibility))

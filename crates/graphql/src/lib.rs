@@ -15,6 +15,7 @@ mod loader;
 mod node;
 mod order;
 mod partner;
+mod prefetch;
 mod program;
 mod scalar;
 mod search;
@@ -31,7 +32,7 @@ use boletin_domain::live::Live;
 use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
-pub use limits::{ClientKey, CostBudget, MAX_LIST_VALUES, OperationName, QueryLimits, Transport};
+pub use limits::{ClientKey, CostBudget, MAX_LIST_VALUES, OperationName, QueryCost, QueryLimits, Transport};
 
 /// Every read query, merged from the aggregates' query objects.
 #[derive(MergedObject, Default)]

@@ -217,11 +217,19 @@ pub(crate) async fn partners_with_roles(
     lang: Language,
 ) -> async_graphql::Result<Vec<PartnerWithRole>> {
     let partners = load_in_order(ctx, links, |l| l.partner).await?;
-    Ok(partners
+    Ok(with_roles(partners.into_iter().map(|(l, p)| (*l, p)), lang))
+}
+
+/// Partners with the roles their links give them, as the client sees them in `lang`.
+pub(crate) fn with_roles(
+    pairs: impl IntoIterator<Item = (PartnerLink<PartnerId>, Partner)>,
+    lang: Language,
+) -> Vec<PartnerWithRole> {
+    pairs
         .into_iter()
         .map(|(l, p)| PartnerWithRole {
             partner: PartnerNode::new(p, lang),
             role: l.role.into(),
         })
-        .collect())
+        .collect()
 }

@@ -202,7 +202,9 @@ impl SqlStore {
             change_log::record(&txn, entity, &ids, ChangeKind::Upsert, now).await?;
         }
         continue_sequences(&txn).await?;
+        crate::events::notify(&txn, &[]).await?;
         txn.commit().await.map_err(db_error)?;
+        self.events().changed();
         Ok(LoadReport {
             partners: dataset.partners.len(),
             programs: dataset.programs.len(),

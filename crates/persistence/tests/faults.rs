@@ -1,7 +1,9 @@
 //! SQLite under pressure: many writers at once, and a full disk.
 
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, NewBulletin};
+use boletin_domain::bulletin::{
+    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, NewBulletin, TextsWanted,
+};
 use boletin_domain::import::parse_page;
 use boletin_domain::page::PageRequest;
 use boletin_domain::store::CatalogStore;
@@ -93,6 +95,7 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
             &BulletinFilter::default(),
             BulletinOrder::default(),
             &PageRequest::<BulletinCursor>::new(Some(5), None, None, None).unwrap_or_else(|e| panic!("{e:?}")),
+            TextsWanted::ALL,
         )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));

@@ -1,7 +1,9 @@
 //! The SQL store against real SQLite and PostgreSQL databases, one fresh database per test and backend.
 
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, Theme, Visibility};
+use boletin_domain::bulletin::{
+    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, TextsWanted, Theme, Visibility,
+};
 use boletin_domain::country::CountryCode;
 use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
@@ -61,7 +63,12 @@ async fn the_seed_loads_and_lists_newest_first() {
         let db = db.seeded().await;
         let page = db
             .store
-            .bulletin_page(&BulletinFilter::default(), BulletinOrder::default(), &first(20))
+            .bulletin_page(
+                &BulletinFilter::default(),
+                BulletinOrder::default(),
+                &first(20),
+                TextsWanted::ALL,
+            )
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(page.items.len(), 10);
@@ -112,7 +119,7 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
         loop {
             let page = db
                 .store
-                .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &request)
+                .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &request, TextsWanted::ALL)
                 .await
                 .unwrap_or_else(|e| panic!("{e:?}"));
             seen.extend(page.items.iter().map(|b| b.id));
@@ -125,7 +132,7 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
         }
         let all = db
             .store
-            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &first(100))
+            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &first(100), TextsWanted::ALL)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(seen, all.items.iter().map(|b| b.id).collect::<Vec<_>>());
@@ -134,7 +141,7 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
         let back = PageRequest::new(None, None, Some(2), Some(before)).unwrap_or_else(|e| panic!("{e}"));
         let page = db
             .store
-            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &back)
+            .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &back, TextsWanted::ALL)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
@@ -145,7 +152,7 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
 
         let oldest = db
             .store
-            .bulletin_page(&filter, BulletinOrder::PublishedOnAsc, &first(1))
+            .bulletin_page(&filter, BulletinOrder::PublishedOnAsc, &first(1), TextsWanted::ALL)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(oldest.items[0].id, all.items[9].id);
@@ -238,7 +245,12 @@ async fn drafts_and_their_figures_stay_invisible() {
         assert_eq!(db.store.import_bulletins(std::slice::from_ref(&draft)).await, Ok(1));
         assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
         let published = [BulletinStatus::Published];
-        assert_eq!(db.store.bulletin_by_slug(&draft.slug, &published).await, Ok(None));
+        assert_eq!(
+            db.store
+                .bulletin_by_slug(&draft.slug, &published, TextsWanted::ALL)
+                .await,
+            Ok(None)
+        );
         // Reads that name the draft status (which only editors may ask for) see it, and only it.
         let drafts = BulletinFilter {
             statuses: vec![BulletinStatus::Draft],
@@ -247,7 +259,7 @@ async fn drafts_and_their_figures_stay_invisible() {
         assert_eq!(db.store.bulletin_count(&drafts).await, Ok(1));
         let found = db
             .store
-            .bulletin_by_slug(&draft.slug, &[BulletinStatus::Draft])
+            .bulletin_by_slug(&draft.slug, &[BulletinStatus::Draft], TextsWanted::ALL)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"))
             .unwrap_or_else(|| panic!("the draft is missing"));
@@ -384,6 +396,61 @@ async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
                 .flatten()
                 .unwrap_or_else(|| panic!("missing"));
             assert_eq!(db.store.program_bulletins(&[planami.id]).await.map(|b| b.len()), Ok(2));
+            db
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() {
+    use boletin_domain::language::{Language, pick};
+    on_each_backend(
+        "a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language",
+        |db| async move {
+            let db = db.seeded().await;
+            // One bulletin in English only, so the fallback is exercised whatever the seed holds.
+            db.execute_sql(
+                "DELETE FROM bulletin_translations WHERE lang = 'es' AND bulletin_id = (SELECT MIN(id) FROM bulletins)",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let read = |texts| {
+                let store = db.store.clone();
+                async move {
+                    store
+                        .bulletin_page(&BulletinFilter::default(), BulletinOrder::default(), &first(20), texts)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e:?}"))
+                        .items
+                }
+            };
+            let all = read(TextsWanted::ALL).await;
+            for lang in [Language::Es, Language::En] {
+                let lean = read(TextsWanted {
+                    lang: Some(lang),
+                    body: false,
+                })
+                .await;
+                assert_eq!(lean.len(), all.len());
+                for (lean, full) in lean.iter().zip(&all) {
+                    let wanted = pick(&full.texts, lang).unwrap_or_else(|| panic!("{} has no text", full.slug));
+                    assert_eq!(lean.texts.len(), 1, "{}: {:?}", lean.slug, lean.texts);
+                    let text = &lean.texts[0];
+                    assert_eq!(
+                        (text.lang, &text.title, &text.summary, text.body.as_str()),
+                        (wanted.lang, &wanted.title, &wanted.summary, ""),
+                        "{}",
+                        lean.slug
+                    );
+                }
+            }
+            let with_bodies = read(TextsWanted {
+                lang: Some(Language::Es),
+                body: true,
+            })
+            .await;
+            assert!(with_bodies.iter().all(|b| b.texts.iter().all(|t| !t.body.is_empty())));
             db
         },
     )

@@ -221,6 +221,16 @@ pub struct ServeArgs {
     /// A WebSocket that has not sent `connection_init` within this is closed (4408).
     #[arg(long, env = "BOLETIN_WEBSOCKET_INIT_TIMEOUT", default_value = "10", value_parser = seconds)]
     pub websocket_init_timeout: Duration,
+
+    /// The most memory, in bytes, the cache of public answers may hold (keys, bodies and compressed bodies); 0
+    /// turns it off. Answers are kept until a change could alter them.
+    #[arg(long, env = "BOLETIN_RESPONSE_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub response_cache_bytes: usize,
+
+    /// For benchmarks only: serve this file's bytes as JSON at `/bench/static` (GET and POST), through the same
+    /// HTTP stack as `/graphql`, as the ceiling of what any answer could cost.
+    #[arg(long, env = "BOLETIN_BENCH_STATIC_FILE", hide = true)]
+    pub bench_static_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -260,6 +270,12 @@ impl ServeArgs {
             shutdown_grace: self.shutdown_grace,
             max_websockets: self.max_websockets,
             websocket_init_timeout: self.websocket_init_timeout,
+            response_cache_bytes: self.response_cache_bytes,
+            bench_static: self
+                .bench_static_file
+                .as_ref()
+                .and_then(|path| std::fs::read(path).ok())
+                .map(axum::body::Bytes::from),
         }
     }
 

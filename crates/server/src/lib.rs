@@ -36,6 +36,7 @@ pub struct AppState {
 struct Shared {
     settings: HttpSettings,
     persisted: http::PersistedQueries,
+    responses: http::ResponseCache,
     metrics: Metrics,
     limiter: Option<Arc<RateLimiter>>,
     ready: OnceLock<Ready>,
@@ -60,6 +61,7 @@ impl AppState {
         let websockets = Arc::new(tokio::sync::Semaphore::new(settings.max_websockets));
         Self {
             shared: Arc::new(Shared {
+                responses: http::ResponseCache::new(settings.response_cache_bytes),
                 settings,
                 persisted: http::PersistedQueries::default(),
                 metrics: Metrics::default(),
@@ -133,12 +135,26 @@ impl AppState {
         &self.shared.persisted
     }
 
+    /// The answers kept for the public's repeated questions.
+    pub fn response_cache(&self) -> &http::ResponseCache {
+        &self.shared.responses
+    }
+
     /// The server's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }
 
-    /// How many queries the rate limit refused.
+    /// Charges `cost` to `client`'s rate-limit budget (always allowed when rate limiting is off).
+    pub fn charge(&self, client: &str, cost: u64) -> Result<(), std::time::Duration> {
+        use boletin_graphql::CostBudget as _;
+        match &self.shared.limiter {
+            Some(limiter) => limiter.charge(client, cost.max(1)),
+            None => Ok(()),
+        }
+    }
+
+    /// How many queries the rate limit has refused.
     pub fn rate_limited(&self) -> u64 {
         self.shared.limiter.as_ref().map_or(0, |l| l.refused())
     }

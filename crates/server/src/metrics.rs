@@ -92,7 +92,13 @@ impl Metrics {
     }
 
     /// The metrics in the Prometheus text format.
-    pub fn render(&self, pool: Option<PoolFigures>, rate_limited: u64, websockets: usize) -> String {
+    pub fn render(
+        &self,
+        pool: Option<PoolFigures>,
+        rate_limited: u64,
+        websockets: usize,
+        cache: crate::http::CacheFigures,
+    ) -> String {
         let mut out = String::new();
         let Ok(counters) = self.counters.lock() else {
             return out;
@@ -172,6 +178,36 @@ impl Metrics {
             "WebSocket connections (subscriptions) open now.",
         );
         let _ = writeln!(out, "boletin_websockets_open {websockets}");
+        family(
+            &mut out,
+            "boletin_response_cache_requests_total",
+            "counter",
+            "Cacheable requests answered from the response cache (hit) or run (miss).",
+        );
+        let _ = writeln!(
+            out,
+            "boletin_response_cache_requests_total{{result=\"hit\"}} {}",
+            cache.hits
+        );
+        let _ = writeln!(
+            out,
+            "boletin_response_cache_requests_total{{result=\"miss\"}} {}",
+            cache.misses
+        );
+        family(
+            &mut out,
+            "boletin_response_cache_bytes",
+            "gauge",
+            "Bytes the response cache holds (keys, bodies and room for compressed bodies).",
+        );
+        let _ = writeln!(out, "boletin_response_cache_bytes {}", cache.bytes);
+        family(
+            &mut out,
+            "boletin_response_cache_entries",
+            "gauge",
+            "Answers the response cache holds.",
+        );
+        let _ = writeln!(out, "boletin_response_cache_entries {}", cache.entries);
         if let Some(pool) = pool {
             family(
                 &mut out,
@@ -224,7 +260,7 @@ mod tests {
         for i in 0..MAX_OPERATION_NAMES + 5 {
             metrics.record_operation(Some(&format!("Op{i}")), &[], Duration::from_millis(1));
         }
-        let text = metrics.render(None, 0, 0);
+        let text = metrics.render(None, 0, 0, crate::http::CacheFigures::default());
         assert!(
             text.contains("boletin_requests_total{operation=\"Feed\",outcome=\"ok\"} 1"),
             "{text}"

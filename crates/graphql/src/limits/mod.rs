@@ -107,6 +107,17 @@ impl OperationName {
     }
 }
 
+/// Put on a request by the server to learn the query's complexity (what it was charged), once measured.
+#[derive(Debug, Clone, Default)]
+pub struct QueryCost(Arc<std::sync::atomic::AtomicU64>);
+
+impl QueryCost {
+    /// The complexity measured, or 0 before (or without) measuring.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// A budget of query cost per client, kept by the server (a rate limiter).
 pub trait CostBudget: Send + Sync {
     /// Spends `cost` of `client`'s budget, or says how long to wait before the budget allows it.
@@ -151,8 +162,16 @@ impl Extension for LimitsForRequest {
         // Over HTTP the server puts these on the request; over a WebSocket, on the connection.
         let transport = request_data::<Transport>(ctx, &request).copied();
         let client = request_data::<ClientKey>(ctx, &request).cloned();
+        let cost_slot = request_data::<QueryCost>(ctx, &request).cloned();
         let document = request.parsed_query()?;
-        self.check_document(ctx, document, &variables, operation_name.as_deref(), transport, client)?;
+        self.check_document(
+            ctx,
+            document,
+            &variables,
+            operation_name.as_deref(),
+            transport,
+            (client, cost_slot),
+        )?;
         next.run(ctx, request).await
     }
 
@@ -207,7 +226,7 @@ impl LimitsForRequest {
         variables: &Variables,
         operation_name: Option<&str>,
         transport: Option<Transport>,
-        client: Option<ClientKey>,
+        (client, cost_slot): (Option<ClientKey>, Option<QueryCost>),
     ) -> ServerResult<()> {
         let limits = &self.limits;
         let shape = shape(document);
@@ -228,7 +247,7 @@ impl LimitsForRequest {
         }) {
             return Err(refusal(ErrorCode::MethodNotAllowed, reason.to_owned()));
         }
-        self.measure(ctx, document, variables, client)
+        self.measure(ctx, document, variables, client, cost_slot)
     }
 
     /// Measures the document as it would run ([`cost::measure`]), refuses it when a measure is above its limit,
@@ -240,6 +259,7 @@ impl LimitsForRequest {
         document: &ExecutableDocument,
         variables: &Variables,
         client: Option<ClientKey>,
+        cost_slot: Option<QueryCost>,
     ) -> ServerResult<()> {
         let limits = &self.limits;
         let measure =
@@ -288,6 +308,9 @@ impl LimitsForRequest {
         } else {
             None
         };
+        if let Some(slot) = &cost_slot {
+            slot.0.store(measure.complexity, std::sync::atomic::Ordering::Relaxed);
+        }
         let charge = if over.is_some() {
             limits.max_complexity as u64
         } else {

@@ -12,7 +12,7 @@ use crate::load::ImportFailure;
 use crate::rows::{BulletinChildren, Children, Ids, bulletin_row};
 use crate::store::SqlStore;
 use crate::store::bulletins as read;
-use boletin_domain::bulletin::{Bulletin, BulletinStatus, NewBulletin, Visibility};
+use boletin_domain::bulletin::{Bulletin, BulletinStatus, NewBulletin, TextsWanted, Visibility};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{BulletinId, ObservationId};
@@ -250,7 +250,8 @@ impl RecordStore<NewBulletin> for SqlStore {
     }
 
     async fn find(&self, slug: &Slug) -> DomainResult<Option<Stored<NewBulletin>>> {
-        let Some(bulletin) = read::by_slug(self.db(), slug, Visibility::Editorial.statuses()).await? else {
+        let Some(bulletin) = read::by_slug(self.db(), slug, Visibility::Editorial.statuses(), TextsWanted::ALL).await?
+        else {
             return Ok(None);
         };
         let ids = [bulletin.id.0];

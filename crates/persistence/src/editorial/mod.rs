@@ -114,6 +114,8 @@ impl SqlStore {
         }
         crate::events::notify(&txn, &effects.events).await?;
         txn.commit().await.map_err(db_error)?;
+        // Before the write returns: this server's own answers must not outlive it.
+        self.events().changed();
         if self.db().get_database_backend() == sea_orm::DbBackend::Sqlite {
             self.events().deliver(&effects.events);
         }

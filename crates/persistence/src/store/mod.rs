@@ -15,7 +15,7 @@ use crate::entity::observations;
 use crate::error::db_error;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, Visibility,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, TextsWanted, Visibility,
 };
 use boletin_domain::changes::Change;
 use boletin_domain::facets::{Facet, FacetCount, SearchScope};
@@ -70,9 +70,9 @@ impl SqlStore {
     /// A store over an open, migrated connection.
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
+            events: crate::events::Events::new(db.get_database_backend()),
             db,
             writer: Arc::new(tokio::sync::Mutex::new(())),
-            events: crate::events::Events::default(),
         }
     }
 
@@ -268,16 +268,22 @@ impl CatalogStore for SqlStore {
         filter: &BulletinFilter,
         order: BulletinOrder,
         page: &PageRequest<BulletinCursor>,
+        texts: TextsWanted,
     ) -> DomainResult<Page<Bulletin>> {
-        bulletins::page(&self.db, filter, order, page).await
+        bulletins::page(&self.db, filter, order, page, texts).await
     }
 
     async fn bulletin_count(&self, filter: &BulletinFilter) -> DomainResult<u64> {
         bulletins::count(&self.db, filter).await
     }
 
-    async fn bulletin_by_slug(&self, slug: &Slug, statuses: &[BulletinStatus]) -> DomainResult<Option<Bulletin>> {
-        bulletins::by_slug(&self.db, slug, statuses).await
+    async fn bulletin_by_slug(
+        &self,
+        slug: &Slug,
+        statuses: &[BulletinStatus],
+        texts: TextsWanted,
+    ) -> DomainResult<Option<Bulletin>> {
+        bulletins::by_slug(&self.db, slug, statuses, texts).await
     }
 
     async fn bulletins_by_ids(&self, ids: &[BulletinId], visibility: Visibility) -> DomainResult<Vec<Bulletin>> {

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The most query text kept for persisted queries, in bytes; the oldest are forgotten first.
 const PERSISTED_BYTES: usize = 16 * 1024 * 1024;
@@ -161,18 +161,23 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
         .find(|e| accepts(e.name()))
 }
 
+/// `body` compressed with a fast setting, fit for answers computed per request: brotli at quality 4 with a
+/// window no larger than the body (a large window costs megabytes of zeroed memory per call), gzip at level 3.
 fn compress(body: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     match encoding {
         Encoding::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::new(3));
             encoder.write_all(body).ok()?;
             encoder.finish().ok()
         }
         Encoding::Brotli => {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(body.len() / 4);
+            let window = usize::BITS - body.len().max(1).leading_zeros();
             let params = brotli::enc::BrotliEncoderParams {
-                quality: 5,
-                lgwin: 22,
+                quality: 4,
+                lgwin: i32::try_from(window.clamp(16, 22)).unwrap_or(22),
+                size_hint: body.len(),
                 ..Default::default()
             };
             brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
@@ -192,41 +197,77 @@ fn matches(if_none_match: Option<&HeaderValue>, tags: &[&str]) -> bool {
     })
 }
 
-/// A JSON response with `status`, `Cache-Control`, a strong `ETag` (one per encoding), compression when the
-/// client accepts it, and `304 Not Modified` when a GET's `If-None-Match` names the current tag.
-pub fn respond(
-    status: StatusCode,
-    body: Vec<u8>,
+/// An answer ready to send: its bytes, `Cache-Control`, strong ETag, and each compressed form computed at most
+/// once (kept with the answer in the response cache, a repeated answer is never compressed twice).
+pub struct Prepared {
+    body: axum::body::Bytes,
     cache_control: HeaderValue,
-    request_headers: &HeaderMap,
-    conditional: bool,
-) -> Response {
-    let base = format!("\"{}\"", &sha256_hex(&body)[..32]);
-    let encoding = (body.len() >= COMPRESS_FROM)
-        .then(|| preferred_encoding(request_headers))
-        .flatten();
-    let tag = match encoding {
-        Some(encoding) => format!("{}-{}\"", base.trim_end_matches('"'), encoding.name()),
-        None => base.clone(),
-    };
-    let mut headers = HeaderMap::new();
-    headers.insert(header::CACHE_CONTROL, cache_control);
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        headers.insert(header::ETAG, value);
-    }
-    if conditional && status == StatusCode::OK && matches(request_headers.get(header::IF_NONE_MATCH), &[&tag, &base]) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
-    }
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = match encoding.and_then(|e| Some((e, compress(&body, e)?))) {
-        Some((encoding, compressed)) => {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.name()));
-            compressed
+    /// The ETag of the uncompressed bytes, quoted.
+    tag: String,
+    brotli: OnceLock<Option<axum::body::Bytes>>,
+    gzip: OnceLock<Option<axum::body::Bytes>>,
+}
+
+impl Prepared {
+    /// `body` with `cache_control`, tagged with the start of its SHA-256.
+    pub fn new(body: Vec<u8>, cache_control: HeaderValue) -> Self {
+        let tag = format!("\"{}\"", &sha256_hex(&body)[..32]);
+        Self {
+            body: body.into(),
+            cache_control,
+            tag,
+            brotli: OnceLock::new(),
+            gzip: OnceLock::new(),
         }
-        None => body,
-    };
-    (status, headers, body).into_response()
+    }
+
+    /// The uncompressed length.
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// The body in `encoding`, compressed on first use.
+    fn encoded(&self, encoding: Encoding) -> Option<axum::body::Bytes> {
+        let slot = match encoding {
+            Encoding::Brotli => &self.brotli,
+            Encoding::Gzip => &self.gzip,
+        };
+        slot.get_or_init(|| compress(&self.body, encoding).map(Into::into))
+            .clone()
+    }
+
+    /// A JSON response with `status`, `Cache-Control`, a strong `ETag` (one per encoding), compression when the
+    /// client accepts it, and `304 Not Modified` when `conditional` and `If-None-Match` names the current tag.
+    pub fn respond(&self, status: StatusCode, request_headers: &HeaderMap, conditional: bool) -> Response {
+        let encoding = (self.body.len() >= COMPRESS_FROM)
+            .then(|| preferred_encoding(request_headers))
+            .flatten();
+        let tag = match encoding {
+            Some(encoding) => format!("{}-{}\"", self.tag.trim_end_matches('"'), encoding.name()),
+            None => self.tag.clone(),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if let Ok(value) = HeaderValue::from_str(&tag) {
+            headers.insert(header::ETAG, value);
+        }
+        if conditional
+            && status == StatusCode::OK
+            && matches(request_headers.get(header::IF_NONE_MATCH), &[&tag, &self.tag])
+        {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let body = match encoding.and_then(|e| Some((e, self.encoded(e)?))) {
+            Some((encoding, compressed)) => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.name()));
+                compressed
+            }
+            None => self.body.clone(),
+        };
+        (status, headers, body).into_response()
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use super::caching::{self, Resolved};
 use super::refusal::Refusal;
+use super::response_cache::{Entry, ResponseCache};
 use crate::AppState;
 use async_graphql::BatchResponse;
 use async_graphql::http::GraphiQLSource;
@@ -16,7 +17,7 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use boletin_domain::auth::Caller;
-use boletin_graphql::{ClientKey, OperationName, RequestId, Transport};
+use boletin_graphql::{ClientKey, OperationName, QueryCost, RequestId, Transport};
 use futures::StreamExt as _;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -226,8 +227,37 @@ async fn execute(
             Err(refusal) => return refusal.into_response(),
         }
     }
+    // The response cache answers the public's single operations (see `response_cache`).
+    let cache = state.response_cache();
+    let cacheable = match resolved.as_slice() {
+        [Resolved::Run(operation)] if !authenticated && !batched && cache.enabled() => state
+            .store()
+            .and_then(|store| store.change_generation())
+            .map(|generation| (ResponseCache::key(operation), generation)),
+        _ => None,
+    };
+    if let Some((key, generation)) = &cacheable
+        && let Some(entry) = cache.get(key, *generation)
+    {
+        if let Err(wait) = state.charge(&context.client, entry.cost) {
+            return Refusal::rate_limited(wait).into_response();
+        }
+        tracing::info!(
+            request_id = context.request_id,
+            operation = entry.operation.as_deref().unwrap_or("-"),
+            outcome = "ok",
+            cache = "hit",
+            "graphql"
+        );
+        state
+            .metrics()
+            .record_operation(entry.operation.as_deref(), &[], Duration::ZERO);
+        return entry.prepared.respond(StatusCode::OK, request_headers, is_get);
+    }
     let run = async {
         let mut responses = Vec::with_capacity(resolved.len());
+        let mut names = Vec::with_capacity(resolved.len());
+        let mut costs = Vec::with_capacity(resolved.len());
         for operation in resolved {
             let operation = match operation {
                 Resolved::Run(operation) => *operation,
@@ -236,17 +266,21 @@ async fn execute(
                     let codes = error_codes(&response);
                     state.metrics().record_operation(None, &codes, Duration::ZERO);
                     responses.push((response, codes));
+                    names.push(None);
+                    costs.push(0);
                     continue;
                 }
             };
             let slot = OperationName::default();
+            let cost = QueryCost::default();
             let started = Instant::now();
             let operation = operation
                 .data(RequestId(context.request_id.clone()))
                 .data(ClientKey(context.client.clone()))
                 .data(caller.clone())
                 .data(if is_get { Transport::Get } else { Transport::Post })
-                .data(slot.clone());
+                .data(slot.clone())
+                .data(cost.clone());
             let response = schema.execute(operation).await;
             let name = slot.get();
             let elapsed = started.elapsed();
@@ -261,10 +295,12 @@ async fn execute(
             );
             state.metrics().record_operation(name.as_deref(), &codes, elapsed);
             responses.push((response, codes));
+            names.push(name);
+            costs.push(cost.get());
         }
-        responses
+        (responses, names, costs)
     };
-    let Ok(responses) = tokio::time::timeout(settings.request_timeout, run).await else {
+    let Ok((responses, names, costs)) = tokio::time::timeout(settings.request_timeout, run).await else {
         tracing::warn!(
             request_id = context.request_id,
             limit_ms = settings.request_timeout.as_millis() as u64,
@@ -287,6 +323,8 @@ async fn execute(
         StatusCode::OK
     };
     let retry_after = responses.iter().filter_map(|(r, _)| retry_after(r)).max();
+    let operation = names.into_iter().next().flatten();
+    let cost = costs.first().copied().unwrap_or(1);
     // What an authenticated caller sees is theirs alone: never stored by shared caches.
     let cache_control = if status == StatusCode::OK && !authenticated {
         caching::cache_control(&responses.iter().map(|(r, _)| r).collect::<Vec<_>>())
@@ -316,7 +354,25 @@ async fn execute(
     }
     // Only a GET is answered 304: a POST is not a cacheable read.
     let conditional = request_headers.contains_key(header::IF_NONE_MATCH) && !batched && is_get;
-    let mut response = caching::respond(status, body, cache_control, request_headers, conditional);
+    let public = cache_control.to_str().is_ok_and(|c| c.starts_with("public"));
+    let prepared = caching::Prepared::new(body, cache_control);
+    let mut response = match cacheable {
+        Some((key, generation)) if status == StatusCode::OK && public => {
+            let entry = Entry {
+                generation,
+                operation,
+                cost,
+                prepared,
+            };
+            let current = state.store().and_then(|store| store.change_generation());
+            // Kept unless a change arrived while it ran; answered either way.
+            cache
+                .put(key, entry, current)
+                .prepared
+                .respond(status, request_headers, conditional)
+        }
+        _ => prepared.respond(status, request_headers, conditional),
+    };
     let headers = response.headers_mut();
     if status == StatusCode::TOO_MANY_REQUESTS
         && let Some(seconds) = retry_after

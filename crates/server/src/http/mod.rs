@@ -6,6 +6,7 @@ mod caching;
 mod graphql;
 mod probes;
 mod refusal;
+mod response_cache;
 mod subscriptions;
 
 use crate::AppState;
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use auth::secret_hash;
 pub use caching::PersistedQueries;
 pub use refusal::{Refusal, RefusalCode};
+pub use response_cache::{CacheFigures, ResponseCache};
 
 /// Everything the HTTP layer enforces, from the command line (see `docs/SECURITY.md`).
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +63,10 @@ pub struct HttpSettings {
     pub max_websockets: usize,
     /// How long a new WebSocket may take to send `connection_init`.
     pub websocket_init_timeout: Duration,
+    /// The most bytes the response cache holds; 0 turns it off.
+    pub response_cache_bytes: usize,
+    /// For benchmarks only: bytes served as JSON at `/bench/static`, the ceiling of any answer's cost.
+    pub bench_static: Option<axum::body::Bytes>,
 }
 
 impl Default for HttpSettings {
@@ -82,6 +88,8 @@ impl Default for HttpSettings {
             shutdown_grace: Duration::from_secs(20),
             max_websockets: 1_000,
             websocket_init_timeout: Duration::from_secs(10),
+            response_cache_bytes: 64 * 1024 * 1024,
+            bench_static: None,
         }
     }
 }
@@ -93,11 +101,20 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
+        .route("/bench/static", get(bench_static).post(bench_static))
         .method_not_allowed_fallback(|| async {
             Refusal::method_not_allowed("this path answers GET (and POST on /graphql)".to_owned())
         })
         .fallback(|| async { Refusal::not_found("no such path; GraphQL is served at /graphql") });
     with_middleware(routes, state)
+}
+
+/// `/bench/static`: the configured bytes as JSON, or 404 when none are configured.
+async fn bench_static(State(state): State<AppState>) -> Response {
+    match &state.settings().bench_static {
+        Some(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes.clone()).into_response(),
+        None => Refusal::not_found("no such path; GraphQL is served at /graphql").into_response(),
+    }
 }
 
 /// The middleware stack, outermost first: request id and counting, CORS, panic recovery.

@@ -50,8 +50,11 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<s
 /// The metrics in the Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.store().map(|store| store.pool_figures());
-    let text = state
-        .metrics()
-        .render(pool, state.rate_limited(), state.open_websockets());
+    let text = state.metrics().render(
+        pool,
+        state.rate_limited(),
+        state.open_websockets(),
+        state.response_cache().figures(),
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -144,6 +144,18 @@ impl Refusal {
         )
     }
 
+    /// 429: the client spent its budget (an answer from the response cache is charged like one computed).
+    pub fn rate_limited(wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut refusal = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!("too many requests; try again in {seconds} s"),
+        );
+        refusal.retry_after = Some(seconds);
+        refusal
+    }
+
     /// 404: a disabled feature (the playground).
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
@@ -166,6 +178,9 @@ impl IntoResponse for Refusal {
         let mut extensions = serde_json::json!({ "code": self.code });
         if let Some(id) = &self.request_id {
             extensions["requestId"] = id.as_str().into();
+        }
+        if let (StatusCode::TOO_MANY_REQUESTS, Some(seconds)) = (self.status, self.retry_after) {
+            extensions["retryAfter"] = seconds.into();
         }
         let body = serde_json::json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
         let mut response = (self.status, Json(body)).into_response();
