@@ -66,6 +66,9 @@ fn normalise(url: &str) -> String {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged ahead of its next use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// How long a SQLite connection waits for another connection's write lock before failing with "busy".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -73,15 +76,20 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// Every SQLite connection opens in WAL mode (readers never wait for the writer), with foreign keys on and a
 /// busy timeout. Every PostgreSQL connection carries the statement timeout and the application name. Pooled
-/// connections are tested before use, so connections the server has dropped are replaced without a restart.
+/// connections idle for a second are tested before use, so connections the server has dropped are replaced
+/// without a restart.
 pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, DomainError> {
     let url = normalise(&options.url);
     let mut pool = sea_orm::ConnectOptions::new(url.clone());
     pool.max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
         .connect_timeout(options.acquire_timeout)
-        .test_before_acquire(true)
         .sqlx_logging(false);
+    // A connection idle for a second is pinged before use, so one the server dropped meanwhile is replaced
+    // unseen; under load connections are never idle that long, and a ping on every use would double the
+    // round trips of every read (a connection killed while busy fails one statement, `UNAVAILABLE`, and is
+    // replaced).
+    pool.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
     let (statement_timeout, application_name) = (options.statement_timeout, options.application_name.clone());
     pool.map_sqlx_postgres_opts(move |pg| {
         let pg = pg.application_name(&application_name);
