@@ -147,6 +147,9 @@ async fn main() -> anyhow::Result<()> {
 /// database with retries, then serves GraphQL until SIGTERM or Ctrl-C.
 async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Result<()> {
     options.statement_timeout = Some(args.statement_timeout());
+    if let Some(path) = &args.bench_static_file {
+        std::fs::metadata(path).with_context(|| format!("cannot read --bench-static-file {}", path.display()))?;
+    }
     let state = AppState::new(args.http_settings());
     let server = Server::bind(args.addr, state.clone()).await?;
     tracing::info!("boletin listens at http://{}/graphql", server.local_addr()?);
