@@ -73,8 +73,14 @@ async fn health_playground_and_request_ids() {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(playground.status(), 200);
-        assert!(playground.text().await.unwrap_or_default().contains("graphiql"));
+        assert!(playground.headers().contains_key("content-security-policy"));
+        let expected = if boletin::http::web_pages_missing().is_some() {
+            503
+        } else {
+            200
+        };
+        assert_eq!(playground.status(), expected);
+        assert!(playground.text().await.unwrap_or_default().contains("playground"));
         let echoed = client
             .post(format!("{base}/graphql"))
             .header("x-request-id", "abc-123")

@@ -210,6 +210,10 @@ pub struct ServeArgs {
     #[arg(long, env = "BOLETIN_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
     pub playground: bool,
 
+    /// Whether `GET /dashboard` serves the indicators dashboard (a page that reads only the public API).
+    #[arg(long, env = "BOLETIN_DASHBOARD", default_value_t = true, action = clap::ArgAction::Set)]
+    pub dashboard: bool,
+
     /// How long in-flight requests may finish after SIGTERM before the server exits.
     #[arg(long, env = "BOLETIN_SHUTDOWN_GRACE", default_value = "20", value_parser = seconds)]
     pub shutdown_grace: Duration,
@@ -267,6 +271,7 @@ impl ServeArgs {
                 .collect(),
             introspection: self.introspection,
             playground: self.playground,
+            dashboard: self.dashboard,
             shutdown_grace: self.shutdown_grace,
             max_websockets: self.max_websockets,
             websocket_init_timeout: self.websocket_init_timeout,

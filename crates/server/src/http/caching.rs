@@ -128,13 +128,13 @@ pub fn cache_control(responses: &[&async_graphql::Response]) -> HeaderValue {
 
 /// The encodings boletin compresses with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub(super) enum Encoding {
     Brotli,
     Gzip,
 }
 
 impl Encoding {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Self::Brotli => "br",
             Self::Gzip => "gzip",
@@ -143,7 +143,7 @@ impl Encoding {
 }
 
 /// The encoding to use for a client's `Accept-Encoding`: brotli, then gzip, when accepted with a non-zero weight.
-fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
+pub(super) fn preferred_encoding(headers: &HeaderMap) -> Option<Encoding> {
     let accepted = headers.get(header::ACCEPT_ENCODING)?.to_str().ok()?;
     let accepts = |name: &str| {
         accepted.split(',').any(|item| {

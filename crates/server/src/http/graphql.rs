@@ -11,11 +11,10 @@ use super::refusal::Refusal;
 use super::response_cache::{Entry, ResponseCache};
 use crate::AppState;
 use async_graphql::BatchResponse;
-use async_graphql::http::GraphiQLSource;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use boletin_domain::auth::Caller;
 use boletin_graphql::{ClientKey, OperationName, QueryCost, RequestId, Transport};
 use futures::StreamExt as _;
@@ -42,14 +41,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         if !state.settings().playground {
             return Refusal::not_found("the playground is turned off; send queries with POST").into_response();
         }
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .title("boletin")
-                .finish(),
-        )
-        .into_response();
+        return super::web::page(super::web::Page::Playground);
     }
     let operation = match parse_query_string(request.uri()) {
         Ok(operation) => operation,

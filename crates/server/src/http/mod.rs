@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (POST and GET, GraphiQL on a plain GET), `/healthz`, `/readyz` and `/metrics`,
+//! The HTTP surface: `/graphql` (POST and GET, the GraphiQL playground on a plain GET), `/dashboard` and its
+//! `/assets/`, `/healthz`, `/readyz` and `/metrics`,
 //! behind the middleware every request passes: a request id, status counting, CORS and panic recovery.
 
 mod auth;
@@ -8,6 +9,7 @@ mod probes;
 mod refusal;
 mod response_cache;
 mod subscriptions;
+mod web;
 
 use crate::AppState;
 use crate::rate_limit::RateLimit;
@@ -27,6 +29,7 @@ pub use auth::secret_hash;
 pub use caching::PersistedQueries;
 pub use refusal::{Refusal, RefusalCode};
 pub use response_cache::{CacheFigures, ResponseCache};
+pub use web::missing_reason as web_pages_missing;
 
 /// Everything the HTTP layer enforces, from the command line (see `docs/SECURITY.md`).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,8 @@ pub struct HttpSettings {
     pub introspection: bool,
     /// Whether `GET /graphql` without a query serves the GraphiQL playground.
     pub playground: bool,
+    /// Whether `GET /dashboard` serves the indicators dashboard.
+    pub dashboard: bool,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace: Duration,
     /// The most WebSocket connections open at once.
@@ -85,6 +90,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             introspection: true,
             playground: true,
+            dashboard: true,
             shutdown_grace: Duration::from_secs(20),
             max_websockets: 1_000,
             websocket_init_timeout: Duration::from_secs(10),
@@ -101,12 +107,22 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
+        .route("/dashboard", get(dashboard))
+        .route("/assets/{file}", get(web::asset))
         .route("/bench/static", get(bench_static).post(bench_static))
         .method_not_allowed_fallback(|| async {
             Refusal::method_not_allowed("this path answers GET (and POST on /graphql)".to_owned())
         })
         .fallback(|| async { Refusal::not_found("no such path; GraphQL is served at /graphql") });
     with_middleware(routes, state)
+}
+
+/// `GET /dashboard`: the indicators dashboard, unless turned off.
+async fn dashboard(State(state): State<AppState>) -> Response {
+    if !state.settings().dashboard {
+        return Refusal::not_found("the dashboard is turned off").into_response();
+    }
+    web::page(web::Page::Dashboard)
 }
 
 /// `/bench/static`: the configured bytes as JSON, or 404 when none are configured.
