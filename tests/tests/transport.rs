@@ -284,8 +284,16 @@ async fn probes_metrics_and_the_playground_switch() {
         assert_eq!(actual, status, "{path}");
         assert!(headers.contains_key("x-request-id"), "{path}");
     }
-    let (status, _, body) = send(client.get(format!("{}/graphql", server.base))).await;
+    let browser = client
+        .get(format!("{}/graphql", server.base))
+        .header("accept", "text/html");
+    let (status, _, body) = send(browser).await;
     assert_eq!(status, 404, "the playground is off: {body}");
+    // A client that forgot its query gets a JSON error, never the page.
+    let (status, headers, body) = send(client.get(format!("{}/graphql", server.base))).await;
+    let refused = json_of(&body)["errors"][0]["extensions"]["code"].clone();
+    assert_eq!((status.as_u16(), refused), (400, json!("BAD_REQUEST")), "{body}");
+    assert_eq!(headers["content-type"], "application/json");
 
     let (_, _, body) = post(&server.base, "query Feed { bulletins(first: 2) { nodes { slug } } }").await;
     assert!(body["data"]["bulletins"].is_object(), "{body}");
@@ -301,9 +309,11 @@ async fn probes_metrics_and_the_playground_switch() {
         "{headers:?}"
     );
     for expected in [
-        "boletin_requests_total{operation=\"Feed\",outcome=\"ok\"} 1",
-        "boletin_requests_total{operation=\"anonymous\",outcome=\"error\"} 1",
-        "boletin_request_duration_seconds_count{operation=\"Feed\"} 1",
+        "boletin_requests_total{operation=\"Feed\",type=\"query\",outcome=\"ok\"} 1",
+        "boletin_requests_total{operation=\"anonymous\",type=\"query\",outcome=\"error\"} 1",
+        "boletin_request_duration_seconds_count{operation=\"Feed\",type=\"query\",outcome=\"ok\"} 1",
+        "boletin_build_info{version=",
+        "process_resident_memory_bytes ",
         "boletin_errors_total{code=\"INVALID\"} 1",
         "boletin_http_responses_total{status=\"404\"} 1",
         "boletin_db_connections_max 10",

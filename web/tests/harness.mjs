@@ -25,12 +25,34 @@ async function freePort() {
   });
 }
 
-/** Starts `boletin serve` on a new SQLite file (seeded with the built-in catalogue) and waits until ready. */
-export async function startServer() {
+/** Runs `boletin <args>` to completion and returns its standard output. */
+async function run(args) {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOLETIN_LOG: 'warn' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => (err += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`boletin ${args.join(' ')} exited ${code}:\n${err}`);
+  return out;
+}
+
+/**
+ * Starts `boletin serve` on a new SQLite file (seeded with the built-in catalogue) and waits until ready. With
+ * `editor`, an editor's API token is created first and returned as `token`.
+ */
+export async function startServer({ editor = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'boletin-browser-'));
+  const database = join(dir, 'boletin.db');
+  let token = null;
+  if (editor) {
+    await run(['--database-url', database, 'seed']);
+    const printed = (await run(['--database-url', database, 'token', 'create', '--name', 'tests', '--role', 'editor'])).trim();
+    token = printed.split('\n').pop().trim();
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(binary, ['--database-url', join(dir, 'boletin.db'), 'serve', '--addr', `127.0.0.1:${port}`], {
+  const child = spawn(binary, ['--database-url', database, 'serve', '--addr', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BOLETIN_LOG: 'warn' },
   });
@@ -50,6 +72,7 @@ export async function startServer() {
   }
   return {
     base,
+    token,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

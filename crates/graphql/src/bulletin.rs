@@ -2,6 +2,7 @@
 
 use crate::auth::caller;
 use crate::country::{Country, Language, countries};
+use crate::cursor::{self, List};
 use crate::error::GqlResult;
 use crate::facets::Facets;
 use crate::indicator::ObservationNode;
@@ -125,49 +126,54 @@ impl BulletinQuery {
         #[graphql(desc = "Which bulletins to list.")] filter: Option<BulletinFilterInput>,
         #[graphql(desc = "The order of the list; newest first when omitted.", default)] order_by: BulletinOrderBy,
         #[graphql(
-            desc = "The language of titles, summaries and bodies; English when omitted. A bulletin missing in that language is returned in the other, and says so in `language`.",
-            default
+            desc = "The language of titles, summaries and bodies; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English. A bulletin missing in that language is returned in the other, and says so in `language`."
         )]
-        lang: Language,
+        lang: Option<Language>,
         #[graphql(
             desc = "The statuses to list; published only when omitted. Any other status needs an editor's token (`UNAUTHENTICATED` or `FORBIDDEN` otherwise)."
         )]
         status: Option<Vec<BulletinStatus>>,
-    ) -> async_graphql::Result<BulletinConnection> {
-        let catalog = ctx.data::<Catalog>()?;
-        let mut filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
-        filter.statuses = status.unwrap_or_default().into_iter().map(Into::into).collect();
-        let visibility = filter.visibility();
-        let look_ahead = ctx.look_ahead();
-        let nodes = [look_ahead.field("nodes"), look_ahead.field("edges").field("node")];
-        let arguments = ListArguments {
-            filter,
-            order: order_by.into(),
-            first,
-            after,
-            last,
-            before,
-            texts: texts_wanted(&nodes, lang),
-        };
-        let page = catalog.bulletins(caller(ctx), &arguments).await.gql(ctx)?;
-        let ids: Vec<_> = page.items.iter().map(|b| b.id).collect();
-        let related = Related::read(catalog, &ids, visibility, Wanted::of(&nodes))
-            .await
-            .gql(ctx)?;
-        Ok(BulletinConnection {
-            edges: page
-                .items
-                .into_iter()
-                .map(|b| BulletinEdge {
-                    cursor: BulletinCursor::of(&b).encode(),
-                    node: BulletinNode::with_visibility(b, lang, visibility).with_related(related.clone()),
-                })
-                .collect(),
-            has_next_page: page.has_next_page,
-            has_previous_page: page.has_previous_page,
-            filter: arguments.filter,
-            lang,
-        })
+    ) -> async_graphql::Result<Option<BulletinConnection>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<BulletinConnection> = async {
+            let catalog = ctx.data::<Catalog>()?;
+            let mut filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
+            filter.statuses = status.unwrap_or_default().into_iter().map(Into::into).collect();
+            let visibility = filter.visibility();
+            let look_ahead = ctx.look_ahead();
+            let nodes = [look_ahead.field("nodes"), look_ahead.field("edges").field("node")];
+            let arguments = ListArguments {
+                filter,
+                order: order_by.into(),
+                first,
+                after: cursor::unwrap_opt(List::Bulletins, after, "after").gql(ctx)?,
+                last,
+                before: cursor::unwrap_opt(List::Bulletins, before, "before").gql(ctx)?,
+                texts: texts_wanted(&nodes, lang),
+            };
+            let page = catalog.bulletins(caller(ctx), &arguments).await.gql(ctx)?;
+            let ids: Vec<_> = page.items.iter().map(|b| b.id).collect();
+            let related = Related::read(catalog, &ids, visibility, Wanted::of(&nodes))
+                .await
+                .gql(ctx)?;
+            Ok(BulletinConnection {
+                edges: page
+                    .items
+                    .into_iter()
+                    .map(|b| BulletinEdge {
+                        cursor: cursor::wrap(List::Bulletins, &BulletinCursor::of(&b).encode()),
+                        node: BulletinNode::with_visibility(b, lang, visibility).with_related(related.clone()),
+                    })
+                    .collect(),
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+                filter: arguments.filter,
+                lang,
+            })
+        }
+        .await;
+        result.map(Some)
     }
 
     /// The published bulletin with this slug, or null. Editors read a draft or an archived bulletin by naming
@@ -178,12 +184,16 @@ impl BulletinQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The bulletin's slug, e.g. `iom-promotes-labor-integration-of-migrants-in-tijuana`.")]
         slug: String,
-        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
         #[graphql(
             desc = "The statuses the bulletin may have; published only when omitted. Any other status needs an editor's token."
         )]
         status: Option<Vec<BulletinStatus>>,
     ) -> async_graphql::Result<Option<BulletinNode>> {
+        let lang = crate::language(ctx, lang);
         let statuses: Vec<_> = status.unwrap_or_default().into_iter().map(Into::into).collect();
         let catalog = ctx.data::<Catalog>()?;
         let visibility = Visibility::of(&statuses);

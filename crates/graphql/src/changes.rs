@@ -1,6 +1,7 @@
 //! `changes`: the delta-sync feed for mobile apps.
 
 use crate::country::Language;
+use crate::cursor::{self, List};
 use crate::error::GqlResult;
 use crate::node::{Kind, Node, global_id, load_node};
 use crate::scalar::DateTime;
@@ -62,13 +63,19 @@ impl ChangeQuery {
         #[graphql(desc = "The `nextToken` of your last call; from the beginning when omitted.")] since: Option<String>,
         #[graphql(desc = "How many changes at most (0 to 100; default 100).")] first: Option<i32>,
         #[graphql(
-            desc = "The language of the records' texts in `node`; English when omitted.",
-            default
+            desc = "The language of the records' texts in `node`; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
         )]
-        lang: Language,
-    ) -> async_graphql::Result<ChangesNode> {
-        let page = ctx.data::<Catalog>()?.changes(since.as_deref(), first).await.gql(ctx)?;
-        Ok(ChangesNode { page, lang })
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Option<ChangesNode>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<ChangesNode> = async {
+            let since = cursor::unwrap_opt(List::Changes, since, "since").gql(ctx)?;
+            let page = ctx.data::<Catalog>()?.changes(since.as_deref(), first).await.gql(ctx)?;
+            Ok(ChangesNode { page, lang })
+        }
+        .await;
+        result.map(Some)
     }
 }
 
@@ -96,7 +103,7 @@ impl ChangesNode {
 
     /// Pass this as `since` next time (also when this page was empty).
     async fn next_token(&self) -> String {
-        self.page.next.encode()
+        cursor::wrap(List::Changes, &self.page.next.encode())
     }
 
     /// More changes follow: call again with `nextToken` now.

@@ -54,10 +54,19 @@ impl IndicatorQuery {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The language of names and definitions; English when omitted.", default)] lang: Language,
-    ) -> async_graphql::Result<Vec<IndicatorNode>> {
-        let indicators = ctx.data::<Catalog>()?.indicators().await.gql(ctx)?;
-        Ok(indicators.into_iter().map(|i| IndicatorNode::new(i, lang)).collect())
+        #[graphql(
+            desc = "The language of names and definitions; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Option<Vec<IndicatorNode>>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<Vec<IndicatorNode>> = async {
+            let indicators = ctx.data::<Catalog>()?.indicators().await.gql(ctx)?;
+            Ok(indicators.into_iter().map(|i| IndicatorNode::new(i, lang)).collect())
+        }
+        .await;
+        result.map(Some)
     }
 
     /// The indicator with this code, or null.
@@ -66,8 +75,12 @@ impl IndicatorQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The indicator's stable code, e.g. `returns_assisted`.")] code: String,
-        #[graphql(desc = "The language of names and definitions; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of names and definitions; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<Option<IndicatorNode>> {
+        let lang = crate::language(ctx, lang);
         Ok(ctx
             .data::<Catalog>()?
             .indicator(&code)

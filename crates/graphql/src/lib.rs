@@ -6,6 +6,7 @@ mod auth;
 mod bulletin;
 mod changes;
 mod country;
+mod cursor;
 mod editorial;
 mod error;
 mod facets;
@@ -33,6 +34,17 @@ use std::sync::Arc;
 
 pub use error::{ErrorCode, RequestId};
 pub use limits::{ClientKey, CostBudget, MAX_LIST_VALUES, OperationName, QueryCost, QueryLimits, Transport};
+
+/// The language a request's `Accept-Language` prefers, put on the request by the server; a `lang` argument
+/// overrides it, and without either texts are in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreferredLanguage(pub boletin_domain::language::Language);
+
+/// The language of a field's texts: its `lang` argument, else the request's preferred language, else English.
+pub(crate) fn language(ctx: &async_graphql::Context<'_>, lang: Option<country::Language>) -> country::Language {
+    lang.or_else(|| ctx.data_opt::<PreferredLanguage>().map(|p| p.0.into()))
+        .unwrap_or_default()
+}
 
 /// Every read query, merged from the aggregates' query objects.
 #[derive(MergedObject, Default)]

@@ -24,7 +24,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Bulletin => "Bulletin",
             Self::Program => "Program",
@@ -90,8 +90,12 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A global id taken from any record's `id` field.")] id: ID,
-        #[graphql(desc = "The language of the record's texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the record's texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<Option<Node>> {
+        let lang = crate::language(ctx, lang);
         let Some((kind, raw)) = decode(&id) else {
             return Ok(None);
         };

@@ -4,7 +4,8 @@
 //! #612), so the same query could come back with its fields in a different order each time: harder to read,
 //! and different bytes for equal answers, which breaks ETags. This extension keeps the parsed query and, once
 //! the operation has run, puts every object's fields back in the query's order (fields from fragments where the
-//! fragment is spread).
+//! fragment is spread). Errors are sorted by where they occur in the query, and a field that failed is `null`
+//! rather than missing.
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -51,6 +52,12 @@ impl Extension for FieldOrderForRequest {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
+        fill_failed_fields(&mut response);
+        // Errors too come back in the query's order (where they occur in it), not in the order fields finished.
+        response.errors.sort_by_key(|e| {
+            let at = e.locations.first().map(|p| (p.line, p.column));
+            (at, e.path.len())
+        });
         let document = self.document.lock().ok().and_then(|mut d| d.take());
         if let Some(document) = document
             && let Some(operation) = crate::limits::selected_operation(&document, operation_name)
@@ -109,6 +116,39 @@ fn keys<'d>(
     out
 }
 
+/// Puts `null` where a field failed. async-graphql 7 leaves a failed field's key out of its object, so a client
+/// reading `{ a: statistics(…) b: statistics(…) }` finds no `b` at all, which GraphQL forbids and Apollo Client
+/// reports as a missing field; the error's path says exactly which key it was. (The fields that fail on their
+/// own, the root fields a dashboard combines, are nullable, so `null` is what the specification asks for.)
+fn fill_failed_fields(response: &mut Response) {
+    use async_graphql::PathSegment;
+    for error in &response.errors {
+        let Some((PathSegment::Field(last), parents)) = error.path.split_last() else {
+            continue;
+        };
+        if parents.is_empty() && response.data == Value::Null {
+            response.data = Value::Object(Default::default());
+        }
+        if let Some(Value::Object(fields)) = at(&mut response.data, parents) {
+            fields.entry(Name::new(last)).or_insert(Value::Null);
+        }
+    }
+}
+
+/// The value at `path` in `value`, if every step exists.
+fn at<'v>(value: &'v mut Value, path: &[async_graphql::PathSegment]) -> Option<&'v mut Value> {
+    use async_graphql::PathSegment;
+    let Some((first, rest)) = path.split_first() else {
+        return Some(value);
+    };
+    let next = match (first, value) {
+        (PathSegment::Field(name), Value::Object(fields)) => fields.get_mut(name.as_str())?,
+        (PathSegment::Index(i), Value::List(items)) => items.get_mut(*i)?,
+        _ => return None,
+    };
+    at(next, rest)
+}
+
 /// Puts the fields of every object in `value` in the order `sets` ask for them.
 fn reorder(value: &mut Value, sets: &[&Positioned<SelectionSet>], fragments: &Fragments) {
     match value {
@@ -155,6 +195,32 @@ mod tests {
         async fn items(&self) -> Vec<Item> {
             vec![Item { a: 1, b: 2, c: 3 }, Item { a: 4, b: 5, c: 6 }]
         }
+    }
+
+    struct Failing;
+
+    #[Object]
+    impl Failing {
+        async fn good(&self) -> i32 {
+            1
+        }
+        async fn bad(&self) -> async_graphql::Result<Option<i32>> {
+            Err("no".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_field_is_null_not_missing() {
+        let schema = Schema::build(Failing, EmptyMutation, EmptySubscription)
+            .extension(FieldOrder)
+            .finish();
+        let response = schema.execute("{ x: bad good y: bad }").await;
+        let text = serde_json::to_string(&response.data).unwrap_or_default();
+        assert_eq!(text, r#"{"x":null,"good":1,"y":null}"#);
+        let paths: Vec<String> = response.errors.iter().map(|e| format!("{:?}", e.path)).collect();
+        assert_eq!(paths, [r#"[Field("x")]"#, r#"[Field("y")]"#]);
+        let only = schema.execute("{ bad }").await;
+        assert_eq!(serde_json::to_string(&only.data).unwrap_or_default(), r#"{"bad":null}"#);
     }
 
     #[tokio::test]

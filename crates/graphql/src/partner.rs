@@ -65,13 +65,18 @@ impl PartnerQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The language of names, acronyms and nested texts; English when omitted.",
-            default
+            desc = "The language of names, acronyms and nested texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
         )]
-        lang: Language,
-    ) -> async_graphql::Result<Vec<PartnerNode>> {
-        let partners = ctx.data::<Catalog>()?.partners().await.gql(ctx)?;
-        Ok(partners.into_iter().map(|p| PartnerNode::new(p, lang)).collect())
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Option<Vec<PartnerNode>>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<Vec<PartnerNode>> = async {
+            let partners = ctx.data::<Catalog>()?.partners().await.gql(ctx)?;
+            Ok(partners.into_iter().map(|p| PartnerNode::new(p, lang)).collect())
+        }
+        .await;
+        result.map(Some)
     }
 
     /// The partner with this slug, or null.
@@ -81,11 +86,11 @@ impl PartnerQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The partner's slug, e.g. `canada-fund-for-local-initiatives`.")] slug: String,
         #[graphql(
-            desc = "The language of names, acronyms and nested texts; English when omitted.",
-            default
+            desc = "The language of names, acronyms and nested texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
         )]
-        lang: Language,
+        lang: Option<Language>,
     ) -> async_graphql::Result<Option<PartnerNode>> {
+        let lang = crate::language(ctx, lang);
         Ok(ctx
             .data::<Catalog>()?
             .partner(&slug)

@@ -26,10 +26,19 @@ impl ProgramQuery {
     async fn programs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The language of names and descriptions; English when omitted.", default)] lang: Language,
-    ) -> async_graphql::Result<Vec<ProgramNode>> {
-        let programs = ctx.data::<Catalog>()?.programs().await.gql(ctx)?;
-        Ok(programs.into_iter().map(|p| ProgramNode::new(p, lang)).collect())
+        #[graphql(
+            desc = "The language of names and descriptions; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Option<Vec<ProgramNode>>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<Vec<ProgramNode>> = async {
+            let programs = ctx.data::<Catalog>()?.programs().await.gql(ctx)?;
+            Ok(programs.into_iter().map(|p| ProgramNode::new(p, lang)).collect())
+        }
+        .await;
+        result.map(Some)
     }
 
     /// The program with this slug, or null.
@@ -38,8 +47,12 @@ impl ProgramQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The program's slug, e.g. `planami`.")] slug: String,
-        #[graphql(desc = "The language of names and descriptions; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of names and descriptions; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<Option<ProgramNode>> {
+        let lang = crate::language(ctx, lang);
         Ok(ctx
             .data::<Catalog>()?
             .program(&slug)

@@ -12,9 +12,13 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            // Exactly YYYY-MM-DD: chrono alone also reads `2019-3-1`, which the format does not allow.
+            Value::String(text) if is_iso_date_shape(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("`{text}` is not an ISO 8601 date (YYYY-MM-DD)"))),
+                .map_err(|_| InputValueError::custom(format!("`{text}` is not a day of the calendar (YYYY-MM-DD)"))),
+            Value::String(text) => Err(InputValueError::custom(format!(
+                "`{text}` is not an ISO 8601 date (YYYY-MM-DD, e.g. 2019-03-08)"
+            ))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -43,4 +47,14 @@ impl ScalarType for DateTime {
     fn to_value(&self) -> Value {
         Value::String(self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
+}
+
+/// Whether `text` is four digits, a dash, two digits, a dash and two digits.
+fn is_iso_date_shape(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
 }

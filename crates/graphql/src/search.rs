@@ -3,6 +3,7 @@
 
 use crate::bulletin::{BulletinFilterInput, BulletinNode, PageInfo};
 use crate::country::Language;
+use crate::cursor::{self, List};
 use crate::error::GqlResult;
 use crate::facets::Facets;
 use crate::loader::load_in_order;
@@ -37,40 +38,48 @@ impl SearchQueryRoot {
             String,
         >,
         #[graphql(desc = "Which bulletins to search.")] filter: Option<BulletinFilterInput>,
-    ) -> async_graphql::Result<SearchConnection> {
-        let catalog = ctx.data::<Catalog>()?;
-        let arguments = SearchArguments {
-            query,
-            lang: lang.map(Into::into),
-            first,
-            after,
-            filter: RawBulletinFilter::from(filter.unwrap_or_default()),
-        };
-        let results = catalog.search(&arguments).await.gql(ctx)?;
-        let page = &results.hits;
-        let hits = load_in_order(ctx, &page.items, |hit| hit.id).await?;
-        let edges = hits
-            .into_iter()
-            .map(|(hit, bulletin)| SearchEdge {
-                cursor: SearchCursor {
-                    score: hit.score,
-                    id: hit.id,
-                }
-                .encode(),
-                node: SearchHitNode::new(bulletin, hit.score, &results.scope.query, lang),
+    ) -> async_graphql::Result<Option<SearchConnection>> {
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<SearchConnection> = async {
+            let catalog = ctx.data::<Catalog>()?;
+            let arguments = SearchArguments {
+                query,
+                lang: lang.map(Into::into),
+                first,
+                after: cursor::unwrap_opt(List::Search, after, "after").gql(ctx)?,
+                filter: RawBulletinFilter::from(filter.unwrap_or_default()),
+            };
+            let results = catalog.search(&arguments).await.gql(ctx)?;
+            let page = &results.hits;
+            let hits = load_in_order(ctx, &page.items, |hit| hit.id).await?;
+            let edges = hits
+                .into_iter()
+                .map(|(hit, bulletin)| SearchEdge {
+                    cursor: cursor::wrap(
+                        List::Search,
+                        &SearchCursor {
+                            score: hit.score,
+                            id: hit.id,
+                        }
+                        .encode(),
+                    ),
+                    node: SearchHitNode::new(bulletin, hit.score, &results.scope.query, lang),
+                })
+                .collect();
+            Ok(SearchConnection {
+                edges,
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+                total_count: results.total,
+                facets: Facets {
+                    filter: results.filter,
+                    search: Some(results.scope),
+                    lang: lang.unwrap_or_default(),
+                },
             })
-            .collect();
-        Ok(SearchConnection {
-            edges,
-            has_next_page: page.has_next_page,
-            has_previous_page: page.has_previous_page,
-            total_count: results.total,
-            facets: Facets {
-                filter: results.filter,
-                search: Some(results.scope),
-                lang: lang.unwrap_or_default(),
-            },
-        })
+        }
+        .await;
+        result.map(Some)
     }
 }
 

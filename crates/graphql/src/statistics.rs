@@ -78,34 +78,43 @@ impl StatisticQuery {
         #[graphql(desc = "Which figures to read; all published ones when omitted.")] filter: Option<
             ObservationFilterInput,
         >,
-        #[graphql(desc = "The language of names; English when omitted.", default)] lang: Language,
-    ) -> async_graphql::Result<StatisticsNode> {
-        let filter = filter.unwrap_or_default();
-        let query = RawStatisticsQuery {
-            indicator,
-            group_by: group_by.into_iter().map(Into::into).collect(),
-            disaggregation,
-            countries: filter.countries.unwrap_or_default(),
-            programs: filter.programs.unwrap_or_default(),
-            partners: filter.partners.unwrap_or_default(),
-            from: filter.period_from.map(|d| d.0),
-            to: filter.period_to.map(|d| d.0),
-        }
-        .parse()
-        .gql(ctx)?;
-        let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
-        let computed = loader.load_one(query).await.gql(ctx)?;
-        let (indicator, statistics) = computed
-            .ok_or_else(|| boletin_domain::DomainError::Internal {
-                cause: "the statistics loader returned nothing".to_owned(),
-            })
-            .and_then(|result| result)
+        #[graphql(
+            desc = "The language of names; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Option<StatisticsNode>> {
+        let lang = crate::language(ctx, lang);
+        // Nullable, so that one failing field leaves the rest of a combined query its data.
+        let result: async_graphql::Result<StatisticsNode> = async {
+            let filter = filter.unwrap_or_default();
+            let query = RawStatisticsQuery {
+                indicator,
+                group_by: group_by.into_iter().map(Into::into).collect(),
+                disaggregation,
+                countries: filter.countries.unwrap_or_default(),
+                programs: filter.programs.unwrap_or_default(),
+                partners: filter.partners.unwrap_or_default(),
+                from: filter.period_from.map(|d| d.0),
+                to: filter.period_to.map(|d| d.0),
+            }
+            .parse()
             .gql(ctx)?;
-        Ok(StatisticsNode {
-            indicator,
-            statistics,
-            lang,
-        })
+            let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+            let computed = loader.load_one(query).await.gql(ctx)?;
+            let (indicator, statistics) = computed
+                .ok_or_else(|| boletin_domain::DomainError::Internal {
+                    cause: "the statistics loader returned nothing".to_owned(),
+                })
+                .and_then(|result| result)
+                .gql(ctx)?;
+            Ok(StatisticsNode {
+                indicator,
+                statistics,
+                lang,
+            })
+        }
+        .await;
+        result.map(Some)
     }
 }
 

@@ -43,8 +43,12 @@ impl LiveSubscription {
         #[graphql(desc = "Which bulletins to hear about; every published one when omitted.")] filter: Option<
             BulletinFilterInput,
         >,
-        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BulletinNode>> + use<>> {
+        let lang = crate::language(ctx, lang);
         let filter = RawBulletinFilter::from(filter.unwrap_or_default()).parse().gql(ctx)?;
         let feed = ctx.data::<Live>()?.bulletins_published(filter).gql(ctx)?;
         Ok(events(ctx, feed, move |bulletin| BulletinNode::new(bulletin, lang)))
@@ -58,8 +62,12 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         #[graphql(desc = "The indicator's code, e.g. `returns_assisted`; every indicator when omitted.")]
         indicator: Option<String>,
-        #[graphql(desc = "The language of the texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ObservationNode>> + use<>> {
+        let lang = crate::language(ctx, lang);
         let feed = ctx
             .data::<Live>()?
             .observations_recorded(indicator.as_deref())

@@ -202,6 +202,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BOLETIN_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// More request headers browser pages may send (CORS), comma-separated, besides content-type, accept,
+    /// authorization, x-request-id and Apollo's apollographql-client-name and apollographql-client-version.
+    #[arg(long, env = "BOLETIN_CORS_ALLOW_HEADERS", value_delimiter = ',')]
+    pub cors_allow_headers: Vec<String>,
+
     /// Whether the schema answers introspection; `false` also stops "did you mean" suggestions.
     #[arg(long, env = "BOLETIN_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -218,7 +223,8 @@ pub struct ServeArgs {
     #[arg(long, env = "BOLETIN_SHUTDOWN_GRACE", default_value = "20", value_parser = seconds)]
     pub shutdown_grace: Duration,
 
-    /// The most WebSocket connections (subscriptions) open at once; more get 503 UNAVAILABLE.
+    /// The most WebSocket connections (subscriptions) open at once; more get HTTP 503 with the code
+    /// TOO_MANY_WEBSOCKETS and Retry-After.
     #[arg(long, env = "BOLETIN_MAX_WEBSOCKETS", default_value_t = 1_000)]
     pub max_websockets: usize,
 
@@ -268,6 +274,12 @@ impl ServeArgs {
                 .iter()
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
+                .collect(),
+            cors_allow_headers: self
+                .cors_allow_headers
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
                 .collect(),
             introspection: self.introspection,
             playground: self.playground,

@@ -1,5 +1,5 @@
 //! Counters and histograms for `/metrics`, written in the Prometheus text format by hand (a few counters do not
-//! need a metrics library).
+//! need a metrics library), with the process metrics every client library exports and a build-info gauge.
 //!
 //! Operation names come from clients, so they are bounded: a name that is not a plain GraphQL name, or that
 //! arrives after [`MAX_OPERATION_NAMES`] others, is counted as `other`.
@@ -34,11 +34,15 @@ impl Histogram {
     }
 }
 
+/// An operation's labels: its (bounded) name, its type (`query`, `mutation`, `subscription`, or `unknown` when
+/// the document never parsed) and its outcome (`ok` or `error`).
+type Labels = (String, &'static str, &'static str);
+
 #[derive(Debug, Default)]
 struct Counters {
     operations: BTreeSet<String>,
-    requests: BTreeMap<(String, &'static str), u64>,
-    latency: BTreeMap<String, Histogram>,
+    requests: BTreeMap<Labels, u64>,
+    latency: BTreeMap<Labels, Histogram>,
     errors: BTreeMap<String, u64>,
     responses: BTreeMap<u16, u64>,
 }
@@ -50,8 +54,15 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one GraphQL operation: its name, whether it ended with errors, its duration and its error codes.
-    pub fn record_operation(&self, operation: Option<&str>, codes: &[String], elapsed: Duration) {
+    /// Records one GraphQL operation: its name, its type, whether it ended with errors, its duration and its
+    /// error codes.
+    pub fn record_operation(
+        &self,
+        operation: Option<&str>,
+        kind: Option<&'static str>,
+        codes: &[String],
+        elapsed: Duration,
+    ) {
         let Ok(mut counters) = self.counters.lock() else {
             return;
         };
@@ -65,8 +76,13 @@ impl Metrics {
             Some(_) => "other".to_owned(),
         };
         let outcome = if codes.is_empty() { "ok" } else { "error" };
-        *counters.requests.entry((name.clone(), outcome)).or_default() += 1;
-        counters.latency.entry(name).or_default().observe(elapsed.as_secs_f64());
+        let labels = (name, kind.unwrap_or("unknown"), outcome);
+        *counters.requests.entry(labels.clone()).or_default() += 1;
+        counters
+            .latency
+            .entry(labels)
+            .or_default()
+            .observe(elapsed.as_secs_f64());
         for code in codes {
             let code = if is_plain_name(code) {
                 code.clone()
@@ -107,42 +123,43 @@ impl Metrics {
             &mut out,
             "boletin_requests_total",
             "counter",
-            "GraphQL operations by operation name and outcome.",
+            "GraphQL operations by operation name, type and outcome.",
         );
-        for ((operation, outcome), n) in &counters.requests {
+        for ((operation, kind, outcome), n) in &counters.requests {
             let _ = writeln!(
                 out,
-                "boletin_requests_total{{operation=\"{operation}\",outcome=\"{outcome}\"}} {n}"
+                "boletin_requests_total{{operation=\"{operation}\",type=\"{kind}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         family(
             &mut out,
             "boletin_request_duration_seconds",
             "histogram",
-            "GraphQL operation latency.",
+            "GraphQL operation latency by operation name, type and outcome.",
         );
-        for (operation, histogram) in &counters.latency {
+        for ((operation, kind, outcome), histogram) in &counters.latency {
+            let labels = format!("operation=\"{operation}\",type=\"{kind}\",outcome=\"{outcome}\"");
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
                 cumulative += n;
                 let _ = writeln!(
                     out,
-                    "boletin_request_duration_seconds_bucket{{operation=\"{operation}\",le=\"{bound}\"}} {cumulative}"
+                    "boletin_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
                 );
             }
             let _ = writeln!(
                 out,
-                "boletin_request_duration_seconds_bucket{{operation=\"{operation}\",le=\"+Inf\"}} {}",
+                "boletin_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 histogram.count
             );
             let _ = writeln!(
                 out,
-                "boletin_request_duration_seconds_sum{{operation=\"{operation}\"}} {}",
+                "boletin_request_duration_seconds_sum{{{labels}}} {}",
                 histogram.sum
             );
             let _ = writeln!(
                 out,
-                "boletin_request_duration_seconds_count{{operation=\"{operation}\"}} {}",
+                "boletin_request_duration_seconds_count{{{labels}}} {}",
                 histogram.count
             );
         }
@@ -229,7 +246,81 @@ impl Metrics {
             );
             let _ = writeln!(out, "boletin_db_connections_max {}", pool.max);
         }
+        family(
+            &mut out,
+            "boletin_build_info",
+            "gauge",
+            "The running build: always 1, its labels say which.",
+        );
+        let _ = writeln!(
+            out,
+            "boletin_build_info{{version=\"{}\",rust_version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_RUST_VERSION"),
+        );
+        render_process(&mut out);
         out
+    }
+}
+
+/// The process metrics every Prometheus client library exports, read from `/proc` (Linux; elsewhere none).
+fn render_process(out: &mut String) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
+    // Linux counts CPU time in clock ticks of 1/100 s (USER_HZ) for every process.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    if let (Some(user), Some(system)) = (field(14), field(15)) {
+        family(
+            out,
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time spent, in seconds.",
+        );
+        let _ = writeln!(out, "process_cpu_seconds_total {}", (user + system) / TICKS_PER_SECOND);
+    }
+    if let Some(pages) = field(24) {
+        family(
+            out,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size, in bytes.",
+        );
+        let _ = writeln!(out, "process_resident_memory_bytes {}", pages * 4096.0);
+    }
+    if let Some(bytes) = field(23) {
+        family(
+            out,
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size, in bytes.",
+        );
+        let _ = writeln!(out, "process_virtual_memory_bytes {bytes}");
+    }
+    if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
+        family(out, "process_open_fds", "gauge", "Open file descriptors.");
+        let _ = writeln!(out, "process_open_fds {}", entries.count());
+    }
+    let max_fds = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
+        limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .and_then(|l| l.split_whitespace().nth(3))
+            .and_then(|v| v.parse::<u64>().ok())
+    });
+    if let Some(max) = max_fds {
+        family(
+            out,
+            "process_max_fds",
+            "gauge",
+            "The most file descriptors the process may open.",
+        );
+        let _ = writeln!(out, "process_max_fds {max}");
     }
 }
 
@@ -255,23 +346,30 @@ mod tests {
     #[test]
     fn operation_names_are_bounded_and_escaped_by_refusal() {
         let metrics = Metrics::default();
-        metrics.record_operation(Some("Feed"), &[], Duration::from_millis(3));
-        metrics.record_operation(Some("bad\"} 1\nname"), &["INVALID".into()], Duration::from_millis(30));
+        metrics.record_operation(Some("Feed"), Some("query"), &[], Duration::from_millis(3));
+        metrics.record_operation(
+            Some("bad\"} 1\nname"),
+            Some("query"),
+            &["INVALID".into()],
+            Duration::from_millis(30),
+        );
         for i in 0..MAX_OPERATION_NAMES + 5 {
-            metrics.record_operation(Some(&format!("Op{i}")), &[], Duration::from_millis(1));
+            metrics.record_operation(Some(&format!("Op{i}")), Some("mutation"), &[], Duration::from_millis(1));
         }
         let text = metrics.render(None, 0, 0, crate::http::CacheFigures::default());
         assert!(
-            text.contains("boletin_requests_total{operation=\"Feed\",outcome=\"ok\"} 1"),
+            text.contains("boletin_requests_total{operation=\"Feed\",type=\"query\",outcome=\"ok\"} 1"),
             "{text}"
         );
         assert!(
-            text.contains("boletin_requests_total{operation=\"other\",outcome=\"error\"} 1"),
+            text.contains("boletin_requests_total{operation=\"other\",type=\"query\",outcome=\"error\"} 1"),
             "{text}"
         );
         assert!(text.contains("boletin_errors_total{code=\"INVALID\"} 1"), "{text}");
         assert!(
-            text.contains("boletin_request_duration_seconds_bucket{operation=\"Feed\",le=\"0.005\"} 1"),
+            text.contains(
+                "boletin_request_duration_seconds_bucket{operation=\"Feed\",type=\"query\",outcome=\"ok\",le=\"0.005\"} 1"
+            ),
             "{text}"
         );
         assert!(!text.contains("bad"), "{text}");
@@ -280,5 +378,15 @@ mod tests {
             .filter(|l| l.starts_with("boletin_requests_total{"))
             .count();
         assert_eq!(names, MAX_OPERATION_NAMES + 2, "{text}");
+        assert!(text.contains("boletin_build_info{version="), "{text}");
+        if cfg!(target_os = "linux") {
+            for family in [
+                "process_cpu_seconds_total",
+                "process_resident_memory_bytes",
+                "process_open_fds",
+            ] {
+                assert!(text.lines().any(|l| l.starts_with(family)), "{family}: {text}");
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Bulletin mutations: create a draft, change it, add, replace or remove a language version, publish,
 //! archive and delete.
 
-use super::{DeletePayload, create, delete, each, editorial, slug_argument, update};
+use super::{DeletePayload, create, delete, each, editorial, named, update};
 use crate::auth::caller;
 use crate::bulletin::{BulletinNode, Theme};
 use crate::country::Language;
@@ -9,9 +9,11 @@ use crate::error::GqlResult;
 use crate::node::Kind;
 use crate::partner::PartnerRole;
 use crate::scalar::Date;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{Bulletin, BulletinStatus, BulletinText, NewBulletin, Visibility};
 use boletin_domain::editorial::{BulletinPatch, RawNewBulletin, RemoveTranslation, SetTranslation};
+use boletin_domain::slug::Slug;
 
 /// The result of a change to a bulletin.
 pub struct BulletinPayload {
@@ -158,12 +160,11 @@ pub struct BulletinMutation;
 impl BulletinMutation {
     async fn set_status(
         ctx: &Context<'_>,
-        slug: &str,
+        slug: DomainResult<Slug>,
         status: BulletinStatus,
         expected_version: i32,
         lang: Language,
     ) -> async_graphql::Result<BulletinPayload> {
-        let slug = slug_argument(slug);
         let bulletin = editorial(ctx)?
             .set_status(caller(ctx), slug, status, expected_version)
             .await
@@ -182,8 +183,12 @@ impl BulletinMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The bulletin.")] input: CreateBulletinInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
+        let lang = crate::language(ctx, lang);
         let bulletin = create(ctx, RawNewBulletin::from(input)).await?;
         Ok(BulletinPayload::of(bulletin, lang))
     }
@@ -195,13 +200,18 @@ impl BulletinMutation {
     async fn update_bulletin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "What to change.")] input: UpdateBulletinInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
-        let slug = slug_argument(&slug);
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
         let patch = BulletinPatch::from(input);
         let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
@@ -212,13 +222,18 @@ impl BulletinMutation {
     async fn set_bulletin_translation(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "The language version.")] translation: BulletinTranslationInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
-        let slug = slug_argument(&slug);
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
         let patch = SetTranslation(translation.into());
         let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
@@ -229,13 +244,18 @@ impl BulletinMutation {
     async fn remove_bulletin_translation(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "The language whose version to remove.")] language: Language,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
-        let slug = slug_argument(&slug);
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
         let patch = RemoveTranslation(language.into());
         let bulletin = update::<NewBulletin, _>(ctx, slug, expected_version, patch).await?;
         Ok(BulletinPayload::of(bulletin, lang))
@@ -247,12 +267,18 @@ impl BulletinMutation {
     async fn publish_bulletin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
-        Self::set_status(ctx, &slug, BulletinStatus::Published, expected_version, lang).await
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
+        Self::set_status(ctx, slug, BulletinStatus::Published, expected_version, lang).await
     }
 
     /// Archives a bulletin: it and the figures it sourced leave the public catalogue (the changes feed reports
@@ -260,12 +286,18 @@ impl BulletinMutation {
     async fn archive_bulletin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<BulletinPayload> {
-        Self::set_status(ctx, &slug, BulletinStatus::Archived, expected_version, lang).await
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
+        Self::set_status(ctx, slug, BulletinStatus::Archived, expected_version, lang).await
     }
 
     /// Deletes a bulletin for good. Editors only. Refused with `CONFLICT` while it is the source of figures
@@ -273,11 +305,12 @@ impl BulletinMutation {
     async fn delete_bulletin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The bulletin's slug.")] slug: String,
+        #[graphql(desc = "The bulletin's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The bulletin's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
-        let slug = slug_argument(&slug);
+        let slug = named(ctx, Kind::Bulletin, id, slug).await;
         delete::<NewBulletin>(ctx, Kind::Bulletin, slug, expected_version).await
     }
 }

@@ -1,10 +1,10 @@
 //! Indicator mutations: create, update and delete.
 
-use super::{DeletePayload, create, delete, each, update};
+use super::{DeletePayload, create, delete, each, named_code, update};
 use crate::country::Language;
 use crate::indicator::{Aggregation, IndicatorNode, Unit};
 use crate::node::Kind;
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use boletin_domain::editorial::{IndicatorPatch, RawNewIndicator};
 use boletin_domain::indicator::{Indicator, IndicatorText, NewIndicator};
 
@@ -113,8 +113,12 @@ impl IndicatorMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The indicator.")] input: CreateIndicatorInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<IndicatorPayload> {
+        let lang = crate::language(ctx, lang);
         let indicator = create(ctx, RawNewIndicator::from(input)).await?;
         Ok(IndicatorPayload::of(indicator, lang))
     }
@@ -124,13 +128,24 @@ impl IndicatorMutation {
     async fn update_indicator(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The indicator's code.")] code: String,
+        #[graphql(desc = "The indicator's global id (its `id` field); or give `code`.")] id: Option<ID>,
+        #[graphql(desc = "The indicator's code; or give `id`.")] code: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "What to change.")] input: UpdateIndicatorInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<IndicatorPayload> {
-        let indicator = update::<NewIndicator, _>(ctx, Ok(code), expected_version, IndicatorPatch::from(input)).await?;
+        let lang = crate::language(ctx, lang);
+        let indicator = update::<NewIndicator, _>(
+            ctx,
+            named_code(ctx, id, code).await,
+            expected_version,
+            IndicatorPatch::from(input),
+        )
+        .await?;
         Ok(IndicatorPayload::of(indicator, lang))
     }
 
@@ -139,10 +154,11 @@ impl IndicatorMutation {
     async fn delete_indicator(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The indicator's code.")] code: String,
+        #[graphql(desc = "The indicator's global id (its `id` field); or give `code`.")] id: Option<ID>,
+        #[graphql(desc = "The indicator's code; or give `id`.")] code: Option<String>,
         #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
-        delete::<NewIndicator>(ctx, Kind::Indicator, Ok(code), expected_version).await
+        delete::<NewIndicator>(ctx, Kind::Indicator, named_code(ctx, id, code).await, expected_version).await
     }
 }

@@ -153,8 +153,12 @@ impl ObservationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The figure.")] input: RecordObservationInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<ObservationPayload> {
+        let lang = crate::language(ctx, lang);
         let observation = create(ctx, RawNewObservation::from(input)).await?;
         Ok(ObservationPayload::of(observation, lang))
     }
@@ -168,8 +172,12 @@ impl ObservationMutation {
         #[graphql(desc = "The `version` you read; the correction is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "What to correct.")] input: CorrectObservationInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<ObservationPayload> {
+        let lang = crate::language(ctx, lang);
         let id = observation_id(&id);
         let observation = update::<NewObservation, _>(ctx, id, expected_version, ObservationPatch::from(input)).await?;
         Ok(ObservationPayload::of(observation, lang))

@@ -1,10 +1,10 @@
 //! Partner mutations: create, update and delete.
 
-use super::{DeletePayload, create, delete, each, slug_argument, update};
+use super::{DeletePayload, create, delete, each, named, update};
 use crate::country::Language;
 use crate::node::Kind;
 use crate::partner::{PartnerKind, PartnerNode};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use boletin_domain::editorial::{PartnerPatch, RawNewPartner};
 use boletin_domain::partner::{NewPartner, Partner, PartnerText};
 
@@ -112,8 +112,12 @@ impl PartnerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The partner.")] input: CreatePartnerInput,
-        #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned names; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<PartnerPayload> {
+        let lang = crate::language(ctx, lang);
         let partner = create(ctx, RawNewPartner::from(input)).await?;
         Ok(PartnerPayload::of(partner, lang))
     }
@@ -123,13 +127,18 @@ impl PartnerMutation {
     async fn update_partner(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The partner's slug.")] slug: String,
+        #[graphql(desc = "The partner's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The partner's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "What to change.")] input: UpdatePartnerInput,
-        #[graphql(desc = "The language of the returned names; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned names; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<PartnerPayload> {
-        let slug = slug_argument(&slug);
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Partner, id, slug).await;
         let partner = update::<NewPartner, _>(ctx, slug, expected_version, PartnerPatch::from(input)).await?;
         Ok(PartnerPayload::of(partner, lang))
     }
@@ -139,11 +148,12 @@ impl PartnerMutation {
     async fn delete_partner(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The partner's slug.")] slug: String,
+        #[graphql(desc = "The partner's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The partner's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
-        let slug = slug_argument(&slug);
+        let slug = named(ctx, Kind::Partner, id, slug).await;
         delete::<NewPartner>(ctx, Kind::Partner, slug, expected_version).await
     }
 }

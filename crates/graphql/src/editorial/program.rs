@@ -1,12 +1,12 @@
 //! Program mutations: create, update and delete.
 
 use super::bulletin::PartnerLinkInput;
-use super::{DeletePayload, create, delete, each, slug_argument, update};
+use super::{DeletePayload, create, delete, each, named, update};
 use crate::country::Language;
 use crate::node::Kind;
 use crate::program::ProgramNode;
 use crate::scalar::Date;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use boletin_domain::editorial::{ProgramPatch, RawNewProgram};
 use boletin_domain::program::{NewProgram, Program, ProgramText};
 
@@ -130,8 +130,12 @@ impl ProgramMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The program.")] input: CreateProgramInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<ProgramPayload> {
+        let lang = crate::language(ctx, lang);
         let program = create(ctx, RawNewProgram::from(input)).await?;
         Ok(ProgramPayload::of(program, lang))
     }
@@ -141,13 +145,18 @@ impl ProgramMutation {
     async fn update_program(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The program's slug.")] slug: String,
+        #[graphql(desc = "The program's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The program's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the change is refused if it is no longer current.")]
         expected_version: i32,
         #[graphql(desc = "What to change.")] input: UpdateProgramInput,
-        #[graphql(desc = "The language of the returned texts; English when omitted.", default)] lang: Language,
+        #[graphql(
+            desc = "The language of the returned texts; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
+        )]
+        lang: Option<Language>,
     ) -> async_graphql::Result<ProgramPayload> {
-        let slug = slug_argument(&slug);
+        let lang = crate::language(ctx, lang);
+        let slug = named(ctx, Kind::Program, id, slug).await;
         let program = update::<NewProgram, _>(ctx, slug, expected_version, ProgramPatch::from(input)).await?;
         Ok(ProgramPayload::of(program, lang))
     }
@@ -157,11 +166,12 @@ impl ProgramMutation {
     async fn delete_program(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The program's slug.")] slug: String,
+        #[graphql(desc = "The program's global id (its `id` field); or give `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The program's slug; or give `id`.")] slug: Option<String>,
         #[graphql(desc = "The `version` you read; the deletion is refused if it is no longer current.")]
         expected_version: i32,
     ) -> async_graphql::Result<DeletePayload> {
-        let slug = slug_argument(&slug);
+        let slug = named(ctx, Kind::Program, id, slug).await;
         delete::<NewProgram>(ctx, Kind::Program, slug, expected_version).await
     }
 }

@@ -96,14 +96,37 @@ impl Transport {
 }
 
 /// Put on a request by the server to learn which operation ran: the name the request gave, or else the name of
-/// the document's only operation (`query Feed { … }` sent without `operationName`).
+/// the document's only operation (`query Feed { … }` sent without `operationName`); its kind; and whether it was
+/// executed at all (a document that fails to parse, validate or pass the limits is not).
 #[derive(Debug, Clone, Default)]
-pub struct OperationName(Arc<Mutex<Option<String>>>);
+pub struct OperationName(Arc<Mutex<Seen>>);
+
+#[derive(Debug, Default)]
+struct Seen {
+    name: Option<String>,
+    kind: Option<OperationType>,
+    executed: bool,
+}
 
 impl OperationName {
     /// The operation's name, once the request has been parsed; `None` for anonymous operations.
     pub fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|name| name.clone())
+        self.0.lock().ok().and_then(|seen| seen.name.clone())
+    }
+
+    /// `query`, `mutation` or `subscription` once the document has been parsed and its operation found.
+    pub fn kind(&self) -> Option<&'static str> {
+        let kind = self.0.lock().ok()?.kind?;
+        Some(match kind {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        })
+    }
+
+    /// Whether execution began: false when the request failed before (parse, validation, variables, limits).
+    pub fn executed(&self) -> bool {
+        self.0.lock().is_ok_and(|seen| seen.executed)
     }
 }
 
@@ -163,7 +186,14 @@ impl Extension for LimitsForRequest {
         let transport = request_data::<Transport>(ctx, &request).copied();
         let client = request_data::<ClientKey>(ctx, &request).cloned();
         let cost_slot = request_data::<QueryCost>(ctx, &request).cloned();
+        let seen = request_data::<OperationName>(ctx, &request).cloned();
         let document = request.parsed_query()?;
+        if let Some(seen) = seen
+            && let Some(operation) = selected_operation(document, operation_name.as_deref())
+            && let Ok(mut seen) = seen.0.lock()
+        {
+            seen.kind = Some(operation.node.ty);
+        }
         self.check_document(
             ctx,
             document,
@@ -181,10 +211,13 @@ impl Extension for LimitsForRequest {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> async_graphql::Response {
-        if let (Some(slot), Some(name)) = (ctx.data_opt::<OperationName>(), operation_name)
-            && let Ok(mut slot) = slot.0.lock()
+        if let Some(slot) = ctx.data_opt::<OperationName>()
+            && let Ok(mut seen) = slot.0.lock()
         {
-            *slot = Some(name.to_owned());
+            seen.executed = true;
+            if let Some(name) = operation_name {
+                seen.name = Some(name.to_owned());
+            }
         }
         next.run(ctx, operation_name).await
     }

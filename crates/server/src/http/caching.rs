@@ -238,7 +238,13 @@ impl Prepared {
 
     /// A JSON response with `status`, `Cache-Control`, a strong `ETag` (one per encoding), compression when the
     /// client accepts it, and `304 Not Modified` when `conditional` and `If-None-Match` names the current tag.
-    pub fn respond(&self, status: StatusCode, request_headers: &HeaderMap, conditional: bool) -> Response {
+    pub fn respond(
+        &self,
+        status: StatusCode,
+        request_headers: &HeaderMap,
+        conditional: bool,
+        content_type: HeaderValue,
+    ) -> Response {
         let encoding = (self.body.len() >= COMPRESS_FROM)
             .then(|| preferred_encoding(request_headers))
             .flatten();
@@ -248,7 +254,11 @@ impl Prepared {
         };
         let mut headers = HeaderMap::new();
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // The language of texts may follow Accept-Language (when a query names no `lang`).
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding, accept-language"),
+        );
         if let Ok(value) = HeaderValue::from_str(&tag) {
             headers.insert(header::ETAG, value);
         }
@@ -258,7 +268,7 @@ impl Prepared {
         {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
         }
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(header::CONTENT_TYPE, content_type);
         let body = match encoding.and_then(|e| Some((e, self.encoded(e)?))) {
             Some((encoding, compressed)) => {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.name()));

@@ -7,6 +7,7 @@
 //! are not GraphQL requests.
 
 use super::caching::{self, Resolved};
+use super::media::{Media, preferred_language, prefers_html};
 use super::refusal::Refusal;
 use super::response_cache::{Entry, ResponseCache};
 use crate::AppState;
@@ -16,7 +17,7 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use boletin_domain::auth::Caller;
-use boletin_graphql::{ClientKey, OperationName, QueryCost, RequestId, Transport};
+use boletin_graphql::{ClientKey, OperationName, PreferredLanguage, QueryCost, RequestId, Transport};
 use futures::StreamExt as _;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -38,17 +39,33 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         .split('&')
         .any(|pair| pair.starts_with("query=") || pair.starts_with("extensions="));
     if !has_operation {
+        // A browser opening the address gets the playground; a client that forgot the query, a JSON error.
+        if !prefers_html(request.headers()) {
+            return Refusal::bad_request(
+                "no query: send `GET /graphql?query=…` or POST a JSON body; open this address in a browser for the playground",
+            )
+            .into_response();
+        }
         if !state.settings().playground {
             return Refusal::not_found("the playground is turned off; send queries with POST").into_response();
         }
         return super::web::page(super::web::Page::Playground);
     }
+    let media = match Media::negotiate(request.headers()) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(),
+    };
     let operation = match parse_query_string(request.uri()) {
         Ok(operation) => operation,
         Err(refusal) => return refusal.into_response(),
     };
     let headers = request.headers().clone();
-    execute(&state, context, vec![operation], false, true, &headers).await
+    let shape = Shape {
+        batched: false,
+        is_get: true,
+        media,
+    };
+    execute(&state, context, vec![operation], shape, &headers).await
 }
 
 /// `POST /graphql`: one operation, or a JSON array of at most `max_batch` operations.
@@ -58,6 +75,10 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     if !is_json(request.headers()) {
         return Refusal::unsupported_media_type().into_response();
     }
+    let media = match Media::negotiate(request.headers()) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(),
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -75,7 +96,12 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
         Ok(parsed) => parsed,
         Err(refusal) => return refusal.into_response(),
     };
-    execute(&state, context, operations, batched, false, &headers).await
+    let shape = Shape {
+        batched,
+        is_get: false,
+        media,
+    };
+    execute(&state, context, operations, shape, &headers).await
 }
 
 /// The parameters of a GET request, named as in the GraphQL-over-HTTP specification.
@@ -137,14 +163,39 @@ impl RequestContext {
     }
 }
 
-/// `application/json`, or the GraphQL-over-HTTP media type, with any parameters (`; charset=utf-8`).
+/// `application/json` with any parameters (`; charset=utf-8`); also the GraphQL response type, which some
+/// clients send as the body's type.
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v == "application/graphql-response+json")
+        .map(str::trim)
+        .is_some_and(|v| {
+            v.eq_ignore_ascii_case("application/json") || v.eq_ignore_ascii_case("application/graphql-response+json")
+        })
+}
+
+/// How a request came and how it is answered.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// A JSON array of operations, answered with an array.
+    batched: bool,
+    /// A GET (queries only; conditional requests answered 304).
+    is_get: bool,
+    /// The media type of the answer.
+    media: Media,
+}
+
+/// What became of one operation of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    /// It was executed (with or without errors): its answer has `data`.
+    Executed,
+    /// It failed before execution (parse, validation, variables, limits): its answer has no `data`.
+    Refused,
+    /// Its persisted query is not known yet: the client sends the text next (no `data`, but not a failure).
+    PersistedQueryUnknown,
 }
 
 /// Reads at most `limit` bytes within `deadline`.
@@ -178,6 +229,13 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Reque
     let json: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| Refusal::bad_request(format!("the request body is not valid JSON: {e}")))?;
     let one = |value: serde_json::Value| {
+        // A request names its document in `query`, or sends only a persisted query's hash.
+        let persisted = value.pointer("/extensions/persistedQuery").is_some();
+        if !persisted && !value.get("query").is_some_and(serde_json::Value::is_string) {
+            return Err(Refusal::bad_request(
+                "the request has no `query` (a string holding the GraphQL document)",
+            ));
+        }
         serde_json::from_value::<async_graphql::Request>(value)
             .map_err(|e| Refusal::bad_request(format!("the body is not a GraphQL request: {e}")))
     };
@@ -199,10 +257,10 @@ async fn execute(
     state: &AppState,
     context: RequestContext,
     operations: Vec<async_graphql::Request>,
-    batched: bool,
-    is_get: bool,
+    shape: Shape,
     request_headers: &HeaderMap,
 ) -> Response {
+    let Shape { batched, is_get, media } = shape;
     let Some(schema) = state.schema() else {
         return Refusal::starting().into_response();
     };
@@ -212,6 +270,7 @@ async fn execute(
     };
     let authenticated = caller != Caller::Anonymous;
     let settings = state.settings();
+    let language = preferred_language(request_headers);
     let mut resolved = Vec::with_capacity(operations.len());
     for operation in operations {
         match state.persisted_queries().resolve(operation) {
@@ -225,7 +284,7 @@ async fn execute(
         [Resolved::Run(operation)] if !authenticated && !batched && cache.enabled() => state
             .store()
             .and_then(|store| store.change_generation())
-            .map(|generation| (ResponseCache::key(operation), generation)),
+            .map(|generation| (ResponseCache::key(operation, language), generation)),
         _ => None,
     };
     if let Some((key, generation)) = &cacheable
@@ -243,8 +302,10 @@ async fn execute(
         );
         state
             .metrics()
-            .record_operation(entry.operation.as_deref(), &[], Duration::ZERO);
-        return entry.prepared.respond(StatusCode::OK, request_headers, is_get);
+            .record_operation(entry.operation.as_deref(), Some("query"), &[], Duration::ZERO);
+        return entry
+            .prepared
+            .respond(StatusCode::OK, request_headers, is_get, media.content_type());
     }
     let run = async {
         let mut responses = Vec::with_capacity(resolved.len());
@@ -256,8 +317,8 @@ async fn execute(
                 Resolved::NotFound => {
                     let response = caching::not_found();
                     let codes = error_codes(&response);
-                    state.metrics().record_operation(None, &codes, Duration::ZERO);
-                    responses.push((response, codes));
+                    state.metrics().record_operation(None, None, &codes, Duration::ZERO);
+                    responses.push((response, codes, Ran::PersistedQueryUnknown));
                     names.push(None);
                     costs.push(0);
                     continue;
@@ -273,6 +334,10 @@ async fn execute(
                 .data(if is_get { Transport::Get } else { Transport::Post })
                 .data(slot.clone())
                 .data(cost.clone());
+            let operation = match language {
+                Some(language) => operation.data(PreferredLanguage(language)),
+                None => operation,
+            };
             let response = schema.execute(operation).await;
             let name = slot.get();
             let elapsed = started.elapsed();
@@ -285,8 +350,11 @@ async fn execute(
                 elapsed_ms = elapsed.as_millis() as u64,
                 "graphql"
             );
-            state.metrics().record_operation(name.as_deref(), &codes, elapsed);
-            responses.push((response, codes));
+            state
+                .metrics()
+                .record_operation(name.as_deref(), slot.kind(), &codes, elapsed);
+            let ran = if slot.executed() { Ran::Executed } else { Ran::Refused };
+            responses.push((response, codes, ran));
             names.push(name);
             costs.push(cost.get());
         }
@@ -300,8 +368,8 @@ async fn execute(
         );
         return Refusal::timeout(settings.request_timeout).into_response();
     };
-    let every_refused = |code: &str| responses.iter().all(|(_, codes)| codes.iter().any(|c| c == code));
-    let any_failed = |code: &str| responses.iter().any(|(_, codes)| codes.iter().any(|c| c == code));
+    let every_refused = |code: &str| responses.iter().all(|(_, codes, _)| codes.iter().any(|c| c == code));
+    let any_failed = |code: &str| responses.iter().any(|(_, codes, _)| codes.iter().any(|c| c == code));
     // A database outage or a stopped request is the server's state, not the query's: 503 whatever else the
     // answer holds, so load balancers, proxies and clients retry rather than cache or show it.
     let unavailable = any_failed("UNAVAILABLE");
@@ -311,24 +379,22 @@ async fn execute(
         StatusCode::TOO_MANY_REQUESTS
     } else if every_refused("METHOD_NOT_ALLOWED") {
         StatusCode::METHOD_NOT_ALLOWED
+    } else if media == Media::GraphqlResponse && responses.iter().all(|(_, _, ran)| *ran == Ran::Refused) {
+        // The GraphQL response type says with its status whether anything ran (plain JSON is always 200).
+        StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let retry_after = responses.iter().filter_map(|(r, _)| retry_after(r)).max();
+    let retry_after = responses.iter().filter_map(|(r, _, _)| retry_after(r)).max();
     let operation = names.into_iter().next().flatten();
     let cost = costs.first().copied().unwrap_or(1);
     // What an authenticated caller sees is theirs alone: never stored by shared caches.
     let cache_control = if status == StatusCode::OK && !authenticated {
-        caching::cache_control(&responses.iter().map(|(r, _)| r).collect::<Vec<_>>())
+        caching::cache_control(&responses.iter().map(|(r, _, _)| r).collect::<Vec<_>>())
     } else {
         HeaderValue::from_static("no-store")
     };
-    let body = if batched {
-        BatchResponse::Batch(responses.into_iter().map(|(r, _)| r).collect())
-    } else {
-        BatchResponse::Single(responses.into_iter().map(|(r, _)| r).next().unwrap_or_default())
-    };
-    let body = match serde_json::to_vec(&body) {
+    let body = match serialise(responses, batched) {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(request_id = context.request_id, cause = %e, "a response could not be serialised");
@@ -361,9 +427,9 @@ async fn execute(
             cache
                 .put(key, entry, current)
                 .prepared
-                .respond(status, request_headers, conditional)
+                .respond(status, request_headers, conditional, media.content_type())
         }
-        _ => prepared.respond(status, request_headers, conditional),
+        _ => prepared.respond(status, request_headers, conditional, media.content_type()),
     };
     let headers = response.headers_mut();
     if status == StatusCode::TOO_MANY_REQUESTS
@@ -378,6 +444,38 @@ async fn execute(
         headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
     }
     response
+}
+
+/// The answer's JSON: one response, or an array for a batch. A response whose operation never ran has no
+/// `data` entry (GraphQL over HTTP): async-graphql writes `"data": null` there, which is taken out.
+fn serialise(
+    responses: Vec<(async_graphql::Response, Vec<String>, Ran)>,
+    batched: bool,
+) -> serde_json::Result<Vec<u8>> {
+    if responses.iter().all(|(_, _, ran)| *ran == Ran::Executed) {
+        let mut responses = responses.into_iter().map(|(r, _, _)| r);
+        let body = if batched {
+            BatchResponse::Batch(responses.collect())
+        } else {
+            BatchResponse::Single(responses.next().unwrap_or_default())
+        };
+        return serde_json::to_vec(&body);
+    }
+    let mut values = Vec::with_capacity(responses.len());
+    for (response, _, ran) in responses {
+        let mut value = serde_json::to_value(&response)?;
+        if ran != Ran::Executed
+            && let Some(object) = value.as_object_mut()
+        {
+            object.remove("data");
+        }
+        values.push(value);
+    }
+    if batched {
+        serde_json::to_vec(&values)
+    } else {
+        serde_json::to_vec(values.first().unwrap_or(&serde_json::Value::Null))
+    }
 }
 
 /// The `extensions.code` of each error of `response`.

@@ -5,6 +5,7 @@
 mod auth;
 mod caching;
 mod graphql;
+mod media;
 mod probes;
 mod refusal;
 mod response_cache;
@@ -56,6 +57,8 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
     /// Origins allowed to call from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Request headers browsers may send besides the standard set (CORS).
+    pub cors_allow_headers: Vec<String>,
     /// Whether the schema answers introspection (`__schema`, `__type`).
     pub introspection: bool,
     /// Whether `GET /graphql` without a query serves the GraphiQL playground.
@@ -88,6 +91,7 @@ impl Default for HttpSettings {
             rate_limit: Some(RateLimit::default()),
             trust_forwarded_for: false,
             cors_origins: Vec::new(),
+            cors_allow_headers: Vec::new(),
             introspection: true,
             playground: true,
             dashboard: true,
@@ -191,6 +195,11 @@ fn next_request_id() -> String {
     )
 }
 
+/// The request headers a browser page may send: the GraphQL-over-HTTP ones, a bearer token, a request id, and
+/// Apollo Client's client-awareness headers; `--cors-allow-headers` adds more.
+const CORS_ALLOWED_HEADERS: &str = "content-type, accept, authorization, x-request-id, \
+    apollographql-client-name, apollographql-client-version, apollo-require-preflight";
+
 /// Answers CORS preflights and marks responses for the configured origins only. An origin outside the list gets
 /// no CORS headers (and a preflight gets 403), so browsers keep other sites' pages from calling.
 async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -217,10 +226,14 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("GET, POST"),
             );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("content-type, authorization, x-request-id"),
-            );
+            let mut allowed_headers = CORS_ALLOWED_HEADERS.to_owned();
+            for extra in &state.settings().cors_allow_headers {
+                allowed_headers.push_str(", ");
+                allowed_headers.push_str(extra);
+            }
+            if let Ok(value) = HeaderValue::from_str(&allowed_headers) {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
+            }
             headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         }
         response
@@ -232,7 +245,7 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("x-request-id"),
+            HeaderValue::from_static("x-request-id, retry-after, etag"),
         );
     }
     headers.append(header::VARY, HeaderValue::from_static("origin"));

@@ -80,6 +80,15 @@ impl Refusal {
         )
     }
 
+    /// 406: an `Accept` that names neither JSON nor the GraphQL response type.
+    pub fn not_acceptable() -> Self {
+        Self::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "answers are application/graphql-response+json or application/json; accept one of them",
+        )
+    }
+
     /// 415: the body is not JSON.
     pub fn unsupported_media_type() -> Self {
         Self::new(

@@ -16,6 +16,7 @@
 //! entries go first (`quick_cache`'s S3-FIFO policy).
 
 use super::caching::Prepared;
+use boletin_domain::language::Language;
 use quick_cache::Weighter;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,10 +85,11 @@ impl ResponseCache {
     }
 
     /// The key of an operation: its name, text and variables as sent.
-    pub fn key(request: &async_graphql::Request) -> Arc<str> {
+    pub fn key(request: &async_graphql::Request, language: Option<Language>) -> Arc<str> {
         let variables = serde_json::to_string(&request.variables).unwrap_or_default();
         let name = request.operation_name.as_deref().unwrap_or_default();
-        Arc::from(format!("{name}\u{0}{}\u{0}{variables}", request.query))
+        let language = language.map_or("", Language::code);
+        Arc::from(format!("{name}\u{0}{}\u{0}{variables}\u{0}{language}", request.query))
     }
 
     /// The answer kept for `key`, if it is still current at `generation`.
