@@ -241,3 +241,48 @@ async fn accept_language_dates_and_cors() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_audit_log_is_a_relay_connection_with_global_ids() {
+    on_each_backend("the_audit_log_is_a_relay_connection_with_global_ids", |db| async move {
+        let (admin, editor) = admin_and_editor(&db.store).await;
+        let server = start_with(&db.connect_options(), HttpSettings::default()).await;
+        let base = server.base.clone();
+        let (_, program) = call_as(&base, None, r#"{ program(slug: "iom-x-roadshow") { id } }"#).await;
+        let id = program["data"]["program"]["id"].as_str().expect("an id").to_owned();
+        for version in [1, 2] {
+            let update = format!(
+                r#"mutation {{ updateProgram(id: "{id}", expectedVersion: {version}, input: {{ countries: ["MX"] }}) {{ program {{ version }} }} }}"#
+            );
+            let (_, body) = call_as(&base, Some(&editor), &update).await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+        let page = |after: &str| {
+            format!(
+                r#"{{ auditEntries(first: 1{after}, filter: {{ recordId: "{id}" }}) {{ edges {{ cursor node {{ recordKind recordId action actor }} }} pageInfo {{ hasNextPage hasPreviousPage endCursor }} }} }}"#
+            )
+        };
+        let (_, first) = call_as(&base, Some(&admin), &page("")).await;
+        let connection = &first["data"]["auditEntries"];
+        assert_eq!(
+            connection["edges"][0]["node"],
+            json!({"recordKind": "PROGRAM", "recordId": id, "action": "UPDATE", "actor": "writer"}),
+            "{first}"
+        );
+        assert_eq!(connection["pageInfo"]["hasNextPage"], true, "{first}");
+        assert_eq!(connection["pageInfo"]["hasPreviousPage"], false, "{first}");
+        let cursor = connection["pageInfo"]["endCursor"].as_str().expect("a cursor").to_owned();
+        let (_, second) = call_as(&base, Some(&admin), &page(&format!(r#", after: "{cursor}""#))).await;
+        let connection = &second["data"]["auditEntries"];
+        assert_eq!(connection["edges"].as_array().map(Vec::len), Some(1), "{second}");
+        assert_eq!(connection["pageInfo"], json!({"hasNextPage": false, "hasPreviousPage": true, "endCursor": connection["edges"][0]["cursor"]}));
+        // The role comes first: an anonymous caller with a forged cursor is UNAUTHENTICATED; an admin, INVALID.
+        let forged = page(r#", after: "12""#);
+        assert_eq!(code(&call_as(&base, None, &forged).await.1), "UNAUTHENTICATED");
+        let (_, body) = call_as(&base, Some(&admin), &forged).await;
+        assert_eq!((code(&body).as_str(), body["errors"][0]["extensions"]["field"].as_str()), ("INVALID", Some("after")));
+        server.stop().await;
+        db
+    })
+    .await;
+}

@@ -3,6 +3,7 @@
 use crate::country::Language;
 use crate::cursor::{self, List};
 use crate::error::GqlResult;
+use crate::node::RecordKind;
 use crate::node::{Kind, Node, global_id, load_node};
 use crate::scalar::DateTime;
 use async_graphql::{Context, Enum, ID, Object};
@@ -127,6 +128,12 @@ impl ChangeNode {
     }
 
     /// The kind of record.
+    async fn record_kind(&self) -> RecordKind {
+        kind_of(self.change.entity).into()
+    }
+
+    /// The kind of record.
+    #[graphql(deprecation = "use `recordKind`")]
     async fn entity_type(&self) -> EntityType {
         self.change.entity.into()
     }

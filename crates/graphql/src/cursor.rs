@@ -20,6 +20,8 @@ pub(crate) enum List {
     Search,
     /// `changes` (its `nextToken`).
     Changes,
+    /// `auditEntries`.
+    AuditLog,
 }
 
 impl List {
@@ -28,6 +30,7 @@ impl List {
             Self::Bulletins => "bulletins",
             Self::Search => "search",
             Self::Changes => "changes",
+            Self::AuditLog => "audit",
         }
     }
 }

@@ -36,6 +36,70 @@ impl Kind {
 }
 
 /// The opaque global id of a record.
+/// The kinds of record, wherever a record is named (the changes feed, the audit log).
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RecordKind {
+    /// A bulletin.
+    Bulletin,
+    /// A program.
+    Program,
+    /// A partner.
+    Partner,
+    /// An indicator.
+    Indicator,
+    /// An observation (a reported figure).
+    Observation,
+    /// An API token.
+    ApiToken,
+}
+
+impl RecordKind {
+    /// The audit log's name for this kind.
+    pub(crate) fn audited(self) -> boletin_domain::editorial::AuditedKind {
+        use boletin_domain::editorial::AuditedKind;
+        match self {
+            Self::Bulletin => AuditedKind::Bulletin,
+            Self::Program => AuditedKind::Program,
+            Self::Partner => AuditedKind::Partner,
+            Self::Indicator => AuditedKind::Indicator,
+            Self::Observation => AuditedKind::Observation,
+            Self::ApiToken => AuditedKind::ApiToken,
+        }
+    }
+}
+
+impl From<Kind> for RecordKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Bulletin => Self::Bulletin,
+            Kind::Program => Self::Program,
+            Kind::Partner => Self::Partner,
+            Kind::Indicator => Self::Indicator,
+            Kind::Observation => Self::Observation,
+        }
+    }
+}
+
+impl From<RecordKind> for boletin_domain::editorial::AuditedKind {
+    fn from(kind: RecordKind) -> Self {
+        kind.audited()
+    }
+}
+
+impl From<boletin_domain::editorial::AuditedKind> for RecordKind {
+    fn from(kind: boletin_domain::editorial::AuditedKind) -> Self {
+        use boletin_domain::editorial::AuditedKind;
+        match kind {
+            AuditedKind::Bulletin => Self::Bulletin,
+            AuditedKind::Program => Self::Program,
+            AuditedKind::Partner => Self::Partner,
+            AuditedKind::Indicator => Self::Indicator,
+            AuditedKind::Observation => Self::Observation,
+            AuditedKind::ApiToken => Self::ApiToken,
+        }
+    }
+}
+
 pub(crate) fn global_id(kind: Kind, id: i64) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
 }
