@@ -194,16 +194,38 @@ async fn accept_language_dates_and_cors() {
         .await;
         assert_eq!(language(&argument), "EN", "the argument wins: {argument}");
 
-        let loose = r#"{ statistics(indicator: "returns_assisted", filter: { periodFrom: "2019-3-1" }) { total } }"#;
-        let (_, _, body) = post(&base, loose).await;
-        assert_eq!(code(&body), "INVALID", "{body}");
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("YYYY-MM-DD"),
-            "{body}"
-        );
+        // Dates are exactly YYYY-MM-DD, and a malformed one is INVALID at the input field that held it, under
+        // the filter argument's new name and its deprecated one alike.
+        for (argument, date, field) in [
+            ("observations", "2019-3-1", "observations.periodFrom"),
+            ("filter", "2019-02-30", "filter.periodFrom"),
+        ] {
+            let query = format!(
+                r#"{{ statistics(indicator: "returns_assisted", {argument}: {{ periodFrom: "{date}" }}) {{ total }} }}"#
+            );
+            let (_, _, body) = post(&base, &query).await;
+            assert_eq!(code(&body), "INVALID", "{body}");
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+            assert!(
+                body["errors"][0]["extensions"].get("boletinBadDate").is_none(),
+                "{body}"
+            );
+        }
+        let (_, _, body) = post(
+            &base,
+            r#"{ bulletins(filter: { publishedTo: "2019-3-08" }) { totalCount } }"#,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "filter.publishedTo", "{body}");
+        let both = r#"{ statistics(indicator: "returns_assisted", observations: {}, filter: {}) { total } }"#;
+        let (_, _, body) = post(&base, both).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "observations", "{body}");
+        let (_, _, body) = post(
+            &base,
+            r#"{ statistics(indicator: "returns_assisted", observations: { countries: ["GT"] }) { total } }"#,
+        )
+        .await;
+        assert_eq!(body["data"]["statistics"]["total"], 1195.0, "{body}");
 
         let preflight = reqwest::Client::new()
             .request(reqwest::Method::OPTIONS, format!("{base}/graphql"))

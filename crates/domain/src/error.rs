@@ -92,6 +92,21 @@ impl DomainError {
         }
     }
 
+    /// The same error with the first part of its field path `from` (an argument's name) replaced by `to`, for
+    /// an argument that has been renamed: `filter.countries[1]` becomes `observations.countries[1]`.
+    #[must_use]
+    pub fn renamed(self, from: &str, to: &str) -> Self {
+        match self {
+            Self::Invalid { field, reason } if field == from || field.starts_with(&format!("{from}.")) => {
+                Self::Invalid {
+                    field: format!("{to}{}", &field[from.len()..]),
+                    reason,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The same error reported at exactly `field`, for a value checked on its own and then placed in an input,
     /// e.g. a country code at `filter.countries[1]`.
     #[must_use]

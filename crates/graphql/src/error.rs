@@ -168,6 +168,7 @@ impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ErrorCodesForRequest {
             request_id: Arc::new(Mutex::new("-".to_owned())),
+            query: Mutex::new(String::new()),
         })
     }
 }
@@ -175,6 +176,8 @@ impl ExtensionFactory for ErrorCodes {
 /// [`ErrorCodes`] for one request, which remembers the request's id.
 struct ErrorCodesForRequest {
     request_id: Arc<Mutex<String>>,
+    /// The query's text, read again only to place an argument error (see [`locate_bad_dates`]).
+    query: Mutex<String>,
 }
 
 impl ErrorCodesForRequest {
@@ -203,11 +206,22 @@ impl Extension for ErrorCodesForRequest {
         if let (Some(id), Ok(mut slot)) = (id, self.request_id.lock()) {
             slot.clone_from(&id.0);
         }
+        if let Ok(mut query) = self.query.lock() {
+            query.clone_from(&request.query);
+        }
         next.run(ctx, request).await
     }
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
+        if response
+            .errors
+            .iter()
+            .any(|e| has_extension(e, crate::scalar::BAD_DATE))
+            && let Ok(query) = self.query.lock()
+        {
+            locate_bad_dates(&mut response, &query);
+        }
         code_errors(&mut response, &self.request_id());
         response
     }
@@ -226,6 +240,87 @@ impl Extension for ErrorCodesForRequest {
                 response
             })
             .boxed()
+    }
+}
+
+fn has_extension(error: &ServerError, name: &str) -> bool {
+    error.extensions.as_ref().is_some_and(|e| e.get(name).is_some())
+}
+
+/// Gives each malformed date its `extensions.field`: the argument at the error's position, and the path inside
+/// it to the string that failed (`filter.periodFrom`). A date given in a variable fails earlier, when the
+/// variables are checked.
+fn locate_bad_dates(response: &mut Response, query: &str) {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    use async_graphql::{Positioned, Value as ConstValue};
+    use async_graphql_value::Value;
+
+    /// The path inside `value` to the string `text`.
+    fn find(value: &Value, text: &str, path: &mut String) -> bool {
+        match value {
+            Value::String(s) => s == text,
+            Value::Object(fields) => fields.iter().any(|(name, inner)| {
+                let len = path.len();
+                path.push('.');
+                path.push_str(name.as_str());
+                let found = find(inner, text, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            Value::List(items) => items.iter().enumerate().any(|(i, inner)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = find(inner, text, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+
+    /// The argument of any field in `set` whose value starts at `at`, with the path to `text` inside it.
+    fn argument(set: &Positioned<SelectionSet>, at: async_graphql::Pos, text: &str) -> Option<String> {
+        set.node.items.iter().find_map(|selection| match &selection.node {
+            Selection::Field(field) => field
+                .node
+                .arguments
+                .iter()
+                .find_map(|(name, value)| {
+                    let mut path = name.node.to_string();
+                    (value.pos == at && find(&value.node, text, &mut path)).then_some(path)
+                })
+                .or_else(|| argument(&field.node.selection_set, at, text)),
+            Selection::InlineFragment(inline) => argument(&inline.node.selection_set, at, text),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return;
+    };
+    for error in &mut response.errors {
+        let Some(extensions) = error.extensions.as_mut() else {
+            continue;
+        };
+        let Some(ConstValue::String(text)) = extensions.get(crate::scalar::BAD_DATE).cloned() else {
+            continue;
+        };
+        extensions.unset(crate::scalar::BAD_DATE);
+        let Some(at) = error.locations.first().copied() else {
+            continue;
+        };
+        let sets = document
+            .operations
+            .iter()
+            .map(|(_, operation)| &operation.node.selection_set)
+            .chain(document.fragments.values().map(|fragment| &fragment.node.selection_set));
+        if let Some(field) = sets.into_iter().find_map(|set| argument(set, at, &text)) {
+            extensions.set("field", field);
+        }
     }
 }
 

@@ -15,10 +15,11 @@ impl ScalarType for Date {
             // Exactly YYYY-MM-DD: chrono alone also reads `2019-3-1`, which the format does not allow.
             Value::String(text) if is_iso_date_shape(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("`{text}` is not a day of the calendar (YYYY-MM-DD)"))),
-            Value::String(text) => Err(InputValueError::custom(format!(
-                "`{text}` is not an ISO 8601 date (YYYY-MM-DD, e.g. 2019-03-08)"
-            ))),
+                .map_err(|_| invalid_date(text, format!("`{text}` is not a day of the calendar (YYYY-MM-DD)"))),
+            Value::String(text) => Err(invalid_date(
+                text,
+                format!("`{text}` is not an ISO 8601 date (YYYY-MM-DD, e.g. 2019-03-08)"),
+            )),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -57,4 +58,15 @@ fn is_iso_date_shape(text: &str) -> bool {
             4 | 7 => *b == b'-',
             _ => b.is_ascii_digit(),
         })
+}
+
+/// The extension that carries a malformed date's text until `error::code_errors` has found which input field
+/// held it (async-graphql's parse errors name the argument's position, not the field inside it).
+pub(crate) const BAD_DATE: &str = "boletinBadDate";
+
+/// A malformed date: `INVALID`, with the text kept for locating its field.
+fn invalid_date<T: async_graphql::InputType>(text: &str, message: String) -> InputValueError<T> {
+    InputValueError::custom(message)
+        .with_extension("code", crate::ErrorCode::Invalid.as_str())
+        .with_extension(BAD_DATE, text)
 }

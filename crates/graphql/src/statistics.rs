@@ -10,6 +10,7 @@ use crate::program::ProgramNode;
 use crate::scalar::Date;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, Object};
+use boletin_domain::DomainError;
 use boletin_domain::id::ObservationId;
 use boletin_domain::indicator::Indicator;
 use boletin_domain::statistics::{RawStatisticsQuery, StatisticPoint, StatisticWarning, Statistics};
@@ -36,21 +37,42 @@ pub enum StatisticDimension {
     Category,
 }
 
-/// Which figures a statistic reads. Every condition given must hold.
-#[derive(InputObject, Default)]
-#[graphql(name = "ObservationFilter")]
-pub struct ObservationFilterInput {
-    /// Figures covering any of these countries (ISO 3166-1 alpha-2 codes, e.g. `GT`). When grouping by
-    /// country, only these countries get points.
-    countries: Option<Vec<String>>,
-    /// Figures of these programs (slugs), including their sub-programs.
-    programs: Option<Vec<String>>,
-    /// Figures achieved with any of these partners (slugs).
-    partners: Option<Vec<String>>,
-    /// Figures whose period ends on or after this date.
-    period_from: Option<Date>,
-    /// Figures whose period ends on or before this date.
-    period_to: Option<Date>,
+/// Defines a filter input of figures under a GraphQL name: `ObservationFilterInput`, and the name it had
+/// before input types were all named `…Input`, kept for the deprecated argument.
+macro_rules! observation_filter {
+    ($rust:ident, $name:literal) => {
+        /// Which figures a statistic reads. Every condition given must hold.
+        #[derive(InputObject, Default)]
+        #[graphql(name = $name)]
+        pub struct $rust {
+            /// Figures covering any of these countries (ISO 3166-1 alpha-2 codes, e.g. `GT`). When grouping by
+            /// country, only these countries get points.
+            countries: Option<Vec<String>>,
+            /// Figures of these programs (slugs), including their sub-programs.
+            programs: Option<Vec<String>>,
+            /// Figures achieved with any of these partners (slugs).
+            partners: Option<Vec<String>>,
+            /// Figures whose period ends on or after this date.
+            period_from: Option<Date>,
+            /// Figures whose period ends on or before this date.
+            period_to: Option<Date>,
+        }
+    };
+}
+
+observation_filter!(ObservationFilterInput, "ObservationFilterInput");
+observation_filter!(DeprecatedObservationFilter, "ObservationFilter");
+
+impl From<DeprecatedObservationFilter> for ObservationFilterInput {
+    fn from(old: DeprecatedObservationFilter) -> Self {
+        Self {
+            countries: old.countries,
+            programs: old.programs,
+            partners: old.partners,
+            period_from: old.period_from,
+            period_to: old.period_to,
+        }
+    }
 }
 
 /// Statistic queries.
@@ -64,6 +86,10 @@ impl StatisticQuery {
     /// returned) add up; stocks (countries covered) take each series' latest figure. A figure belongs to the
     /// month, quarter and year in which its period ends. Ask for several indicators at once with aliases.
     #[graphql(cache_control(max_age = 300))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the arguments of the field, one of them deprecated"
+    )]
     async fn statistics(
         &self,
         ctx: &Context<'_>,
@@ -75,9 +101,14 @@ impl StatisticQuery {
         group_by: Vec<StatisticDimension>,
         #[graphql(desc = "With `groupBy: [CATEGORY]`, the disaggregation whose categories to read, e.g. `age_group`.")]
         disaggregation: Option<String>,
-        #[graphql(desc = "Which figures to read; all published ones when omitted.")] filter: Option<
+        #[graphql(desc = "Which figures to read; all published ones when omitted.")] observations: Option<
             ObservationFilterInput,
         >,
+        #[graphql(
+            desc = "Which figures to read (as `observations`).",
+            deprecation = "use `observations`, of type `ObservationFilterInput`"
+        )]
+        filter: Option<DeprecatedObservationFilter>,
         #[graphql(
             desc = "The language of names; when omitted, the one the request's `Accept-Language` prefers (Spanish or English), else English."
         )]
@@ -86,7 +117,18 @@ impl StatisticQuery {
         let lang = crate::language(ctx, lang);
         // Nullable, so that one failing field leaves the rest of a combined query its data.
         let result: async_graphql::Result<StatisticsNode> = async {
-            let filter = filter.unwrap_or_default();
+            let (filter, argument) = match (observations, filter) {
+                (Some(_), Some(_)) => {
+                    return Err(DomainError::invalid(
+                        "observations",
+                        "give `observations`, or the deprecated `filter`, not both",
+                    ))
+                    .gql(ctx);
+                }
+                (Some(observations), None) => (observations, "observations"),
+                (None, Some(old)) => (old.into(), "filter"),
+                (None, None) => (ObservationFilterInput::default(), "observations"),
+            };
             let query = RawStatisticsQuery {
                 indicator,
                 group_by: group_by.into_iter().map(Into::into).collect(),
@@ -98,6 +140,7 @@ impl StatisticQuery {
                 to: filter.period_to.map(|d| d.0),
             }
             .parse()
+            .map_err(|e| e.renamed("filter", argument))
             .gql(ctx)?;
             let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
             let computed = loader.load_one(query).await.gql(ctx)?;

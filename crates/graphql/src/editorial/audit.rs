@@ -184,7 +184,7 @@ pub struct AuditLogPage {
     has_more: bool,
 }
 
-/// Which changes to list; every condition given narrows the list.
+/// Which changes to list (for the deprecated `auditLog`); every condition given narrows the list.
 #[derive(InputObject, Default)]
 pub struct AuditLogFilter {
     /// Changes to records of this kind.
@@ -199,6 +199,30 @@ pub struct AuditLogFilter {
     entity_id: Option<String>,
     /// Changes made by this actor: a token's name, or `command-line`.
     actor: Option<String>,
+}
+
+/// Which changes to list; every condition given narrows the list.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilterInput {
+    /// Changes to records of this kind.
+    record_kind: Option<RecordKind>,
+    /// Changes to the record with this global id (its `id` field).
+    record_id: Option<ID>,
+    /// Changes made by this actor: a token's name, or `command-line`.
+    actor: Option<String>,
+}
+
+impl AuditLogFilterInput {
+    /// The domain's filter.
+    fn into_raw(self) -> Result<RawAuditFilter, DomainError> {
+        AuditLogFilter {
+            record_kind: self.record_kind,
+            record_id: self.record_id,
+            actor: self.actor,
+            ..AuditLogFilter::default()
+        }
+        .into_raw()
+    }
 }
 
 impl AuditLogFilter {
@@ -240,7 +264,7 @@ impl AuditQuery {
         #[graphql(desc = "A cursor from `edges.cursor` or `pageInfo.endCursor`: continue after it.")] after: Option<
             String,
         >,
-        #[graphql(desc = "Which changes to list; all when omitted.")] filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Which changes to list; all when omitted.")] filter: Option<AuditLogFilterInput>,
     ) -> async_graphql::Result<Option<AuditLogConnection>> {
         let has_previous_page = after.is_some();
         let arguments = filter

@@ -4,7 +4,9 @@
 //! (introspection, a record's own fields) return at once, so an operation made of many of them runs to the end in
 //! one poll and a timeout around it never gets a turn. This extension makes execution cooperative: every
 //! [`YIELD_EVERY`] field resolutions it gives the executor's thread back once, and each time execution resumes it
-//! checks the deadline, ending the operation with `TIMEOUT` once it has passed. The server's own timeout around
+//! checks the deadline, ending the operation with `TIMEOUT` once it has passed. Every [`YIELD_EVERY`]th
+//! resolution also checks it itself, and past it every field fails at once without running, because an executor
+//! that polls many fields at once may swallow a yield without handing control back. The server's own timeout around
 //! the request then fires too, and dropping the operation's future stops its work: no CPU is spent after the
 //! deadline beyond the fields already being resolved.
 
@@ -14,7 +16,7 @@ use async_graphql::{Response, ServerResult, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,7 @@ impl ExtensionFactory for Deadline {
             deadline: Instant::now() + self.timeout,
             timeout: self.timeout,
             resolved: AtomicU32::new(0),
+            expired: AtomicBool::new(false),
         })
     }
 }
@@ -42,6 +45,20 @@ struct DeadlineForRequest {
     deadline: Instant,
     timeout: Duration,
     resolved: AtomicU32,
+    /// Set once a resolution found the deadline passed: every later one fails at once, without running.
+    expired: AtomicBool,
+}
+
+impl DeadlineForRequest {
+    fn timed_out(&self) -> async_graphql::ServerError {
+        coded_error(
+            ErrorCode::Timeout,
+            format!(
+                "the request ran longer than {} s and was stopped",
+                self.timeout.as_secs_f64()
+            ),
+        )
+    }
 }
 
 #[async_trait::async_trait]
@@ -52,15 +69,7 @@ impl Extension for DeadlineForRequest {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let timed_out = || {
-            Response::from_errors(vec![coded_error(
-                ErrorCode::Timeout,
-                format!(
-                    "the request ran longer than {} s and was stopped",
-                    self.timeout.as_secs_f64()
-                ),
-            )])
-        };
+        let timed_out = || Response::from_errors(vec![self.timed_out()]);
         Cutoff {
             operation: Box::pin(next.run(ctx, operation_name)),
             deadline: self.deadline,
@@ -75,7 +84,17 @@ impl Extension for DeadlineForRequest {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        if self.expired.load(Ordering::Relaxed) {
+            return Err(self.timed_out());
+        }
         if self.resolved.fetch_add(1, Ordering::Relaxed) % YIELD_EVERY == YIELD_EVERY - 1 {
+            // The yield gives the executor a turn, but an executor of many fields (futures' FuturesUnordered)
+            // may poll on without returning; so the deadline is also checked here, and once it has passed
+            // no field resolves any more.
+            if Instant::now() >= self.deadline {
+                self.expired.store(true, Ordering::Relaxed);
+                return Err(self.timed_out());
+            }
             YieldNow(false).await;
         }
         next.run(ctx, info).await
@@ -96,7 +115,11 @@ impl<F: Future<Output = Response>, T: Fn() -> Response + Unpin> Future for Cutof
         if Instant::now() >= self.deadline {
             return Poll::Ready((self.timed_out)());
         }
-        self.operation.as_mut().poll(cx)
+        match self.operation.as_mut().poll(cx) {
+            // Finished only because its fields were stopped: the answer is the timeout, not a partial one.
+            Poll::Ready(_) if Instant::now() >= self.deadline => Poll::Ready((self.timed_out)()),
+            other => other,
+        }
     }
 }
 
