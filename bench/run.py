@@ -749,8 +749,8 @@ def check_equivalence(servers: dict[str, Server], questions: dict[str, Question]
             entry.setdefault("canonical_bytes", len(forms["boletin"]))
         else:
             entry["different"].append(index)
-            paths = "".join(f"\n    {d['path']}: boletin {json.dumps(d['boletin'], ensure_ascii=False)[:200]}, "
-                            f"PostGraphile {json.dumps(d['postgraphile'], ensure_ascii=False)[:200]}"
+            paths = "".join(f"\n    {d['path']}: boletin {json.dumps(d.get('boletin'), ensure_ascii=False)[:200]}, "
+                            f"PostGraphile {json.dumps(d.get('postgraphile'), ensure_ascii=False)[:200]}"
                             for d in forms.get("differences") or [])
             failures.append(f"{name} (body {index}) differs:{paths or ' ' + forms['postgraphile'][:300]}")
     feed_data = None

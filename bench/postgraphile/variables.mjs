@@ -94,7 +94,7 @@ export async function deriveVariables(postgraphileUrl, env = process.env) {
     { code: indicator },
   );
 
-  const boletinCursor = `${publishedOn}|${rowId}`;
+  const boletinCursor = boletinBulletinCursor(publishedOn, rowId);
   return {
     meta: {
       publishedBulletins: count,
@@ -111,6 +111,20 @@ export async function deriveVariables(postgraphileUrl, env = process.env) {
       typename: { boletin: {}, postgraphile: {} },
     },
   };
+}
+
+/**
+ * boletin's cursor for the bulletin position (publication date, id), as `crates/graphql/src/cursor.rs` writes it:
+ * base64url of `v1:bulletins:<date>|<id>:<check>`, the check being the FNV-1a 64-bit hash of what precedes it.
+ * The benchmark builds it to start a deep page at a known position, as PostGraphile's own cursor does.
+ */
+export function boletinBulletinCursor(publishedOn, id) {
+  const body = `v1:bulletins:${publishedOn}|${id}`;
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(body, "utf8")) {
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return Buffer.from(`${body}:${hash.toString(16).padStart(16, "0")}`).toString("base64url");
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
