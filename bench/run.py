@@ -58,7 +58,12 @@ QUESTION_TABLE = [
     ("deep-filter", "ab", "the same deep page, PostGraphile with an explicit keyset filter", False),
     ("search-es", "boletin", "search in Spanish for \"migrantes\"", True),
     ("search-en", "boletin", "search in English for \"migrants\"", True),
-    ("statistics", "ab", "an indicator's figures (indicator_00) added up by country", True),
+    ("statistics", "ab", "an indicator's figures (returns_assisted) added up by country", True),
+    ("statistics-category", "ab", "the same indicator's age_group parts added up by category", True),
+    ("statistics-country-warnings", "boletin", "returns_assisted by country, with warnings", True),
+    ("statistics-month-warnings", "boletin", "returns_assisted by country and month, with warnings", True),
+    ("statistics-category-warnings", "boletin", "returns_assisted by age group, with warnings", True),
+    ("dashboard", "boletin", "six statistics of six indicators in one request", True),
     ("persisted", "boletin", "the feed as an Automatic Persisted Query over GET", True),
     ("typename", "ab", "`{ __typename }`", True),
 ]
@@ -647,7 +652,7 @@ def build_questions(names: list[str], variables: dict, slugs: list[str]) -> dict
                 question.note = f"rotating over {len(slugs)} slugs, oha -Z picks one at random per request"
             if name in ("deep", "deep-filter"):
                 question.note = f"{variables['meta']['deepDepth']:,} bulletins deep"
-        elif name in ("search-es", "search-en"):
+        elif QUESTION_KIND[name] == "boletin" and (BOLETIN_ONLY_QUERIES / f"{name}.boletin.graphql").exists():
             query = read_query(BOLETIN_ONLY_QUERIES / f"{name}.boletin.graphql")
             question.requests["boletin"] = SideRequest("POST", "/graphql", [graphql_body(query)])
         elif name == "persisted":
@@ -767,6 +772,9 @@ def check_equivalence(servers: dict[str, Server], questions: dict[str, Question]
             problem = "the persisted query's answer is not the feed's"
         elif question.name.startswith("search") and not answer["data"]["search"]["nodes"]:
             problem = "no hits (the word should be common in generated data)"
+        elif (question.name.startswith("statistics") or question.name == "dashboard") and any(
+                not (panel or {}).get("points") for panel in answer["data"].values()):
+            problem = "a statistic has no points (the generated data should have figures for it)"
         report[question.name] = {"bodies": 1, "valid": problem is None, "problem": problem,
                                  "summary": summarize_answer(question.name, answer)}
         if problem:
@@ -833,6 +841,11 @@ def summarize_answer(name: str, answer: dict) -> str:
         return f"{search.get('totalCount')} hits, {len(search.get('nodes') or [])} shown"
     if name == "persisted":
         return f"{len(((data.get('bulletins') or {}).get('nodes')) or [])} bulletins"
+    if name.startswith("statistics") or name == "dashboard":
+        panels = [panel or {} for panel in data.values()]
+        points = sum(len(panel.get("points") or []) for panel in panels)
+        warnings = sum(len(panel.get("warnings") or []) for panel in panels)
+        return f"{len(panels)} statistic(s), {points} points, {warnings} warnings"
     return ""
 
 

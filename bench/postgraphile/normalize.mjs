@@ -17,13 +17,14 @@
 //     published bulletin.
 //   statistics: {total, points [{country, value}] sorted by country}; values rounded to 6 decimals (sums of
 //     floating-point figures may be added in a different order by the two servers).
+//   statistics-category: {total, points [{category, value}] sorted by category}, rounded the same way.
 //   typename: {typename}.
 // Roles are lower-cased (boletin answers the enum `IMPLEMENTER`, PostgreSQL stores `implementer`).
 
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-export const QUESTIONS = ["feed", "detail", "deep", "deep-filter", "statistics", "typename"];
+export const QUESTIONS = ["feed", "detail", "deep", "deep-filter", "statistics", "statistics-category", "typename"];
 
 const first = (connection) => connection?.nodes?.[0] ?? null;
 const round = (x) => (x == null ? null : Math.round(Number(x) * 1e6) / 1e6);
@@ -95,6 +96,15 @@ function boletin(question, data) {
           .sort(byCountry),
       };
     }
+    case "statistics-category": {
+      const s = data.statistics;
+      return {
+        total: round(s?.total),
+        points: (s?.points ?? [])
+          .map((p) => ({ category: p.category ?? null, value: round(p.value) }))
+          .sort(byCategory),
+      };
+    }
     case "typename":
       return { typename: data.__typename };
     default:
@@ -161,6 +171,13 @@ function postgraphile(question, data) {
           .map((g) => ({ country: g.keys?.[0] ?? null, value: round(g.sum?.value) }))
           .sort(byCountry),
       };
+    case "statistics-category":
+      return {
+        total: round(data.total?.aggregates?.sum?.value),
+        points: (data.byCategory?.groupedAggregates ?? [])
+          .map((g) => ({ category: g.keys?.[0] ?? null, value: round(g.sum?.value) }))
+          .sort(byCategory),
+      };
     case "typename":
       return { typename: data.__typename };
     default:
@@ -170,6 +187,10 @@ function postgraphile(question, data) {
 
 function byCountry(a, b) {
   return a.country < b.country ? -1 : a.country > b.country ? 1 : 0;
+}
+
+function byCategory(a, b) {
+  return a.category < b.category ? -1 : a.category > b.category ? 1 : 0;
 }
 
 /** The canonical form of `response` (a parsed GraphQL response) from `side` ("boletin" or "postgraphile"). */

@@ -9,7 +9,8 @@
 //                to leave a full page of 20 when the database has fewer)
 //   DETAIL_SLUG  the bulletin of the detail question (default: the newest published bulletin that has figures,
 //                programs and partners)
-//   INDICATOR    the indicator of the statistics question (default indicator_00, a flow in generated data)
+//   INDICATOR    the indicator of the statistics questions (default returns_assisted, a flow broken down by
+//                `age_group` in generated data)
 //
 // How the deep page's cursor is derived: the bulletin at position DEEP_DEPTH of the published list (newest first,
 // ties by id, 1-based) is the last one before the page. PostGraphile is asked for that edge with
@@ -47,7 +48,7 @@ async function data(url, query, variables) {
 }
 
 export async function deriveVariables(postgraphileUrl, env = process.env) {
-  const indicator = env.INDICATOR ?? "indicator_00";
+  const indicator = env.INDICATOR ?? "returns_assisted";
   const wantedDepth = Number(env.DEEP_DEPTH ?? 90000);
 
   const { allBulletins: published } = await data(
@@ -108,6 +109,7 @@ export async function deriveVariables(postgraphileUrl, env = process.env) {
       deep: { boletin: { after: boletinCursor }, postgraphile: { after: edge.cursor } },
       "deep-filter": { boletin: { after: boletinCursor }, postgraphile: { publishedOn, id: rowId } },
       statistics: { boletin: { indicator }, postgraphile: { indicator } },
+      "statistics-category": { boletin: { indicator }, postgraphile: { indicator } },
       typename: { boletin: {}, postgraphile: {} },
     },
   };

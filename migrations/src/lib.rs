@@ -13,6 +13,7 @@ mod m20261127_000005_changes;
 mod m20261127_000006_api_tokens;
 mod m20261127_000007_audit_log;
 mod m20261202_000008_versions;
+mod m20261202_000009_statistic_rollups;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_api_tokens::Migration),
             Box::new(m20261127_000007_audit_log::Migration),
             Box::new(m20261202_000008_versions::Migration),
+            Box::new(m20261202_000009_statistic_rollups::Migration),
         ]
     }
 }

@@ -221,13 +221,51 @@ impl Catalog {
         })
     }
 
-    /// The statistic `query` asks for, with its indicator. An unknown indicator is `NotFound`; a
-    /// disaggregation the indicator does not have is `Invalid` at `disaggregation`.
-    pub async fn statistics(&self, query: &StatisticsQuery) -> DomainResult<(Indicator, Statistics)> {
-        let indicator = self
-            .store
-            .indicator_by_code(&query.indicator)
-            .await?
+    /// The statistics `queries` ask for, each with its indicator or its own error: an unknown indicator is
+    /// `NotFound`; a disaggregation the indicator does not have is `Invalid` at `disaggregation`. The store
+    /// computes the valid ones together, so that queries of one shape (a dashboard's panels) share their reads.
+    pub async fn statistics(&self, queries: &[StatisticsQuery]) -> Vec<DomainResult<(Indicator, Statistics)>> {
+        let mut codes: Vec<String> = queries.iter().map(|q| q.indicator.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let known = match self.store.indicators_by_codes(&codes).await {
+            Ok(known) => known,
+            Err(error) => return queries.iter().map(|_| Err(error.clone())).collect(),
+        };
+        let indicators: Vec<DomainResult<Indicator>> = queries
+            .iter()
+            .map(|query| Self::indicator_of_statistic(&known, query))
+            .collect();
+        let valid: Vec<(&Indicator, &StatisticsQuery)> = indicators
+            .iter()
+            .zip(queries)
+            .filter_map(|(indicator, query)| indicator.as_ref().ok().map(|i| (i, query)))
+            .collect();
+        let mut computed = match self.store.statistics(&valid).await {
+            Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(error) => valid.iter().map(|_| Err(error.clone())).collect(),
+        }
+        .into_iter();
+        indicators
+            .into_iter()
+            .map(|indicator| {
+                let indicator = indicator?;
+                let statistics = computed.next().unwrap_or_else(|| {
+                    Err(DomainError::Internal {
+                        cause: "the store computed fewer statistics than asked".to_owned(),
+                    })
+                })?;
+                Ok((indicator, statistics))
+            })
+            .collect()
+    }
+
+    /// The indicator a statistic reads, checked against the disaggregation it names.
+    fn indicator_of_statistic(known: &[Indicator], query: &StatisticsQuery) -> DomainResult<Indicator> {
+        let indicator = known
+            .iter()
+            .find(|i| i.code == query.indicator)
+            .cloned()
             .ok_or_else(|| DomainError::not_found("indicator", &query.indicator))?;
         if let Some(name) = &query.disaggregation
             && !indicator.dimensions.contains(name)
@@ -242,7 +280,6 @@ impl Catalog {
                 format!("`{}` is not broken down by `{name}`; {known}", indicator.code),
             ));
         }
-        let statistics = self.store.statistics(&indicator, query).await?;
-        Ok((indicator, statistics))
+        Ok(indicator)
     }
 }

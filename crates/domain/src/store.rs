@@ -86,6 +86,8 @@ pub trait CatalogStore: Send + Sync {
     async fn indicators(&self) -> DomainResult<Vec<Indicator>>;
     /// The indicator with this code.
     async fn indicator_by_code(&self, code: &str) -> DomainResult<Option<Indicator>>;
+    /// The indicators among `codes`.
+    async fn indicators_by_codes(&self, codes: &[String]) -> DomainResult<Vec<Indicator>>;
     /// The indicators among `ids`.
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>>;
     /// The visible figures of each of the indicators `ids`, oldest period first.
@@ -115,9 +117,10 @@ pub trait CatalogStore: Send + Sync {
         filter: &BulletinFilter,
         search: Option<&SearchScope>,
     ) -> DomainResult<Vec<FacetCount>>;
-    /// `indicator`'s visible figures aggregated as `query` asks, under the rules of
-    /// [`crate::statistics`], computed by the store (not by loading the figures).
-    async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics>;
+    /// Each indicator's visible figures aggregated as its query asks, under the rules of
+    /// [`crate::statistics`], computed by the store (not by loading the figures), in the order given. Queries
+    /// that differ only in their indicator share one read.
+    async fn statistics(&self, queries: &[(&Indicator, &StatisticsQuery)]) -> DomainResult<Vec<Statistics>>;
     /// The figures among `ids` whose source bulletin `visibility` sees.
     async fn observations_by_ids(
         &self,

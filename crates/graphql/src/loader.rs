@@ -5,7 +5,6 @@
 use crate::error::GqlResult;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::futures_util::future::join_all;
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{Bulletin, PartnerLink, Visibility};
 use boletin_domain::catalog::Catalog;
@@ -217,7 +216,7 @@ impl Loader<StatisticsQuery> for CatalogLoader {
     type Error = DomainError;
 
     async fn load(&self, keys: &[StatisticsQuery]) -> Result<HashMap<StatisticsQuery, Self::Value>, DomainError> {
-        let results = join_all(keys.iter().map(|key| self.catalog.statistics(key))).await;
+        let results = self.catalog.statistics(keys).await;
         Ok(keys.iter().cloned().zip(results).collect())
     }
 }

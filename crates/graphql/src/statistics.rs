@@ -13,7 +13,7 @@ use async_graphql::{Context, Enum, InputObject, Object};
 use boletin_domain::DomainError;
 use boletin_domain::id::ObservationId;
 use boletin_domain::indicator::Indicator;
-use boletin_domain::statistics::{RawStatisticsQuery, StatisticPoint, StatisticWarning, Statistics};
+use boletin_domain::statistics::{Parts, RawStatisticsQuery, StatisticPoint, StatisticWarning, Statistics};
 
 /// What a statistic can be grouped by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +138,7 @@ impl StatisticQuery {
                 partners: filter.partners.unwrap_or_default(),
                 from: filter.period_from.map(|d| d.0),
                 to: filter.period_to.map(|d| d.0),
+                parts: selected_parts(ctx),
             }
             .parse()
             .map_err(|e| e.renamed("filter", argument))
@@ -158,6 +159,17 @@ impl StatisticQuery {
         }
         .await;
         result.map(Some)
+    }
+}
+
+/// The parts of the statistic the query selects, so that the rest is not computed.
+fn selected_parts(ctx: &Context<'_>) -> Parts {
+    let selection = ctx.look_ahead();
+    Parts {
+        figures: ["total", "observationCount", "points"]
+            .iter()
+            .any(|field| selection.field(field).exists()),
+        warnings: selection.field("warnings").exists(),
     }
 }
 

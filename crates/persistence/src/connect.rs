@@ -148,11 +148,19 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
 }
 
 /// Applies every pending migration. A file that is not a database or is corrupt fails here in plain words.
+/// A database that has published figures but no statistics rollups (one migrated to rollups) gets them here.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DomainError> {
     Migrator::up(db, None).await.map_err(|e| match permanent_fault(&e) {
         Some(fault) => DomainError::Internal {
             cause: format!("{fault} ({e})"),
         },
         None => db_error(e),
-    })
+    })?;
+    if crate::rollups::missing(db).await? {
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await.map_err(db_error)?;
+        crate::rollups::rebuild(&txn, &|_, _| {}).await?;
+        txn.commit().await.map_err(db_error)?;
+    }
+    Ok(())
 }

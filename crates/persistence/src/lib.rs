@@ -13,8 +13,10 @@ mod error;
 mod events;
 mod explain;
 mod load;
+mod rollups;
 mod rows;
 mod search_index;
+mod sql;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;

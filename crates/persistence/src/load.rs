@@ -201,6 +201,7 @@ impl SqlStore {
         ] {
             change_log::record(&txn, entity, &ids, ChangeKind::Upsert, now).await?;
         }
+        crate::rollups::rebuild(&txn, &|done, total| progress("statistics rollups", done, total)).await?;
         continue_sequences(&txn).await?;
         crate::events::notify(&txn, &[]).await?;
         txn.commit().await.map_err(db_error)?;

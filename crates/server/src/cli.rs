@@ -73,6 +73,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Maintain the statistics rollups (figures added up by month and year, which statistics read).
+    Rollups {
+        /// What to do.
+        #[command(subcommand)]
+        action: RollupsCommand,
+    },
     /// Fill an empty database with a deterministic synthetic catalogue of realistic shape, for scale tests.
     Generate {
         /// How many bulletins (each in English and Spanish).
@@ -311,6 +317,14 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     Duration::try_from_secs_f64(value).map_err(|_| format!("`{text}` is not a duration in seconds"))
+}
+
+/// `boletin rollups …`.
+#[derive(Debug, Subcommand)]
+pub enum RollupsCommand {
+    /// Recompute every rollup from the figures, in one transaction. Every write through boletin keeps them
+    /// exact; this is for a database whose figures were changed by other means (SQL by hand, a restore).
+    Rebuild,
 }
 
 /// `boletin token …`.

@@ -2,9 +2,13 @@
 //! The same `--seed` gives the same catalogue, byte for byte.
 //!
 //! Shape: 50 countries (most bulletins about Mesoamerica and the Caribbean), 400 partners of every kind, 300
-//! programs (a fifth of them inside another), 30 indicators (flows and stocks, some broken down by age group
-//! or sex), bulletins in English and Spanish spread over 2012–2026 (95% published, the rest drafts or archived),
-//! and observations sourced from them, with one or two countries and parts that never exceed their figure.
+//! programs (a fifth of them inside another), each in one or two countries with one to three partners, 30
+//! indicators (the office's own, `returns_assisted`, `job_fair_hires`, … `countries_covered`, then synthetic
+//! flows and stocks; some broken down by age group or sex), bulletins in English and Spanish spread over
+//! 2012–2026 (95% published, the rest drafts or archived), and observations sourced from them: each program
+//! reports two to four indicators, mostly for the calendar month (sometimes the quarter, sometimes the days of an
+//! event) before the bulletin, in its own countries with one of its partners or none, with parts that never
+//! exceed their figure.
 
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin, PartnerLink, Theme};
@@ -16,7 +20,7 @@ use boletin_domain::partner::{NewPartner, PartnerKind, PartnerRole, PartnerText}
 use boletin_domain::program::{NewProgram, Period, ProgramText};
 use boletin_domain::seed::Dataset;
 use boletin_domain::slug::Slug;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 
 /// SplitMix64: small, fast and the same on every machine.
 struct Random(u64);
@@ -213,6 +217,186 @@ fn day(random: &mut Random, from: NaiveDate, days: usize) -> NaiveDate {
     from + Duration::days(random.below(days) as i64)
 }
 
+/// The categories of each disaggregation.
+const DIMENSIONS: [(&str, &[&str]); 2] = [
+    (
+        "age_group",
+        &["child", "adolescent", "adult", "older_adult", "unaccompanied_minor"],
+    ),
+    ("sex", &["female", "male"]),
+];
+
+/// An indicator of the office: code, unit, aggregation, dimensions, English and Spanish name.
+type OfficeIndicator = (
+    &'static str,
+    Unit,
+    Aggregation,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+/// The office's own indicators, as in the seed.
+const OFFICE_INDICATORS: [OfficeIndicator; 9] = [
+    (
+        "returns_assisted",
+        Unit::People,
+        Aggregation::Sum,
+        &["age_group", "sex"],
+        "Assisted voluntary returns",
+        "Retornos voluntarios asistidos",
+    ),
+    (
+        "job_fair_hires",
+        Unit::People,
+        Aggregation::Sum,
+        &["sex"],
+        "People hired at job fairs",
+        "Personas contratadas en ferias de empleo",
+    ),
+    (
+        "job_fair_attendees",
+        Unit::People,
+        Aggregation::Sum,
+        &["sex"],
+        "Job fair attendees",
+        "Asistentes a ferias de empleo",
+    ),
+    (
+        "job_openings",
+        Unit::JobOpenings,
+        Aggregation::Sum,
+        &[],
+        "Job openings offered",
+        "Vacantes ofrecidas",
+    ),
+    (
+        "participating_businesses",
+        Unit::Businesses,
+        Aggregation::Sum,
+        &[],
+        "Participating businesses",
+        "Empresas participantes",
+    ),
+    (
+        "participating_countries",
+        Unit::Countries,
+        Aggregation::Sum,
+        &[],
+        "Participating countries",
+        "Países participantes",
+    ),
+    (
+        "consuls_consulted",
+        Unit::People,
+        Aggregation::Sum,
+        &[],
+        "Consuls consulted",
+        "Cónsules consultados",
+    ),
+    (
+        "consultation_meetings",
+        Unit::Events,
+        Aggregation::Sum,
+        &[],
+        "Consultation meetings",
+        "Reuniones de consulta",
+    ),
+    (
+        "countries_covered",
+        Unit::Countries,
+        Aggregation::Latest,
+        &[],
+        "Countries covered",
+        "Países cubiertos",
+    ),
+];
+
+/// Indicator `n`: the office's own first, then synthetic ones (`indicator_09`, …; every fifth a stock).
+fn indicator(n: usize) -> NewIndicator {
+    let (topic_en, topic_es, _) = TOPICS[n % TOPICS.len()];
+    if let Some((code, unit, aggregation, dimensions, en, es)) = OFFICE_INDICATORS.get(n) {
+        return NewIndicator {
+            code: (*code).to_owned(),
+            unit: *unit,
+            aggregation: *aggregation,
+            dimensions: dimensions.iter().map(|d| (*d).to_owned()).collect(),
+            texts: vec![
+                IndicatorText {
+                    lang: Language::En,
+                    name: (*en).to_owned(),
+                    definition: format!("{en}, as reported in the office's bulletins."),
+                },
+                IndicatorText {
+                    lang: Language::Es,
+                    name: (*es).to_owned(),
+                    definition: format!("{es}, según los boletines de la oficina."),
+                },
+            ],
+        };
+    }
+    let stock = n % 5 == 4;
+    NewIndicator {
+        code: format!("indicator_{n:02}"),
+        unit: if stock { Unit::Countries } else { Unit::People },
+        aggregation: if stock { Aggregation::Latest } else { Aggregation::Sum },
+        dimensions: match n % 3 {
+            0 => vec!["age_group".to_owned(), "sex".to_owned()],
+            1 => vec!["sex".to_owned()],
+            _ => vec![],
+        },
+        texts: vec![
+            IndicatorText {
+                lang: Language::En,
+                name: format!("People reached: {topic_en} ({n})"),
+                definition: format!("People reached by activities on {topic_en}."),
+            },
+            IndicatorText {
+                lang: Language::Es,
+                name: format!("Personas alcanzadas: {topic_es} ({n})"),
+                definition: format!("Personas alcanzadas por actividades de {topic_es}."),
+            },
+        ],
+    }
+}
+
+/// The period a bulletin published on `published` reports, and a plausible value of `indicator` for it: most
+/// figures cover a calendar month shortly before publication, some a quarter, some the days of an event.
+fn reported_period(random: &mut Random, published: NaiveDate, indicator: &str) -> (ReferencePeriod, f64) {
+    let month_start = |day: NaiveDate| day.with_day(1).unwrap_or(day);
+    let last_month = month_start(published).pred_opt().unwrap_or(published);
+    let end = month_start(last_month)
+        .checked_sub_months(chrono::Months::new(random.below(3) as u32))
+        .and_then(|start| start.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(last_month);
+    let (start, scale) = match random.below(10) {
+        0..=6 => (month_start(end), 1),
+        7..=8 => (
+            month_start(end)
+                .checked_sub_months(chrono::Months::new(2))
+                .unwrap_or(end),
+            3,
+        ),
+        _ => {
+            let day = published - Duration::days(1 + random.below(20) as i64);
+            return (
+                ReferencePeriod {
+                    start: day - Duration::days(random.below(3) as i64),
+                    end: day,
+                },
+                (1 + random.below(60)) as f64,
+            );
+        }
+    };
+    let base = match indicator {
+        "countries_covered" | "participating_countries" => 1 + random.below(12),
+        "participating_businesses" | "consultation_meetings" => 1 + random.below(40),
+        _ => 1 + random.below(400),
+    };
+    (ReferencePeriod { start, end }, (base * scale) as f64)
+}
+
 /// A synthetic catalogue of `bulletins` bulletins and `observations` observations from `seed`.
 pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Dataset, DomainError> {
     let mut random = Random(seed);
@@ -275,7 +459,14 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     .chance(60)
                     .then(|| begins + Duration::days(365 + random.below(1500) as i64)),
             },
-            countries: vec![regional_country(&mut random)?],
+            countries: {
+                let mut countries = vec![regional_country(&mut random)?];
+                let other = regional_country(&mut random)?;
+                if random.chance(30) && other != countries[0] {
+                    countries.push(other);
+                }
+                countries
+            },
             texts: vec![
                 ProgramText {
                     lang: Language::En,
@@ -288,48 +479,36 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     description: format!("Un programa de {topic_es} en {place}."),
                 },
             ],
-            partners: vec![PartnerLink {
-                partner: partners[random.below(partners.len())].slug.clone(),
-                role: *random.pick(&ROLES),
-            }],
+            partners: {
+                let mut links: Vec<PartnerLink<Slug>> = Vec::new();
+                for _ in 0..1 + random.below(3) {
+                    let partner = partners[random.below(partners.len())].slug.clone();
+                    let role = *random.pick(&ROLES);
+                    if links.iter().all(|l| l.partner != partner) {
+                        links.push(PartnerLink { partner, role });
+                    }
+                }
+                links
+            },
         });
     }
 
-    let dimensions: [(&str, &[&str]); 2] = [
-        (
-            "age_group",
-            &["child", "adolescent", "adult", "older_adult", "unaccompanied_minor"],
-        ),
-        ("sex", &["female", "male"]),
-    ];
-    let indicators: Vec<NewIndicator> = (0..30)
-        .map(|n| {
-            let (topic_en, topic_es, _) = TOPICS[n % TOPICS.len()];
-            let stock = n % 5 == 4;
-            NewIndicator {
-                code: format!("indicator_{n:02}"),
-                unit: if stock { Unit::Countries } else { Unit::People },
-                aggregation: if stock { Aggregation::Latest } else { Aggregation::Sum },
-                dimensions: match n % 3 {
-                    0 => vec!["age_group".to_owned(), "sex".to_owned()],
-                    1 => vec!["sex".to_owned()],
-                    _ => vec![],
-                },
-                texts: vec![
-                    IndicatorText {
-                        lang: Language::En,
-                        name: format!("People reached: {topic_en} ({n})"),
-                        definition: format!("People reached by activities on {topic_en}."),
-                    },
-                    IndicatorText {
-                        lang: Language::Es,
-                        name: format!("Personas alcanzadas: {topic_es} ({n})"),
-                        definition: format!("Personas alcanzadas por actividades de {topic_es}."),
-                    },
-                ],
+    let indicators: Vec<NewIndicator> = (0..30).map(indicator).collect();
+    // Each program reports two to four indicators, month after month.
+    let tracked: Vec<Vec<usize>> = (0..programs.len())
+        .map(|_| {
+            let mut list: Vec<usize> = Vec::new();
+            for _ in 0..2 + random.below(3) {
+                let n = random.below(indicators.len());
+                if !list.contains(&n) {
+                    list.push(n);
+                }
             }
+            list
         })
         .collect();
+    let program_index: std::collections::HashMap<&Slug, usize> =
+        programs.iter().enumerate().map(|(n, p)| (&p.slug, n)).collect();
 
     let mut dates: Vec<NaiveDate> = (0..bulletins).map(|_| day(&mut random, start, span_days)).collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
@@ -404,13 +583,13 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
         (0..observations)
             .map(|_| -> Result<NewObservation, DomainError> {
                 let source = &bulletins[random.below(bulletins.len())];
-                let indicator = &indicators[random.below(indicators.len())];
-                let value = (1 + random.below(5000)) as f64;
-                let end = source.published_on - Duration::days(random.below(30) as i64);
-                let mut countries = vec![source.countries[0]];
-                if random.chance(10) {
+                let program = &programs[program_index[&source.programs[0]]];
+                let indicator = &indicators[*random.pick(&tracked[program_index[&program.slug]])];
+                let (period, value) = reported_period(&mut random, source.published_on, &indicator.code);
+                let mut countries = program.countries.clone();
+                if random.chance(5) {
                     let other = regional_country(&mut random)?;
-                    if other != countries[0] {
+                    if !countries.contains(&other) {
                         countries.push(other);
                     }
                 }
@@ -419,7 +598,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     if !random.chance(50) {
                         continue;
                     }
-                    let categories = dimensions.iter().find(|(d, _)| d == name).map_or(&[][..], |(_, c)| *c);
+                    let categories = DIMENSIONS.iter().find(|(d, _)| d == name).map_or(&[][..], |(_, c)| *c);
                     let mut left = value;
                     for category in categories.iter().take(1 + random.below(categories.len())) {
                         let part = (left * random.below(60) as f64 / 100.0).floor();
@@ -435,14 +614,13 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     indicator: indicator.code.clone(),
                     source: source.slug.clone(),
                     value,
-                    period: ReferencePeriod {
-                        start: end - Duration::days(random.below(365) as i64),
-                        end,
-                    },
+                    period,
                     countries,
                     place: random.chance(50).then(|| (*random.pick(&CITIES)).to_owned()),
-                    program: source.programs[0].clone(),
-                    partner: random.chance(70).then(|| source.partners[0].partner.clone()),
+                    program: program.slug.clone(),
+                    partner: random
+                        .chance(70)
+                        .then(|| random.pick(&program.partners).partner.clone()),
                     note: None,
                     disaggregations,
                 })

@@ -3,7 +3,9 @@
 use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use boletin::cli::{Cli, Command, ImportCommand, ImportStatus, LogFormat, ServeArgs, TokenCommand, TokenRole};
+use boletin::cli::{
+    Cli, Command, ImportCommand, ImportStatus, LogFormat, RollupsCommand, ServeArgs, TokenCommand, TokenRole,
+};
 use boletin::http::secret_hash;
 use boletin::{AppState, Server, open_store, open_store_with_retry};
 use boletin_domain::auth::{Caller, Role, SECRET_PREFIX, Tokens};
@@ -90,6 +92,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Schema => print!("{}", boletin_graphql::sdl()),
         Command::Token { action } => token(action, &options).await?,
+        Command::Rollups {
+            action: RollupsCommand::Rebuild,
+        } => {
+            let store = open_store(&options, false).await?;
+            let progress = Progress::new();
+            let started = std::time::Instant::now();
+            store
+                .rebuild_rollups(&|done, total| progress.show("rollups of indicator", done, total))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            progress.done();
+            store.close().await;
+            println!(
+                "rebuilt the statistics rollups in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         Command::Generate {
             bulletins,
             observations,

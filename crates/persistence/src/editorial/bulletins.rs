@@ -206,6 +206,7 @@ pub(super) async fn change_status(
             ChangeKind::Delete
         };
         let figures = figures_of(&txn, row.id).await?;
+        effects.rollups.add_figures_of(&txn, row.id).await?;
         effects.feed(EntityType::Bulletin, vec![row.id], kind);
         effects.feed(
             EntityType::Observation,

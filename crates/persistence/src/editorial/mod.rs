@@ -38,6 +38,8 @@ pub(crate) struct Effects<'a> {
     audits: Vec<Audit<'a>>,
     feed: Vec<(EntityType, Vec<i64>, ChangeKind)>,
     events: Vec<Event>,
+    /// The statistics rollups the change alters, rewritten before it commits.
+    pub(crate) rollups: crate::rollups::Scopes,
 }
 
 impl<'a> Effects<'a> {
@@ -50,6 +52,7 @@ impl<'a> Effects<'a> {
             audits: Vec::new(),
             feed: Vec::new(),
             events: Vec::new(),
+            rollups: crate::rollups::Scopes::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl SqlStore {
     /// Writes `effects` into `txn` and commits it; then, on SQLite, hands its events to this process's
     /// subscribers (PostgreSQL delivers them itself at commit).
     pub(crate) async fn commit(&self, txn: DatabaseTransaction, effects: Effects<'_>) -> DomainResult<()> {
+        crate::rollups::refresh(&txn, &effects.rollups).await?;
         for (entity, ids, kind) in &effects.feed {
             change_log::record(&txn, *entity, ids, *kind, effects.now).await?;
         }

@@ -139,6 +139,9 @@ impl RecordStore<NewObservation> for SqlStore {
             Some(snapshot(figure, 1)),
         );
         publicise(&mut effects, row.id, links.indicator, false, public);
+        if public {
+            effects.rollups.add(links.indicator, links.program, figure.period.end);
+        }
         self.commit(txn, effects).await?;
         self.figure(row.id).await
     }
@@ -203,11 +206,17 @@ impl RecordStore<NewObservation> for SqlStore {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await.map_err(db_error)?;
         let (links, public) = resolve(&txn, after).await?;
-        let was_public = match observations::Entity::find_by_id(id).one(&txn).await.map_err(db_error)? {
-            Some(row) => is_public(&txn, row.source_bulletin_id).await?,
-            None => return Err(DomainError::not_found("observation", id.to_string())),
+        let Some(old) = observations::Entity::find_by_id(id).one(&txn).await.map_err(db_error)? else {
+            return Err(DomainError::not_found("observation", id.to_string()));
         };
+        let was_public = is_public(&txn, old.source_bulletin_id).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
+        if was_public {
+            effects.rollups.add(old.indicator_id, old.program_id, old.period_end);
+        }
+        if public {
+            effects.rollups.add(links.indicator, links.program, after.period.end);
+        }
         let mut row = observation_row(after, NotSet, links, version + 1, effects.now());
         row.created_at = NotSet;
         update_if_current::<observations::Entity, _>(&txn, "observation", row, id, version).await?;
@@ -229,16 +238,19 @@ impl RecordStore<NewObservation> for SqlStore {
     async fn delete(&self, stored: &Stored<NewObservation>, actor: &str) -> DomainResult<()> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await.map_err(db_error)?;
-        let was_public = match observations::Entity::find_by_id(stored.id)
+        let Some(old) = observations::Entity::find_by_id(stored.id)
             .one(&txn)
             .await
             .map_err(db_error)?
-        {
-            Some(row) => is_public(&txn, row.source_bulletin_id).await?,
-            None => return Err(DomainError::not_found("observation", stored.id.to_string())),
+        else {
+            return Err(DomainError::not_found("observation", stored.id.to_string()));
         };
+        let was_public = is_public(&txn, old.source_bulletin_id).await?;
         delete_if_current::<observations::Entity>(&txn, "observation", stored.id, stored.version).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
+        if was_public {
+            effects.rollups.add(old.indicator_id, old.program_id, old.period_end);
+        }
         effects.audit(
             AuditedKind::Observation,
             stored.id,

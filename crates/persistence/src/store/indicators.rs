@@ -83,6 +83,17 @@ pub(crate) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult
     )
 }
 
+pub(crate) async fn by_codes(db: &DatabaseConnection, codes: &[String]) -> DomainResult<Vec<Indicator>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    load(
+        db,
+        indicators::Entity::find().filter(indicators::Column::Code.is_in(codes.iter().cloned())),
+    )
+    .await
+}
+
 pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Indicator>> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -108,6 +108,18 @@ impl SqlStore {
             .await
     }
 
+    /// Recomputes every statistics rollup from the figures, in one transaction (readers see the old rollups
+    /// until it commits); `progress` hears `(done, total)` indicators. Rollups stay exact through every write,
+    /// so this is for a database whose figures were changed behind boletin's back.
+    pub async fn rebuild_rollups(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> DomainResult<()> {
+        let _turn = self.write_turn().await;
+        let txn = self.begin_write().await.map_err(crate::error::db_error)?;
+        crate::rollups::rebuild(&txn, progress).await?;
+        txn.commit().await.map_err(crate::error::db_error)?;
+        self.events().changed();
+        Ok(())
+    }
+
     /// Refreshes the planner's statistics (`ANALYZE`), after a large load.
     pub async fn analyze(&self) -> DomainResult<()> {
         use sea_orm::ConnectionTrait;
@@ -368,6 +380,10 @@ impl CatalogStore for SqlStore {
         indicators::by_code(&self.db, code).await
     }
 
+    async fn indicators_by_codes(&self, codes: &[String]) -> DomainResult<Vec<Indicator>> {
+        indicators::by_codes(&self.db, codes).await
+    }
+
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>> {
         indicators::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
     }
@@ -422,7 +438,7 @@ impl CatalogStore for SqlStore {
         facets::count(&self.db, facet, filter, search).await
     }
 
-    async fn statistics(&self, indicator: &Indicator, query: &StatisticsQuery) -> DomainResult<Statistics> {
-        statistics::compute(&self.db, indicator, query).await
+    async fn statistics(&self, queries: &[(&Indicator, &StatisticsQuery)]) -> DomainResult<Vec<Statistics>> {
+        statistics::compute(&self.db, queries).await
     }
 }

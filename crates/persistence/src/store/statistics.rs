@@ -1,157 +1,107 @@
-//! Statistics in SQL: one GROUP BY for the points, one for the total, and one query per kind of warning,
-//! written once for both backends with the few expressions that differ (calendar parts, the country set of a
-//! series) chosen per backend. The rules are in `boletin_domain::statistics`.
+//! Statistics in SQL: the total and points come from the rollups (`crate::rollups`), one statement for every
+//! query of one shape however many indicators it asks for, added up by the domain's rules; the warnings come
+//! from the flags the rollups keep and, for possible double counts, from the figures, and only when asked for.
+//! The rules are in `boletin_domain::statistics`.
 
 use crate::error::{corrupt, db_error};
+use crate::rollups::{self, program_and_partner, program_scope};
+use crate::sql::Sql;
 use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
-use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
-use boletin_domain::indicator::{Aggregation, Indicator};
-use boletin_domain::statistics::{
-    CalendarBucket, Dimension, MAX_WARNINGS, StatisticPoint, StatisticWarning, Statistics, StatisticsQuery,
-};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use boletin_domain::id::ObservationId;
+use boletin_domain::indicator::Indicator;
+use boletin_domain::statistics::rollup::{aggregate, needs_months};
+use boletin_domain::statistics::{Dimension, MAX_WARNINGS, StatisticWarning, Statistics, StatisticsQuery};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::collections::HashMap;
 
-/// A statement being written, with its parameters in the order their placeholders appear.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
+/// What makes two queries read the same rollups: everything but the indicator and the parts.
+#[derive(PartialEq, Eq, Hash)]
+struct Shape<'a> {
+    by_month: bool,
+    category: Option<&'a str>,
+    filter: &'a boletin_domain::statistics::ObservationFilter,
 }
 
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    /// Appends a placeholder for `value`.
-    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => {
-                let n = self.values.len();
-                self.text.push_str(&format!("${n}"));
-            }
-            _ => self.text.push('?'),
-        }
-        self
-    }
-
-    /// Appends `(?, ?, …)` for `values`.
-    fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
-        self.text.push('(');
-        for (i, value) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.text.push_str(", ");
-            }
-            self.bind(value);
-        }
-        self.text.push(')');
-        self
-    }
-
-    fn statement(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
+fn shape(query: &StatisticsQuery) -> Shape<'_> {
+    Shape {
+        by_month: needs_months(&query.group_by),
+        category: query
+            .group_by
+            .contains(&Dimension::Category)
+            .then_some(query.disaggregation.as_deref().unwrap_or_default()),
+        filter: &query.filter,
     }
 }
 
-/// One grouping's select expression and the alias it is read back by.
-struct Key {
-    expression: String,
-    alias: &'static str,
-}
-
-/// The select expressions of the groupings.
-fn keys(backend: DbBackend, group_by: &[Dimension]) -> Vec<Key> {
-    let year = match backend {
-        DbBackend::Postgres => "CAST(EXTRACT(YEAR FROM o.period_end) AS BIGINT)",
-        _ => "CAST(strftime('%Y', o.period_end) AS INTEGER)",
-    };
-    let quarter = match backend {
-        DbBackend::Postgres => "CAST(EXTRACT(QUARTER FROM o.period_end) AS BIGINT)",
-        _ => "((CAST(strftime('%m', o.period_end) AS INTEGER) + 2) / 3)",
-    };
-    let month = match backend {
-        DbBackend::Postgres => "CAST(EXTRACT(MONTH FROM o.period_end) AS BIGINT)",
-        _ => "CAST(strftime('%m', o.period_end) AS INTEGER)",
-    };
-    let key = |expression: &str, alias| Key {
-        expression: expression.to_owned(),
-        alias,
-    };
-    let mut keys = Vec::new();
-    for dimension in group_by {
-        match dimension {
-            Dimension::Country => keys.push(key("oc.country", "k_country")),
-            Dimension::Program => keys.push(key("o.program_id", "k_program")),
-            Dimension::Partner => keys.push(key("o.partner_id", "k_partner")),
-            Dimension::Year => keys.push(key(year, "k_year")),
-            Dimension::Quarter => keys.extend([key(year, "k_year"), key(quarter, "k_part")]),
-            Dimension::Month => keys.extend([key(year, "k_year"), key(month, "k_part")]),
-            Dimension::Category => keys.push(key("d.category", "k_category")),
+/// Computes each of `queries` over its indicator's visible observations, in order.
+pub(super) async fn compute(
+    db: &DatabaseConnection,
+    queries: &[(&Indicator, &StatisticsQuery)],
+) -> DomainResult<Vec<Statistics>> {
+    // One read per shape, for every indicator of that shape whose figures are asked for.
+    let mut shapes: HashMap<Shape<'_>, (&StatisticsQuery, Vec<i64>)> = HashMap::new();
+    for (indicator, query) in queries.iter().filter(|(_, q)| q.parts.figures) {
+        let entry = shapes.entry(shape(query)).or_insert_with(|| (query, Vec::new()));
+        if !entry.1.contains(&indicator.id.0) {
+            entry.1.push(indicator.id.0);
         }
     }
-    keys
-}
-
-/// The set of countries of observation `o`, as one comparable text: part of a stock series' identity.
-fn country_set(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => {
-            "(SELECT string_agg(cs.country, ',' ORDER BY cs.country) FROM observation_countries cs \
-             WHERE cs.observation_id = o.id)"
-        }
-        _ => {
-            "(SELECT group_concat(country, ',') FROM (SELECT cs.country AS country FROM observation_countries cs \
-             WHERE cs.observation_id = o.id ORDER BY cs.country))"
-        }
+    let mut read = HashMap::new();
+    for (key, (query, indicators)) in shapes {
+        read.insert(key, rollups::read(db, &indicators, query).await?);
     }
-}
-
-/// `WITH RECURSIVE scope …`: the programs named in the filter and all their descendants.
-fn program_scope(sql: &mut Sql, query: &StatisticsQuery) {
-    if query.filter.programs.is_empty() {
-        return;
+    let mut results = Vec::with_capacity(queries.len());
+    for (indicator, query) in queries {
+        let mut statistics = match read
+            .get(&shape(query))
+            .map(|by_indicator| by_indicator.get(&indicator.id.0))
+        {
+            Some(rollups) => aggregate(indicator.aggregation, query, rollups.map_or(&[][..], Vec::as_slice)),
+            None => Statistics {
+                total: None,
+                observation_count: 0,
+                points: Vec::new(),
+                warnings: Vec::new(),
+            },
+        };
+        if query.parts.warnings {
+            statistics.warnings = warnings(db, indicator, query).await?;
+        }
+        results.push(statistics);
     }
-    sql.push("WITH RECURSIVE scope(id) AS (SELECT id FROM programs WHERE slug IN ")
-        .bind_list(query.filter.programs.iter().map(|s| s.to_string()))
-        .push(" UNION SELECT p.id FROM programs p JOIN scope ON p.parent_id = scope.id) ");
+    Ok(results)
 }
 
-/// The conditions that select observation `alias` (published source, indicator, filter). With
-/// `countries_joined`, the country filter is left to the join on `oc`.
-fn conditions(sql: &mut Sql, alias: &str, indicator: &Indicator, query: &StatisticsQuery, countries_joined: bool) {
+/// The warnings of `query`: at most [`MAX_WARNINGS`] of each kind.
+async fn warnings(
+    db: &DatabaseConnection,
+    indicator: &Indicator,
+    query: &StatisticsQuery,
+) -> DomainResult<Vec<StatisticWarning>> {
+    let mut warnings = flagged(db, indicator, query, "parts_exceed_total").await?;
+    warnings.extend(possible_double_counts(db, indicator, query).await?);
+    if query.group_by.contains(&Dimension::Country) {
+        warnings.extend(flagged(db, indicator, query, "joint_countries").await?);
+    }
+    Ok(warnings)
+}
+
+/// The conditions that select observation `alias` (published source, indicator, filter).
+fn conditions(sql: &mut Sql, alias: &str, indicator: &Indicator, query: &StatisticsQuery) {
     let filter = &query.filter;
     sql.push(&format!("{alias}.indicator_id = ")).bind(indicator.id.0);
     sql.push(&format!(
         " AND EXISTS (SELECT 1 FROM bulletins b WHERE b.id = {alias}.source_bulletin_id AND b.status = 'published')"
     ));
-    if !filter.programs.is_empty() {
-        sql.push(&format!(" AND {alias}.program_id IN (SELECT id FROM scope)"));
-    }
-    if !filter.partners.is_empty() {
-        sql.push(&format!(
-            " AND {alias}.partner_id IN (SELECT id FROM partners WHERE slug IN "
-        ))
-        .bind_list(filter.partners.iter().map(|s| s.to_string()))
-        .push(")");
-    }
+    program_and_partner(sql, alias, query);
     if let Some(from) = filter.from {
         sql.push(&format!(" AND {alias}.period_end >= ")).bind(from);
     }
     if let Some(to) = filter.to {
         sql.push(&format!(" AND {alias}.period_end <= ")).bind(to);
     }
-    if !filter.countries.is_empty() && !countries_joined {
+    if !filter.countries.is_empty() {
         sql.push(&format!(
             " AND EXISTS (SELECT 1 FROM observation_countries f WHERE f.observation_id = {alias}.id AND f.country IN "
         ))
@@ -160,225 +110,36 @@ fn conditions(sql: &mut Sql, alias: &str, indicator: &Indicator, query: &Statist
     }
 }
 
-/// The statement that aggregates the selected observations by `group_by`.
-fn aggregate(backend: DbBackend, indicator: &Indicator, query: &StatisticsQuery, group_by: &[Dimension]) -> Statement {
-    let keys = keys(backend, group_by);
-    let by_country = group_by.contains(&Dimension::Country);
-    let by_category = group_by.contains(&Dimension::Category);
-    let value = if by_category { "d.value" } else { "o.value" };
-    let key_list = |with_alias: bool| {
-        keys.iter()
-            .map(|k| {
-                if with_alias {
-                    format!("{} AS {}", k.expression, k.alias)
-                } else {
-                    k.expression.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let aliases = keys.iter().map(|k| k.alias).collect::<Vec<_>>().join(", ");
-    let mut sql = Sql::new(backend);
-    program_scope(&mut sql, query);
-    let select_keys = if keys.is_empty() {
-        String::new()
-    } else {
-        format!("{}, ", key_list(true))
-    };
-    match indicator.aggregation {
-        Aggregation::Sum => {
-            sql.push(&format!(
-                "SELECT {select_keys}SUM({value}) AS value, COUNT(DISTINCT o.id) AS observations FROM observations o"
-            ));
-        }
-        Aggregation::Latest => {
-            let mut partition = keys.iter().map(|k| k.expression.clone()).collect::<Vec<_>>();
-            partition.extend([
-                "o.program_id".to_owned(),
-                "o.partner_id".to_owned(),
-                country_set(backend).to_owned(),
-            ]);
-            let outer_keys = if keys.is_empty() {
-                String::new()
-            } else {
-                format!("{aliases}, ")
-            };
-            sql.push(&format!(
-                "SELECT {outer_keys}SUM(value) AS value, COUNT(*) AS observations FROM (SELECT {select_keys}{value} AS value, \
-                 ROW_NUMBER() OVER (PARTITION BY {} ORDER BY o.period_end DESC, o.id DESC) AS recency FROM observations o",
-                partition.join(", ")
-            ));
-        }
-    }
-    if by_country {
-        sql.push(" JOIN observation_countries oc ON oc.observation_id = o.id");
-        if !query.filter.countries.is_empty() {
-            sql.push(" AND oc.country IN ")
-                .bind_list(query.filter.countries.iter().map(|c| c.to_string()));
-        }
-    }
-    if by_category {
-        sql.push(" JOIN observation_disaggregations d ON d.observation_id = o.id AND d.dimension = ")
-            .bind(query.disaggregation.clone().unwrap_or_default());
-    }
-    sql.push(" WHERE ");
-    conditions(&mut sql, "o", indicator, query, by_country);
-    match indicator.aggregation {
-        Aggregation::Sum if !keys.is_empty() => {
-            sql.push(&format!(" GROUP BY {}", key_list(false)));
-        }
-        Aggregation::Latest if !keys.is_empty() => {
-            sql.push(&format!(") latest WHERE recency = 1 GROUP BY {aliases}"));
-        }
-        Aggregation::Latest => {
-            sql.push(") latest WHERE recency = 1");
-        }
-        Aggregation::Sum => {}
-    }
-    sql.statement()
-}
-
-/// Reads one group's point.
-fn point(row: &QueryResult, group_by: &[Dimension]) -> DomainResult<StatisticPoint> {
-    let get_i64 = |alias: &str| {
-        row.try_get::<Option<i64>>("", alias)
-            .map_err(|e| corrupt("observations", e))
-    };
-    let get_text = |alias: &str| {
-        row.try_get::<Option<String>>("", alias)
-            .map_err(|e| corrupt("observations", e))
-    };
-    let has = |d: Dimension| group_by.contains(&d);
-    let country = if has(Dimension::Country) {
-        get_text("k_country")?
-            .map(|c| CountryCode::parse(&c).map_err(|e| corrupt("observation_countries", e)))
-            .transpose()?
-    } else {
-        None
-    };
-    let year = if group_by.iter().any(|d| d.is_calendar()) {
-        get_i64("k_year")?
-    } else {
-        None
-    };
-    let part = if has(Dimension::Quarter) || has(Dimension::Month) {
-        get_i64("k_part")?
-    } else {
-        None
-    };
-    let bucket = match (
-        year.and_then(|y| i32::try_from(y).ok()),
-        part.and_then(|p| u32::try_from(p).ok()),
-    ) {
-        (Some(year), _) if has(Dimension::Year) => Some(CalendarBucket::Year(year)),
-        (Some(year), Some(quarter)) if has(Dimension::Quarter) => Some(CalendarBucket::Quarter(year, quarter)),
-        (Some(year), Some(month)) if has(Dimension::Month) => Some(CalendarBucket::Month(year, month)),
-        _ => None,
-    };
-    Ok(StatisticPoint {
-        value: row
-            .try_get::<Option<f64>>("", "value")
-            .map_err(|e| corrupt("observations", e))?
-            .unwrap_or(0.0),
-        observation_count: u64::try_from(
-            row.try_get::<i64>("", "observations")
-                .map_err(|e| corrupt("observations", e))?,
-        )
-        .unwrap_or(0),
-        country,
-        program: if has(Dimension::Program) {
-            get_i64("k_program")?.map(ProgramId)
-        } else {
-            None
-        },
-        partner: if has(Dimension::Partner) {
-            get_i64("k_partner")?.map(PartnerId)
-        } else {
-            None
-        },
-        bucket,
-        category: if has(Dimension::Category) {
-            get_text("k_category")?
-        } else {
-            None
-        },
-    })
-}
-
-/// The order points are listed in, the same on both backends (their NULL orders differ).
-fn sort_key(point: &StatisticPoint) -> impl Ord + '_ {
-    (
-        point.country.map(|c| c.to_string()),
-        point.program,
-        point.partner,
-        point.bucket,
-        point.category.as_deref(),
-    )
-}
-
-/// Computes `query` over `indicator`'s visible observations.
-pub(super) async fn compute(
+/// The figures flagged `kind` when the rollups were written (parts exceeding the figure, several countries)
+/// that `query` reads, lowest id first.
+async fn flagged(
     db: &DatabaseConnection,
     indicator: &Indicator,
     query: &StatisticsQuery,
-) -> DomainResult<Statistics> {
-    let backend = db.get_database_backend();
-    let total_row = db
-        .query_one_raw(aggregate(backend, indicator, query, &[]))
-        .await
-        .map_err(db_error)?;
-    let total = total_row.map(|row| point(&row, &[])).transpose()?;
-    let rows = db
-        .query_all_raw(aggregate(backend, indicator, query, &query.group_by))
-        .await
-        .map_err(db_error)?;
-    let mut points = rows
-        .iter()
-        .map(|row| point(row, &query.group_by))
-        .collect::<DomainResult<Vec<_>>>()?;
-    points.retain(|p| p.observation_count > 0);
-    points.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    let observation_count = total.as_ref().map_or(0, |t| t.observation_count);
-    let mut warnings = Vec::new();
-    if observation_count > 0 {
-        warnings.extend(parts_exceeding_totals(db, indicator, query).await?);
-        warnings.extend(possible_double_counts(db, indicator, query).await?);
-        if query.group_by.contains(&Dimension::Country) {
-            warnings.extend(joint_countries(db, indicator, query).await?);
-        }
-    }
-    Ok(Statistics {
-        total: total.filter(|t| t.observation_count > 0).map(|t| t.value),
-        observation_count,
-        points,
-        warnings,
-    })
-}
-
-async fn parts_exceeding_totals(
-    db: &DatabaseConnection,
-    indicator: &Indicator,
-    query: &StatisticsQuery,
+    kind: &str,
 ) -> DomainResult<Vec<StatisticWarning>> {
     let mut sql = Sql::new(db.get_database_backend());
     program_scope(&mut sql, query);
-    sql.push(
-        "SELECT o.id AS id, d.dimension AS dimension FROM observations o \
-         JOIN observation_disaggregations d ON d.observation_id = o.id WHERE ",
-    );
-    conditions(&mut sql, "o", indicator, query, false);
-    sql.push(&format!(
-        " GROUP BY o.id, d.dimension, o.value HAVING SUM(d.value) > o.value ORDER BY o.id, d.dimension LIMIT {MAX_WARNINGS}"
-    ));
+    sql.push("SELECT s.observation_id AS id, s.dimension AS dimension FROM statistic_flags s ")
+        .push("JOIN observations o ON o.id = s.observation_id WHERE s.indicator_id = ")
+        .bind(indicator.id.0)
+        .push(" AND s.kind = ")
+        .bind(kind.to_owned())
+        .push(" AND ");
+    conditions(&mut sql, "o", indicator, query);
+    sql.push(&format!(" ORDER BY s.observation_id, s.dimension LIMIT {MAX_WARNINGS}"));
     let rows = db.query_all_raw(sql.statement()).await.map_err(db_error)?;
     rows.iter()
         .map(|row| {
-            Ok(StatisticWarning::PartsExceedTotal {
-                observation: ObservationId(row.try_get("", "id").map_err(|e| corrupt("observations", e))?),
-                dimension: row
-                    .try_get("", "dimension")
-                    .map_err(|e| corrupt("observation_disaggregations", e))?,
+            let observation = ObservationId(row.try_get("", "id").map_err(|e| corrupt("statistic_flags", e))?);
+            Ok(match kind {
+                "joint_countries" => StatisticWarning::JointCountries { observation },
+                _ => StatisticWarning::PartsExceedTotal {
+                    observation,
+                    dimension: row
+                        .try_get("", "dimension")
+                        .map_err(|e| corrupt("statistic_flags", e))?,
+                },
             })
         })
         .collect()
@@ -401,7 +162,7 @@ async fn possible_double_counts(
          LAG(o.source_bulletin_id) OVER neighbours AS previous_source \
          FROM observations o JOIN observation_countries c ON c.observation_id = o.id WHERE ",
     );
-    conditions(&mut sql, "o", indicator, query, false);
+    conditions(&mut sql, "o", indicator, query);
     if !query.filter.countries.is_empty() {
         sql.push(" AND c.country IN ")
             .bind_list(query.filter.countries.iter().map(|c| c.to_string()));
@@ -425,29 +186,6 @@ async fn possible_double_counts(
             Ok(StatisticWarning::PossibleDoubleCount {
                 observations: [id("first")?, id("second")?],
                 country: CountryCode::parse(&country).map_err(|e| corrupt("observation_countries", e))?,
-            })
-        })
-        .collect()
-}
-
-async fn joint_countries(
-    db: &DatabaseConnection,
-    indicator: &Indicator,
-    query: &StatisticsQuery,
-) -> DomainResult<Vec<StatisticWarning>> {
-    let mut sql = Sql::new(db.get_database_backend());
-    program_scope(&mut sql, query);
-    sql.push("SELECT o.id AS id FROM observations o WHERE ");
-    conditions(&mut sql, "o", indicator, query, false);
-    sql.push(&format!(
-        " AND (SELECT COUNT(*) FROM observation_countries j WHERE j.observation_id = o.id) > 1 \
-         ORDER BY o.id LIMIT {MAX_WARNINGS}"
-    ));
-    let rows = db.query_all_raw(sql.statement()).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            Ok(StatisticWarning::JointCountries {
-                observation: ObservationId(row.try_get("", "id").map_err(|e| corrupt("observations", e))?),
             })
         })
         .collect()

@@ -21,6 +21,27 @@ use crate::id::{ObservationId, PartnerId, ProgramId};
 use crate::slug::Slug;
 use chrono::{Datelike, NaiveDate};
 
+pub mod rollup;
+
+/// The parts of a statistic a query selects; the rest is not computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Parts {
+    /// The total, the count of figures and the points.
+    pub figures: bool,
+    /// The data-quality warnings.
+    pub warnings: bool,
+}
+
+impl Default for Parts {
+    /// Everything.
+    fn default() -> Self {
+        Self {
+            figures: true,
+            warnings: true,
+        }
+    }
+}
+
 /// What a statistic can be grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
@@ -81,6 +102,8 @@ pub struct RawStatisticsQuery {
     pub from: Option<NaiveDate>,
     /// The last day of the period filter.
     pub to: Option<NaiveDate>,
+    /// What to compute.
+    pub parts: Parts,
 }
 
 /// A checked statistic query: hashable, so identical queries in one request are computed once.
@@ -94,6 +117,8 @@ pub struct StatisticsQuery {
     pub disaggregation: Option<String>,
     /// Which observations count.
     pub filter: ObservationFilter,
+    /// What to compute.
+    pub parts: Parts,
 }
 
 impl RawStatisticsQuery {
@@ -144,6 +169,7 @@ impl RawStatisticsQuery {
                 from: self.from,
                 to: self.to,
             },
+            parts: self.parts,
         })
     }
 }
@@ -226,6 +252,19 @@ pub enum StatisticWarning {
         /// The observation.
         observation: ObservationId,
     },
+}
+
+impl StatisticPoint {
+    /// The order points are listed in: by country, program, partner, period and category.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            self.country,
+            self.program,
+            self.partner,
+            self.bucket,
+            self.category.as_deref(),
+        )
+    }
 }
 
 /// The most warnings of each kind a statistic reports; more would not help anyone read it.

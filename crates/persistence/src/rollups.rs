@@ -1,0 +1,469 @@
+//! The rollups of published figures (`statistic_rollups`, `statistic_flags`; see migration 9 and
+//! `boletin_domain::statistics::rollup`), kept exact by rewriting, in the transaction of every write that
+//! changes a published figure, the rows of each indicator, program and year the write touches. Figures are
+//! added up by one statement for both backends, the same one that adds up the partial months a statistic reads
+//! on the fly, so a rollup and a live aggregate cannot disagree.
+
+use crate::error::{corrupt, db_error};
+use crate::sql::Sql;
+use boletin_domain::DomainResult;
+use boletin_domain::country::CountryCode;
+use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
+use boletin_domain::statistics::StatisticsQuery;
+use boletin_domain::statistics::rollup::{Grain, Latest, Rollup, Slice};
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use std::collections::{BTreeSet, HashMap};
+
+/// The indicators, programs and years whose rollups a write changes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Scopes(BTreeSet<(i64, i64, i32)>);
+
+impl Scopes {
+    /// The rollups of a published figure of `indicator` under `program` whose period ends on `end`.
+    pub(crate) fn add(&mut self, indicator: i64, program: i64, end: NaiveDate) {
+        self.0.insert((indicator, program, end.year()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The scopes of every figure sourced from `bulletin`.
+    pub(crate) async fn add_figures_of<C: ConnectionTrait>(&mut self, conn: &C, bulletin: i64) -> DomainResult<()> {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT DISTINCT indicator_id, program_id, period_end FROM observations WHERE source_bulletin_id = ")
+            .bind(bulletin);
+        for row in conn.query_all_raw(sql.statement()).await.map_err(db_error)? {
+            let get = |column: &str| row.try_get::<i64>("", column).map_err(|e| corrupt("observations", e));
+            let end: NaiveDate = row.try_get("", "period_end").map_err(|e| corrupt("observations", e))?;
+            self.add(get("indicator_id")?, get("program_id")?, end);
+        }
+        Ok(())
+    }
+}
+
+/// Which figures a statement adds up.
+enum Figures<'a> {
+    /// The published figures of one indicator.
+    Indicator(i64),
+    /// The published figures of some scopes.
+    Scopes(&'a [(i64, i64, i32)]),
+    /// The published figures a statistic reads on some days.
+    Read {
+        indicators: &'a [i64],
+        days: &'a [(NaiveDate, NaiveDate)],
+        query: &'a StatisticsQuery,
+    },
+}
+
+/// Which disaggregation categories a statement adds up besides the figures themselves.
+#[derive(Clone, Copy)]
+enum Categories<'a> {
+    Every,
+    Of(&'a str),
+    No,
+}
+
+/// The first and last day of `year`.
+fn year_span(year: i32) -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
+    )
+}
+
+/// The set of countries of observation `o`, as one comparable text: part of a stock series' identity.
+fn country_set(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "COALESCE((SELECT string_agg(cs.country, ',' ORDER BY cs.country) FROM observation_countries cs \
+             WHERE cs.observation_id = o.id), '')"
+        }
+        _ => {
+            "COALESCE((SELECT group_concat(country, ',') FROM (SELECT cs.country AS country \
+             FROM observation_countries cs WHERE cs.observation_id = o.id ORDER BY cs.country)), '')"
+        }
+    }
+}
+
+/// The period number of `o.period_end` at `grain`.
+fn period(backend: DbBackend, grain: Grain) -> &'static str {
+    match (backend, grain) {
+        (DbBackend::Postgres, Grain::Year) => "(CAST(EXTRACT(YEAR FROM o.period_end) AS INTEGER) * 100)",
+        (DbBackend::Postgres, Grain::Month) => {
+            "(CAST(EXTRACT(YEAR FROM o.period_end) AS INTEGER) * 100 + CAST(EXTRACT(MONTH FROM o.period_end) AS INTEGER))"
+        }
+        (_, Grain::Year) => "(CAST(strftime('%Y', o.period_end) AS INTEGER) * 100)",
+        (_, Grain::Month) => {
+            "(CAST(strftime('%Y', o.period_end) AS INTEGER) * 100 + CAST(strftime('%m', o.period_end) AS INTEGER))"
+        }
+    }
+}
+
+/// `WITH RECURSIVE scope …`: the programs named in the filter and all their descendants.
+pub(crate) fn program_scope(sql: &mut Sql, query: &StatisticsQuery) {
+    if query.filter.programs.is_empty() {
+        return;
+    }
+    sql.push("WITH RECURSIVE scope(id) AS (SELECT id FROM programs WHERE slug IN ")
+        .bind_list(query.filter.programs.iter().map(|s| s.to_string()))
+        .push(" UNION SELECT p.id FROM programs p JOIN scope ON p.parent_id = scope.id) ");
+}
+
+/// ` AND …`: the program and partner conditions of `query` on the table aliased `alias` (the programs' `scope`
+/// comes first in the statement).
+pub(crate) fn program_and_partner(sql: &mut Sql, alias: &str, query: &StatisticsQuery) {
+    if !query.filter.programs.is_empty() {
+        sql.push(&format!(" AND {alias}.program_id IN (SELECT id FROM scope)"));
+    }
+    if !query.filter.partners.is_empty() {
+        sql.push(&format!(
+            " AND {alias}.partner_id IN (SELECT id FROM partners WHERE slug IN "
+        ))
+        .bind_list(query.filter.partners.iter().map(|s| s.to_string()))
+        .push(")");
+    }
+}
+
+/// ` AND …`: the conditions on `o` that select `figures` (besides being published).
+fn conditions(sql: &mut Sql, figures: &Figures<'_>) {
+    match figures {
+        Figures::Indicator(id) => {
+            sql.push(" AND o.indicator_id = ").bind(*id);
+        }
+        Figures::Scopes(scopes) => {
+            sql.push(" AND (");
+            for (i, (indicator, program, year)) in scopes.iter().enumerate() {
+                let (first, last) = year_span(*year);
+                sql.push(if i == 0 { "" } else { " OR " })
+                    .push("(o.indicator_id = ")
+                    .bind(*indicator)
+                    .push(" AND o.program_id = ")
+                    .bind(*program)
+                    .push(" AND o.period_end BETWEEN ")
+                    .bind(first)
+                    .push(" AND ")
+                    .bind(last)
+                    .push(")");
+            }
+            sql.push(")");
+        }
+        Figures::Read {
+            indicators,
+            days,
+            query,
+        } => {
+            sql.push(" AND o.indicator_id IN ")
+                .bind_list(indicators.iter().copied());
+            sql.push(" AND (");
+            for (i, (first, last)) in days.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { " OR " })
+                    .push("o.period_end BETWEEN ")
+                    .bind(*first)
+                    .push(" AND ")
+                    .bind(*last);
+            }
+            sql.push(")");
+            program_and_partner(sql, "o", query);
+        }
+    }
+}
+
+/// The published figures (and their parts) of `figures`, one row each with its period at `grain`.
+fn facts(sql: &mut Sql, figures: &Figures<'_>, grain: Grain, categories: Categories<'_>) {
+    let backend = sql.backend;
+    let common = format!(
+        "o.id AS id, o.indicator_id AS indicator_id, {} AS period, o.program_id AS program_id, \
+         o.partner_id AS partner_id, {} AS countries, o.period_end AS period_end",
+        period(backend, grain),
+        country_set(backend)
+    );
+    sql.push(&format!(
+        "SELECT {common}, '' AS dimension, '' AS category, o.value AS value FROM observations o \
+         JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'"
+    ));
+    conditions(sql, figures);
+    if matches!(categories, Categories::No) {
+        return;
+    }
+    sql.push(&format!(
+        " UNION ALL SELECT {common}, d.dimension AS dimension, d.category AS category, d.value AS value \
+         FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
+         JOIN observation_disaggregations d ON d.observation_id = o.id WHERE b.status = 'published'"
+    ));
+    if let Categories::Of(dimension) = categories {
+        sql.push(" AND d.dimension = ").bind(dimension.to_owned());
+    }
+    conditions(sql, figures);
+}
+
+/// The columns of a rollup, in the order of the table's insert and of every read.
+const COLUMNS: &str = "indicator_id, grain, period, program_id, partner_id, countries, dimension, category, \
+                       value_sum, observations, latest_end, latest_id, latest_value";
+
+/// `figures` added up at `grain`, as rollup rows.
+fn grouped(sql: &mut Sql, figures: &Figures<'_>, grain: Grain, categories: Categories<'_>) {
+    let key = "indicator_id, period, program_id, partner_id, countries, dimension, category";
+    sql.push(&format!(
+        "SELECT indicator_id, {} AS grain, period, program_id, partner_id, countries, dimension, category, \
+         SUM(value) AS value_sum, COUNT(*) AS observations, \
+         MAX(CASE WHEN recency = 1 THEN period_end END) AS latest_end, \
+         MAX(CASE WHEN recency = 1 THEN id END) AS latest_id, \
+         MAX(CASE WHEN recency = 1 THEN value END) AS latest_value \
+         FROM (SELECT f.*, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY period_end DESC, id DESC) AS recency \
+         FROM (",
+        grain.code()
+    ));
+    facts(sql, figures, grain, categories);
+    sql.push(&format!(") f) g GROUP BY {key}"));
+}
+
+/// Writes the rollups and flags of `figures`, whose old rows are gone.
+async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push(&format!("INSERT INTO statistic_rollups ({COLUMNS}) "));
+    grouped(&mut sql, figures, Grain::Month, Categories::Every);
+    sql.push(" UNION ALL ");
+    grouped(&mut sql, figures, Grain::Year, Categories::Every);
+    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO statistic_flags (observation_id, indicator_id, program_id, period_end, kind, dimension) \
+         SELECT o.id, o.indicator_id, o.program_id, o.period_end, 'parts_exceed_total', d.dimension \
+         FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
+         JOIN observation_disaggregations d ON d.observation_id = o.id WHERE b.status = 'published'",
+    );
+    conditions(&mut sql, figures);
+    sql.push(
+        " GROUP BY o.id, o.indicator_id, o.program_id, o.period_end, o.value, d.dimension \
+         HAVING SUM(d.value) > o.value \
+         UNION ALL SELECT o.id, o.indicator_id, o.program_id, o.period_end, 'joint_countries', '' \
+         FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'",
+    );
+    conditions(&mut sql, figures);
+    sql.push(" AND (SELECT COUNT(*) FROM observation_countries j WHERE j.observation_id = o.id) > 1");
+    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+    Ok(())
+}
+
+/// How many scopes one statement rewrites.
+const SCOPES_PER_STATEMENT: usize = 200;
+
+/// Rewrites the rollups and flags of `scopes` from the figures as they are now in `conn`'s transaction.
+pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> DomainResult<()> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // Writers on several servers take turns here, so each one adds up the figures the one before committed.
+        conn.execute_unprepared("SELECT pg_advisory_xact_lock(7270531)")
+            .await
+            .map_err(db_error)?;
+    }
+    let scopes: Vec<(i64, i64, i32)> = scopes.0.iter().copied().collect();
+    for chunk in scopes.chunks(SCOPES_PER_STATEMENT) {
+        for (table, column) in [("statistic_rollups", "period"), ("statistic_flags", "period_end")] {
+            let mut sql = Sql::new(backend);
+            sql.push(&format!("DELETE FROM {table} WHERE "));
+            for (i, (indicator, program, year)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { " OR (" })
+                    .push("indicator_id = ")
+                    .bind(*indicator)
+                    .push(" AND program_id = ")
+                    .bind(*program)
+                    .push(&format!(" AND {column} BETWEEN "));
+                if column == "period" {
+                    sql.bind(year * 100).push(" AND ").bind(year * 100 + 12);
+                } else {
+                    let (first, last) = year_span(*year);
+                    sql.bind(first).push(" AND ").bind(last);
+                }
+                sql.push(")");
+            }
+            conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+        }
+        insert(conn, &Figures::Scopes(chunk)).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes every rollup and flag from the figures, one indicator at a time; `progress` hears
+/// `(done, total)` indicators.
+pub(crate) async fn rebuild<C: ConnectionTrait>(
+    conn: &C,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        conn.execute_unprepared("SELECT pg_advisory_xact_lock(7270531)")
+            .await
+            .map_err(db_error)?;
+    }
+    for table in ["statistic_rollups", "statistic_flags"] {
+        conn.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await
+            .map_err(db_error)?;
+    }
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT id FROM indicators ORDER BY id");
+    let indicators = conn
+        .query_all_raw(sql.statement())
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id").map_err(|e| corrupt("indicators", e)))
+        .collect::<DomainResult<Vec<_>>>()?;
+    progress(0, indicators.len());
+    for (done, id) in indicators.iter().enumerate() {
+        insert(conn, &Figures::Indicator(*id)).await?;
+        progress(done + 1, indicators.len());
+    }
+    Ok(())
+}
+
+/// Whether published figures exist but no rollup does: a database migrated to rollups that has not built them.
+pub(crate) async fn missing<C: ConnectionTrait>(conn: &C) -> DomainResult<bool> {
+    let exists = |text: &str| {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push(text);
+        conn.query_one_raw(sql.statement())
+    };
+    let any_rollup = exists("SELECT 1 AS one FROM statistic_rollups LIMIT 1")
+        .await
+        .map_err(db_error)?;
+    if any_rollup.is_some() {
+        return Ok(false);
+    }
+    let any_figure = exists(
+        "SELECT 1 AS one FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
+         WHERE b.status = 'published' LIMIT 1",
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(any_figure.is_some())
+}
+
+/// The rollups that `query` reads for each of `indicators`, covering its period once: stored ones for whole
+/// months and years, figures added up on the fly for the days at its edges. One statement.
+pub(crate) async fn read<C: ConnectionTrait>(
+    conn: &C,
+    indicators: &[i64],
+    query: &StatisticsQuery,
+) -> DomainResult<HashMap<i64, Vec<Rollup>>> {
+    use boletin_domain::statistics::Dimension;
+    use boletin_domain::statistics::rollup::{needs_months, slices};
+    let backend = conn.get_database_backend();
+    let slices = slices(query.filter.from, query.filter.to, needs_months(&query.group_by));
+    let days: Vec<(NaiveDate, NaiveDate)> = slices
+        .iter()
+        .filter_map(|s| match s {
+            Slice::Days(first, last) => Some((*first, *last)),
+            Slice::Rollups { .. } => None,
+        })
+        .collect();
+    let spans: Vec<(Grain, i32, i32)> = slices
+        .iter()
+        .filter_map(|s| match s {
+            Slice::Rollups { grain, first, last } => Some((*grain, *first, *last)),
+            Slice::Days(..) => None,
+        })
+        .collect();
+    let category = query
+        .group_by
+        .contains(&Dimension::Category)
+        .then(|| query.disaggregation.as_deref().unwrap_or_default());
+    let mut sql = Sql::new(backend);
+    program_scope(&mut sql, query);
+    let mut parts = 0;
+    if !spans.is_empty() {
+        sql.push(&format!(
+            "SELECT {COLUMNS} FROM statistic_rollups r WHERE r.indicator_id IN "
+        ))
+        .bind_list(indicators.iter().copied());
+        match category {
+            Some(dimension) => sql
+                .push(" AND r.dimension IN ('', ")
+                .bind(dimension.to_owned())
+                .push(")"),
+            None => sql.push(" AND r.dimension = ''"),
+        };
+        sql.push(" AND (");
+        for (i, (grain, first, last)) in spans.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { " OR (" })
+                .push("r.grain = ")
+                .bind(grain.code())
+                .push(" AND r.period BETWEEN ")
+                .bind(*first)
+                .push(" AND ")
+                .bind(*last)
+                .push(")");
+        }
+        sql.push(")");
+        program_and_partner(&mut sql, "r", query);
+        parts += 1;
+    }
+    if !days.is_empty() {
+        if parts > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!("SELECT {COLUMNS} FROM ("));
+        let figures = Figures::Read {
+            indicators,
+            days: &days,
+            query,
+        };
+        let categories = category.map_or(Categories::No, Categories::Of);
+        grouped(&mut sql, &figures, Grain::Month, categories);
+        sql.push(") live");
+    }
+    let rows = conn.query_all_raw(sql.statement()).await.map_err(db_error)?;
+    let mut rollups: HashMap<i64, Vec<Rollup>> = HashMap::new();
+    for row in &rows {
+        let (indicator, rollup) = rollup(row)?;
+        rollups.entry(indicator).or_default().push(rollup);
+    }
+    Ok(rollups)
+}
+
+/// Reads one rollup row, with its indicator.
+fn rollup(row: &QueryResult) -> DomainResult<(i64, Rollup)> {
+    let bad = |e: &dyn std::fmt::Display| corrupt("statistic_rollups", e);
+    let i64_at = |column: &str| row.try_get::<i64>("", column).map_err(|e| bad(&e));
+    let i32_at = |column: &str| {
+        // PostgreSQL reads INTEGER columns as i32; SQLite's integers read either way.
+        row.try_get::<i32>("", column).map_err(|e| bad(&e))
+    };
+    let text_at = |column: &str| row.try_get::<String>("", column).map_err(|e| bad(&e));
+    let f64_at = |column: &str| row.try_get::<f64>("", column).map_err(|e| bad(&e));
+    let grain = Grain::from_code(i32_at("grain")?).ok_or_else(|| bad(&"an unknown grain"))?;
+    let countries = text_at("countries")?;
+    let countries = countries
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| CountryCode::parse(c).map_err(|e| bad(&e)))
+        .collect::<DomainResult<Vec<_>>>()?;
+    let category = text_at("category")?;
+    let rollup = Rollup {
+        grain,
+        period: i32_at("period")?,
+        program: ProgramId(i64_at("program_id")?),
+        partner: row
+            .try_get::<Option<i64>>("", "partner_id")
+            .map_err(|e| bad(&e))?
+            .map(PartnerId),
+        countries,
+        category: (!category.is_empty()).then_some(category),
+        sum: f64_at("value_sum")?,
+        observations: u64::try_from(i64_at("observations")?).unwrap_or(0),
+        latest: Latest {
+            end: row.try_get::<NaiveDate>("", "latest_end").map_err(|e| bad(&e))?,
+            observation: ObservationId(i64_at("latest_id")?),
+            value: f64_at("latest_value")?,
+        },
+    };
+    Ok((i64_at("indicator_id")?, rollup))
+}

@@ -1,0 +1,605 @@
+//! The statistics rollups stay exact: after random sequences of writes (figures created, corrected, moved to
+//! another program, period or source, deleted; bulletins published, archived, unpublished), every statistic read
+//! through the rollups equals the one computed here from the figures by the rules of
+//! `boletin_domain::statistics`, and the rollups kept up by the writes equal rollups rebuilt from scratch.
+//!
+//! `ROLLUP_SEEDS` (e.g. `1-50`) runs other seeds; the default runs three per backend.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
+use boletin_domain::bulletin::BulletinStatus;
+use boletin_domain::country::CountryCode;
+use boletin_domain::editorial::{EditorialStore, RecordStore, Revision, Stored};
+use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
+use boletin_domain::indicator::{Aggregation, Indicator};
+use boletin_domain::observation::{Disaggregation, NewObservation, ReferencePeriod};
+use boletin_domain::slug::Slug;
+use boletin_domain::statistics::{
+    CalendarBucket, Dimension, ObservationFilter, Parts, StatisticPoint, StatisticWarning, Statistics, StatisticsQuery,
+};
+use boletin_domain::store::CatalogStore;
+use boletin_persistence::testing::{TestDatabase, on_each_backend};
+use chrono::{Duration, NaiveDate};
+use sea_orm::{ConnectionTrait, Statement};
+use std::collections::HashMap;
+
+/// SplitMix64.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// A day from 2017 to 2021.
+    fn day(&mut self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2017, 1, 1).expect("a date") + Duration::days(self.below(365 * 5) as i64)
+    }
+}
+
+const COUNTRIES: [&str; 4] = ["GT", "HN", "MX", "SV"];
+const INDICATORS: [&str; 3] = ["returns_assisted", "job_fair_hires", "countries_covered"];
+const AGE_GROUPS: [&str; 3] = ["child", "adult", "unaccompanied_minor"];
+
+/// What the test knows of the seeded catalogue.
+struct Catalogue {
+    indicators: Vec<Indicator>,
+    /// (id, slug, parent id).
+    programs: Vec<(i64, Slug, Option<i64>)>,
+    partners: Vec<(i64, Slug)>,
+    bulletins: Vec<Slug>,
+}
+
+async fn rows(db: &TestDatabase, sql: &str) -> Vec<sea_orm::QueryResult> {
+    db.connection
+        .query_all_raw(Statement::from_string(db.connection.get_database_backend(), sql))
+        .await
+        .expect("a test query runs")
+}
+
+async fn catalogue(db: &TestDatabase) -> Catalogue {
+    let indicators = db.store.indicators().await.expect("indicators");
+    let programs = rows(db, "SELECT id, slug, parent_id FROM programs ORDER BY id")
+        .await
+        .iter()
+        .map(|r| {
+            let slug: String = r.try_get("", "slug").expect("slug");
+            (
+                r.try_get("", "id").expect("id"),
+                Slug::parse(&slug).expect("a slug"),
+                r.try_get("", "parent_id").expect("parent"),
+            )
+        })
+        .collect();
+    let partners = rows(db, "SELECT id, slug FROM partners ORDER BY id")
+        .await
+        .iter()
+        .map(|r| {
+            let slug: String = r.try_get("", "slug").expect("slug");
+            (r.try_get("", "id").expect("id"), Slug::parse(&slug).expect("a slug"))
+        })
+        .collect();
+    let bulletins = rows(db, "SELECT slug FROM bulletins ORDER BY id")
+        .await
+        .iter()
+        .map(|r| Slug::parse(&r.try_get::<String>("", "slug").expect("slug")).expect("a slug"))
+        .collect();
+    Catalogue {
+        indicators,
+        programs,
+        partners,
+        bulletins,
+    }
+}
+
+fn country(random: &mut Random) -> CountryCode {
+    let code = COUNTRIES[random.below(COUNTRIES.len())];
+    CountryCode::parse(code).expect("a country")
+}
+
+fn random_figure(random: &mut Random, catalogue: &Catalogue) -> NewObservation {
+    let indicator = *random.pick(&INDICATORS);
+    let value = (1 + random.below(500)) as f64;
+    let end = random.day();
+    let mut countries = vec![country(random)];
+    if random.chance(25) {
+        let other = country(random);
+        if !countries.contains(&other) {
+            countries.push(other);
+        }
+    }
+    let mut disaggregations = Vec::new();
+    if indicator == "returns_assisted" && random.chance(60) {
+        let mut left = value;
+        for category in AGE_GROUPS.iter().take(1 + random.below(AGE_GROUPS.len())) {
+            let part = (left * random.below(70) as f64 / 100.0).floor();
+            left -= part;
+            disaggregations.push(Disaggregation {
+                dimension: "age_group".to_owned(),
+                category: (*category).to_owned(),
+                value: part,
+            });
+        }
+    }
+    NewObservation {
+        indicator: indicator.to_owned(),
+        source: random.pick(&catalogue.bulletins).clone(),
+        value,
+        period: ReferencePeriod {
+            start: end - Duration::days(random.below(200) as i64),
+            end,
+        },
+        countries,
+        place: None,
+        program: random.pick(&catalogue.programs).1.clone(),
+        partner: random.chance(70).then(|| random.pick(&catalogue.partners).1.clone()),
+        note: None,
+        disaggregations,
+    }
+}
+
+/// One random write through the store's editorial interface.
+async fn random_write(random: &mut Random, db: &TestDatabase, catalogue: &Catalogue, figures: &mut Vec<i64>) {
+    let store = &db.store;
+    match random.below(100) {
+        0..=49 => {
+            let created = store
+                .create(&random_figure(random, catalogue), "test")
+                .await
+                .expect("a figure is created");
+            figures.push(created.id.0);
+        }
+        50..=69 if !figures.is_empty() => {
+            let id = *random.pick(figures);
+            let stored: Stored<NewObservation> = store
+                .find(&ObservationId(id))
+                .await
+                .expect("a read")
+                .expect("the figure exists");
+            let mut after = random_figure(random, catalogue);
+            if random.chance(50) {
+                // A correction of the value only, in place.
+                after = NewObservation {
+                    value: after.value,
+                    disaggregations: Vec::new(),
+                    ..stored.record.clone()
+                };
+            }
+            let revision = Revision {
+                id,
+                expected_version: stored.version,
+                before: &stored.record,
+                after: &after,
+                operation: "update",
+            };
+            store.update(&revision, "test").await.expect("a figure is updated");
+        }
+        70..=79 if !figures.is_empty() => {
+            let index = random.below(figures.len());
+            let id = figures.swap_remove(index);
+            let stored: Stored<NewObservation> = store
+                .find(&ObservationId(id))
+                .await
+                .expect("a read")
+                .expect("the figure exists");
+            store.delete(&stored, "test").await.expect("a figure is deleted");
+        }
+        _ => {
+            let slug = random.pick(&catalogue.bulletins).clone();
+            let status = *random.pick(&[
+                BulletinStatus::Published,
+                BulletinStatus::Published,
+                BulletinStatus::Archived,
+                BulletinStatus::Draft,
+            ]);
+            store
+                .change_bulletin_status(&slug, status, None, "test")
+                .await
+                .expect("a status changes");
+        }
+    }
+}
+
+/// A figure as the oracle reads it.
+struct Figure {
+    id: i64,
+    indicator: i64,
+    program: i64,
+    partner: Option<i64>,
+    end: NaiveDate,
+    value: f64,
+    countries: Vec<CountryCode>,
+    parts: Vec<(String, String, f64)>,
+}
+
+/// Every published figure, read straight from the tables.
+async fn published_figures(db: &TestDatabase) -> Vec<Figure> {
+    let mut countries: HashMap<i64, Vec<CountryCode>> = HashMap::new();
+    for r in rows(
+        db,
+        "SELECT observation_id, country FROM observation_countries ORDER BY country",
+    )
+    .await
+    {
+        let code: String = r.try_get("", "country").expect("country");
+        countries
+            .entry(r.try_get("", "observation_id").expect("id"))
+            .or_default()
+            .push(CountryCode::parse(&code).expect("a country"));
+    }
+    let mut parts: HashMap<i64, Vec<(String, String, f64)>> = HashMap::new();
+    for r in rows(
+        db,
+        "SELECT observation_id, dimension, category, value FROM observation_disaggregations",
+    )
+    .await
+    {
+        parts
+            .entry(r.try_get("", "observation_id").expect("id"))
+            .or_default()
+            .push((
+                r.try_get("", "dimension").expect("dimension"),
+                r.try_get("", "category").expect("category"),
+                r.try_get("", "value").expect("value"),
+            ));
+    }
+    rows(
+        db,
+        "SELECT o.id, o.indicator_id, o.program_id, o.partner_id, o.period_end, o.value FROM observations o \
+         JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        let id: i64 = r.try_get("", "id").expect("id");
+        Figure {
+            id,
+            indicator: r.try_get("", "indicator_id").expect("indicator"),
+            program: r.try_get("", "program_id").expect("program"),
+            partner: r.try_get("", "partner_id").expect("partner"),
+            end: r.try_get("", "period_end").expect("period end"),
+            value: r.try_get("", "value").expect("value"),
+            countries: countries.remove(&id).unwrap_or_default(),
+            parts: parts.remove(&id).unwrap_or_default(),
+        }
+    })
+    .collect()
+}
+
+type Series = (i64, Option<i64>, Vec<CountryCode>);
+
+#[derive(Default)]
+struct Group {
+    sum: f64,
+    count: u64,
+    latest: HashMap<Series, (NaiveDate, i64, f64)>,
+}
+
+impl Group {
+    fn add(&mut self, figure: &Figure, value: f64) {
+        self.sum += value;
+        self.count += 1;
+        let series = (figure.program, figure.partner, figure.countries.clone());
+        let candidate = (figure.end, figure.id, value);
+        let latest = self.latest.entry(series).or_insert(candidate);
+        if (candidate.0, candidate.1) > (latest.0, latest.1) {
+            *latest = candidate;
+        }
+    }
+
+    fn finish(&self, aggregation: Aggregation) -> (f64, u64) {
+        match aggregation {
+            Aggregation::Sum => (self.sum, self.count),
+            Aggregation::Latest => {
+                let mut latest: Vec<_> = self.latest.values().collect();
+                latest.sort_by_key(|l| l.1);
+                (latest.iter().map(|l| l.2).sum(), latest.len() as u64)
+            }
+        }
+    }
+}
+
+/// The statistic computed from the figures, by the rules.
+fn oracle(figures: &[Figure], catalogue: &Catalogue, indicator: &Indicator, query: &StatisticsQuery) -> Statistics {
+    let filter = &query.filter;
+    let mut scope: Vec<i64> = catalogue
+        .programs
+        .iter()
+        .filter(|(_, slug, _)| filter.programs.contains(slug))
+        .map(|(id, _, _)| *id)
+        .collect();
+    loop {
+        let more: Vec<i64> = catalogue
+            .programs
+            .iter()
+            .filter(|(id, _, parent)| parent.is_some_and(|p| scope.contains(&p)) && !scope.contains(id))
+            .map(|(id, _, _)| *id)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        scope.extend(more);
+    }
+    let partners: Vec<i64> = catalogue
+        .partners
+        .iter()
+        .filter(|(_, slug)| filter.partners.contains(slug))
+        .map(|(id, _)| *id)
+        .collect();
+    let selected: Vec<&Figure> = figures
+        .iter()
+        .filter(|f| f.indicator == indicator.id.0)
+        .filter(|f| filter.programs.is_empty() || scope.contains(&f.program))
+        .filter(|f| filter.partners.is_empty() || f.partner.is_some_and(|p| partners.contains(&p)))
+        .filter(|f| filter.from.is_none_or(|from| f.end >= from) && filter.to.is_none_or(|to| f.end <= to))
+        .filter(|f| filter.countries.is_empty() || f.countries.iter().any(|c| filter.countries.contains(c)))
+        .collect();
+    let mut total = Group::default();
+    for figure in &selected {
+        total.add(figure, figure.value);
+    }
+    let (value, observation_count) = total.finish(indicator.aggregation);
+    let has = |d: Dimension| query.group_by.contains(&d);
+    let calendar = query.group_by.iter().copied().find(|d| d.is_calendar());
+    type Key = (
+        Option<CountryCode>,
+        Option<ProgramId>,
+        Option<Option<PartnerId>>,
+        Option<CalendarBucket>,
+        Option<String>,
+    );
+    let mut groups: HashMap<Key, Group> = HashMap::new();
+    for figure in &selected {
+        let items: Vec<(Option<String>, f64)> = if has(Dimension::Category) {
+            figure
+                .parts
+                .iter()
+                .filter(|(d, _, _)| Some(d) == query.disaggregation.as_ref())
+                .map(|(_, c, v)| (Some(c.clone()), *v))
+                .collect()
+        } else {
+            vec![(None, figure.value)]
+        };
+        let countries: Vec<Option<CountryCode>> = if has(Dimension::Country) {
+            figure
+                .countries
+                .iter()
+                .filter(|c| filter.countries.is_empty() || filter.countries.contains(c))
+                .map(|c| Some(*c))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for (category, value) in &items {
+            for country in &countries {
+                let key = (
+                    *country,
+                    has(Dimension::Program).then_some(ProgramId(figure.program)),
+                    has(Dimension::Partner).then_some(figure.partner.map(PartnerId)),
+                    calendar.and_then(|d| CalendarBucket::of(d, figure.end)),
+                    category.clone(),
+                );
+                groups.entry(key).or_default().add(figure, *value);
+            }
+        }
+    }
+    let mut points: Vec<StatisticPoint> = groups
+        .into_iter()
+        .map(|((country, program, partner, bucket, category), group)| {
+            let (value, observation_count) = group.finish(indicator.aggregation);
+            StatisticPoint {
+                value,
+                observation_count,
+                country,
+                program,
+                partner: partner.flatten(),
+                bucket,
+                category,
+            }
+        })
+        .collect();
+    points.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut joint: Vec<i64> = if has(Dimension::Country) {
+        selected
+            .iter()
+            .filter(|f| f.countries.len() > 1)
+            .map(|f| f.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    joint.sort_unstable();
+    joint.truncate(boletin_domain::statistics::MAX_WARNINGS);
+    Statistics {
+        total: (observation_count > 0).then_some(value),
+        observation_count,
+        points,
+        warnings: joint
+            .into_iter()
+            .map(|id| StatisticWarning::JointCountries {
+                observation: ObservationId(id),
+            })
+            .collect(),
+    }
+}
+
+fn random_query(random: &mut Random, catalogue: &Catalogue) -> (Indicator, StatisticsQuery) {
+    let code = INDICATORS[random.below(INDICATORS.len())];
+    let indicator = catalogue
+        .indicators
+        .iter()
+        .find(|i| i.code == code)
+        .expect("a seeded indicator")
+        .clone();
+    let mut group_by = Vec::new();
+    for dimension in [Dimension::Country, Dimension::Program, Dimension::Partner] {
+        if random.chance(30) {
+            group_by.push(dimension);
+        }
+    }
+    match random.below(5) {
+        0 => group_by.push(Dimension::Year),
+        1 => group_by.push(Dimension::Quarter),
+        2 => group_by.push(Dimension::Month),
+        _ => {}
+    }
+    let mut disaggregation = None;
+    if indicator.dimensions.iter().any(|d| d == "age_group") && random.chance(30) {
+        group_by.push(Dimension::Category);
+        disaggregation = Some("age_group".to_owned());
+    }
+    group_by.sort();
+    let mut filter = ObservationFilter::default();
+    if random.chance(25) {
+        filter.countries = vec![country(random)];
+    }
+    if random.chance(20) {
+        filter.programs = vec![random.pick(&catalogue.programs).1.clone()];
+    }
+    if random.chance(15) {
+        filter.partners = vec![random.pick(&catalogue.partners).1.clone()];
+    }
+    if random.chance(50) {
+        let (a, b) = (random.day(), random.day());
+        // Sometimes whole months or years, sometimes any days.
+        let (from, to) = (a.min(b), a.max(b));
+        filter.from = random.chance(70).then_some(from);
+        filter.to = random.chance(70).then_some(to);
+    }
+    let query = StatisticsQuery {
+        indicator: indicator.code.clone(),
+        group_by,
+        disaggregation,
+        filter,
+        parts: Parts::default(),
+    };
+    (indicator, query)
+}
+
+/// The rollups and flags as sorted lines, to compare two states.
+async fn rollup_tables(db: &TestDatabase) -> Vec<String> {
+    let mut lines: Vec<String> = rows(
+        db,
+        "SELECT indicator_id, grain, period, program_id, partner_id, countries, dimension, category, value_sum, \
+         observations, latest_end, latest_id, latest_value FROM statistic_rollups",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            r.try_get::<i64>("", "indicator_id").ok(),
+            r.try_get::<i32>("", "grain").ok(),
+            r.try_get::<i32>("", "period").ok(),
+            r.try_get::<i64>("", "program_id").ok(),
+            r.try_get::<Option<i64>>("", "partner_id").ok(),
+            r.try_get::<String>("", "countries").ok(),
+            r.try_get::<String>("", "dimension").ok(),
+            r.try_get::<String>("", "category").ok(),
+            r.try_get::<f64>("", "value_sum").ok(),
+            r.try_get::<i64>("", "observations").ok(),
+            r.try_get::<NaiveDate>("", "latest_end").ok(),
+            r.try_get::<i64>("", "latest_id").ok(),
+            r.try_get::<f64>("", "latest_value").ok(),
+        )
+    })
+    .collect();
+    lines.extend(
+        rows(db, "SELECT observation_id, kind, dimension FROM statistic_flags")
+            .await
+            .iter()
+            .map(|r| {
+                format!(
+                    "flag {:?} {:?} {:?}",
+                    r.try_get::<i64>("", "observation_id").ok(),
+                    r.try_get::<String>("", "kind").ok(),
+                    r.try_get::<String>("", "dimension").ok()
+                )
+            }),
+    );
+    lines.sort();
+    lines
+}
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("ROLLUP_SEEDS") {
+        Ok(range) => {
+            let (first, last) = range.split_once('-').unwrap_or((&range, &range));
+            let first: u64 = first.parse().expect("ROLLUP_SEEDS is a number or a range like 1-50");
+            let last: u64 = last.parse().expect("ROLLUP_SEEDS is a number or a range like 1-50");
+            (first..=last).collect()
+        }
+        Err(_) => vec![1, 2, 3],
+    }
+}
+
+#[tokio::test]
+async fn statistics_through_rollups_equal_statistics_from_the_figures() {
+    on_each_backend(
+        "statistics_through_rollups_equal_statistics_from_the_figures",
+        |db| async move {
+            let db = db.seeded().await;
+            let catalogue = catalogue(&db).await;
+            let mut figures: Vec<i64> = rows(&db, "SELECT id FROM observations")
+                .await
+                .iter()
+                .map(|r| r.try_get("", "id").expect("id"))
+                .collect();
+            for seed in seeds() {
+                let mut random = Random(seed);
+                for round in 0..4 {
+                    for _ in 0..12 {
+                        random_write(&mut random, &db, &catalogue, &mut figures).await;
+                    }
+                    let published = published_figures(&db).await;
+                    for _ in 0..25 {
+                        let (indicator, query) = random_query(&mut random, &catalogue);
+                        let mut computed = db
+                            .store
+                            .statistics(&[(&indicator, &query)])
+                            .await
+                            .expect("a statistic")
+                            .remove(0);
+                        computed
+                            .warnings
+                            .retain(|w| matches!(w, StatisticWarning::JointCountries { .. }));
+                        let expected = oracle(&published, &catalogue, &indicator, &query);
+                        assert_eq!(
+                            computed, expected,
+                            "seed {seed}, round {round}: {query:?} ({:?})",
+                            indicator.aggregation
+                        );
+                    }
+                }
+                let kept = rollup_tables(&db).await;
+                db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
+                assert_eq!(
+                    kept,
+                    rollup_tables(&db).await,
+                    "seed {seed}: kept rollups differ from rebuilt ones"
+                );
+            }
+            db
+        },
+    )
+    .await;
+}
