@@ -5,6 +5,8 @@
 //! one calendar year (`grain` 0, `period` = year × 100): their sum and count, and the latest figure (by the end
 //! of its period, then by id) with its value, which is what a stock needs. `statistic_flags` lists the figures
 //! that a statistic's warnings name (parts exceeding the figure, several countries jointly).
+//! `statistic_figures` has one row per published figure and country, indexed in the order the possible-double-
+//! count warning walks them (by indicator and country, then by the start of the period).
 //!
 //! Both are derived data: the store rewrites the rows of an indicator, program and year in the transaction of
 //! every write that changes a published figure, and rebuilds them all when they are empty while published
@@ -91,6 +93,43 @@ impl MigrationTrait for Migration {
                 &["indicator_id", "program_id", "period_end"],
             ))
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("statistic_figures")
+                    .if_not_exists()
+                    .col(big_integer("indicator_id"))
+                    .col(string_len("country", 2))
+                    .col(date("period_start"))
+                    .col(big_integer("observation_id"))
+                    .col(date("period_end"))
+                    .col(big_integer("source_bulletin_id"))
+                    .col(big_integer("program_id"))
+                    .col(big_integer_null("partner_id"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "ix_statistic_figures_sequence",
+                "statistic_figures",
+                &[
+                    "indicator_id",
+                    "country",
+                    "period_start",
+                    "observation_id",
+                    "period_end",
+                    "source_bulletin_id",
+                ],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_statistic_figures_scope",
+                "statistic_figures",
+                &["indicator_id", "program_id", "period_end"],
+            ))
+            .await?;
         // The figures a rollup scope rewrites: one indicator, one program, one year.
         manager
             .drop_index(
@@ -125,7 +164,7 @@ impl MigrationTrait for Migration {
                 &["indicator_id", "program_id"],
             ))
             .await?;
-        for table in ["statistic_flags", "statistic_rollups"] {
+        for table in ["statistic_figures", "statistic_flags", "statistic_rollups"] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

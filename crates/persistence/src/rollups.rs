@@ -1,4 +1,4 @@
-//! The rollups of published figures (`statistic_rollups`, `statistic_flags`; see migration 9 and
+//! The rollups of published figures (`statistic_rollups`, `statistic_flags`, `statistic_figures`; see migration 9 and
 //! `boletin_domain::statistics::rollup`), kept exact by rewriting, in the transaction of every write that
 //! changes a published figure, the rows of each indicator, program and year the write touches. Figures are
 //! added up by one statement for both backends, the same one that adds up the partial months a statistic reads
@@ -246,6 +246,17 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
     conditions(&mut sql, figures);
     sql.push(" AND (SELECT COUNT(*) FROM observation_countries j WHERE j.observation_id = o.id) > 1");
     conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO statistic_figures (indicator_id, country, period_start, observation_id, period_end, \
+         source_bulletin_id, program_id, partner_id) \
+         SELECT o.indicator_id, c.country, o.period_start, o.id, o.period_end, o.source_bulletin_id, o.program_id, \
+         o.partner_id FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
+         JOIN observation_countries c ON c.observation_id = o.id WHERE b.status = 'published'",
+    );
+    conditions(&mut sql, figures);
+    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     Ok(())
 }
 
@@ -266,7 +277,11 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
     }
     let scopes: Vec<(i64, i64, i32)> = scopes.0.iter().copied().collect();
     for chunk in scopes.chunks(SCOPES_PER_STATEMENT) {
-        for (table, column) in [("statistic_rollups", "period"), ("statistic_flags", "period_end")] {
+        for (table, column) in [
+            ("statistic_rollups", "period"),
+            ("statistic_flags", "period_end"),
+            ("statistic_figures", "period_end"),
+        ] {
             let mut sql = Sql::new(backend);
             sql.push(&format!("DELETE FROM {table} WHERE "));
             for (i, (indicator, program, year)) in chunk.iter().enumerate() {
@@ -303,7 +318,7 @@ pub(crate) async fn rebuild<C: ConnectionTrait>(
             .await
             .map_err(db_error)?;
     }
-    for table in ["statistic_rollups", "statistic_flags"] {
+    for table in ["statistic_rollups", "statistic_flags", "statistic_figures"] {
         conn.execute_unprepared(&format!("DELETE FROM {table}"))
             .await
             .map_err(db_error)?;

@@ -48,13 +48,23 @@ async fn cases(state: &AppState) -> anyhow::Result<Vec<Case>> {
         .and_then(|edges| edges.last())
         .map(|edge| edge["cursor"].clone())
         .ok_or_else(|| anyhow::anyhow!("the database has no bulletins; run `boletin generate` first"))?;
-    let indicators = run(state, "{ indicators { code aggregation } }").await?;
-    let indicator = indicators["indicators"]
-        .as_array()
-        .and_then(|list| list.iter().find(|i| i["aggregation"] == "SUM"))
-        .and_then(|i| i["code"].as_str())
-        .unwrap_or("returns_assisted")
-        .to_owned();
+    let indicators = run(state, "{ indicators { code aggregation dimensions } }").await?;
+    let list = indicators["indicators"].as_array().cloned().unwrap_or_default();
+    // The flow with a disaggregation that has the most figures is the seed's and the generator's
+    // `returns_assisted`; any flow with a disaggregation otherwise.
+    let broken_down = |i: &&serde_json::Value| i["aggregation"] == "SUM" && i["dimensions"][0].is_string();
+    let chosen = list
+        .iter()
+        .find(|i| i["code"] == "returns_assisted" && broken_down(i))
+        .or_else(|| list.iter().find(broken_down))
+        .ok_or_else(|| anyhow::anyhow!("the database has no flow broken down by a disaggregation"))?;
+    let indicator = chosen["code"].as_str().unwrap_or_default().to_owned();
+    let dimension = chosen["dimensions"][0].as_str().unwrap_or_default().to_owned();
+    let codes: Vec<String> = list
+        .iter()
+        .filter_map(|i| i["code"].as_str().map(str::to_owned))
+        .take(6)
+        .collect();
     Ok(vec![
         Case {
             name: "feed (first page, newest first)",
@@ -86,10 +96,46 @@ async fn cases(state: &AppState) -> anyhow::Result<Vec<Case>> {
             ),
         },
         Case {
+            name: "statistics by country, with warnings",
+            query: format!(
+                "{{ statistics(indicator: \"{indicator}\", groupBy: [COUNTRY]) {{ total points {{ value country {{ code }} }} warnings {{ kind observations {{ id }} }} }} }}"
+            ),
+        },
+        Case {
+            name: "statistics by category, with warnings",
+            query: format!(
+                "{{ statistics(indicator: \"{indicator}\", groupBy: [CATEGORY], disaggregation: \"{dimension}\") {{ total points {{ value category }} warnings {{ kind observations {{ id }} }} }} }}"
+            ),
+        },
+        Case {
+            name: "dashboard: six statistics of six indicators",
+            query: dashboard(&codes),
+        },
+        Case {
             name: "changes feed (first page)",
             query: "{ changes(first: 100) { nextToken hasMore changes { kind entityType id } } }".to_owned(),
         },
     ])
+}
+
+/// A dashboard's request: statistics of up to six indicators, by country (with warnings), by month over a period
+/// that starts and ends inside a month, by year, by program, by country from a day on, and by year again.
+fn dashboard(codes: &[String]) -> String {
+    let panels = [
+        "groupBy: [COUNTRY]) { total points { value country { code } } warnings { kind } }",
+        "groupBy: [MONTH], observations: { periodFrom: \"2023-01-15\", periodTo: \"2024-06-20\" }) { points { value periodStart } }",
+        "groupBy: [YEAR]) { total points { value periodStart } }",
+        "groupBy: [PROGRAM]) { total points { value program { slug } } }",
+        "groupBy: [COUNTRY], observations: { periodFrom: \"2020-03-10\" }) { total points { value country { code } } }",
+        "groupBy: [YEAR]) { total points { value periodStart } }",
+    ];
+    let body: Vec<String> = codes
+        .iter()
+        .zip(panels)
+        .enumerate()
+        .map(|(n, (code, panel))| format!("p{n}: statistics(indicator: \"{code}\", {panel}"))
+        .collect();
+    format!("{{ {} }}", body.join(" "))
 }
 
 /// The report: a table of latencies, then, with `explain`, every statement with its plan.

@@ -587,7 +587,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                 let indicator = &indicators[*random.pick(&tracked[program_index[&program.slug]])];
                 let (period, value) = reported_period(&mut random, source.published_on, &indicator.code);
                 let mut countries = program.countries.clone();
-                if random.chance(5) {
+                if random.chance(1) {
                     let other = regional_country(&mut random)?;
                     if !countries.contains(&other) {
                         countries.push(other);

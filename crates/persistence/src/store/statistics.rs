@@ -146,8 +146,10 @@ async fn flagged(
 }
 
 /// Figures that overlap the figure before them for the same country (ordered by the start of their periods)
-/// and come from another bulletin. Comparing neighbours keeps this one sort per country, not a comparison of
-/// every pair; an overlap with an earlier, non-adjacent figure is found through the figures in between.
+/// and come from another bulletin. Comparing neighbours keeps this one walk per country, not a comparison of
+/// every pair; an overlap with an earlier, non-adjacent figure is found through the figures in between. It walks
+/// `statistic_figures` (a published figure per country, indexed in this order), not the figures and their
+/// countries.
 async fn possible_double_counts(
     db: &DatabaseConnection,
     indicator: &Indicator,
@@ -156,19 +158,26 @@ async fn possible_double_counts(
     let mut sql = Sql::new(db.get_database_backend());
     program_scope(&mut sql, query);
     sql.push(
-        "SELECT first, second, country FROM (SELECT c.country AS country, o.id AS second, \
-         o.period_start AS starts, o.source_bulletin_id AS source, \
-         LAG(o.id) OVER neighbours AS first, LAG(o.period_end) OVER neighbours AS previous_end, \
-         LAG(o.source_bulletin_id) OVER neighbours AS previous_source \
-         FROM observations o JOIN observation_countries c ON c.observation_id = o.id WHERE ",
-    );
-    conditions(&mut sql, "o", indicator, query);
+        "SELECT first, second, country FROM (SELECT s.country AS country, s.observation_id AS second, \
+         s.period_start AS starts, s.source_bulletin_id AS source, \
+         LAG(s.observation_id) OVER neighbours AS first, LAG(s.period_end) OVER neighbours AS previous_end, \
+         LAG(s.source_bulletin_id) OVER neighbours AS previous_source \
+         FROM statistic_figures s WHERE s.indicator_id = ",
+    )
+    .bind(indicator.id.0);
+    program_and_partner(&mut sql, "s", query);
+    if let Some(from) = query.filter.from {
+        sql.push(" AND s.period_end >= ").bind(from);
+    }
+    if let Some(to) = query.filter.to {
+        sql.push(" AND s.period_end <= ").bind(to);
+    }
     if !query.filter.countries.is_empty() {
-        sql.push(" AND c.country IN ")
+        sql.push(" AND s.country IN ")
             .bind_list(query.filter.countries.iter().map(|c| c.to_string()));
     }
     sql.push(&format!(
-        " WINDOW neighbours AS (PARTITION BY c.country ORDER BY o.period_start, o.id)) pairs \
+        " WINDOW neighbours AS (PARTITION BY s.country ORDER BY s.period_start, s.observation_id)) pairs \
          WHERE first IS NOT NULL AND starts <= previous_end AND source <> previous_source \
          ORDER BY first, second, country LIMIT {MAX_WARNINGS}"
     ));
@@ -178,14 +187,14 @@ async fn possible_double_counts(
             let id = |alias: &str| {
                 row.try_get::<i64>("", alias)
                     .map(ObservationId)
-                    .map_err(|e| corrupt("observations", e))
+                    .map_err(|e| corrupt("statistic_figures", e))
             };
             let country: String = row
                 .try_get("", "country")
-                .map_err(|e| corrupt("observation_countries", e))?;
+                .map_err(|e| corrupt("statistic_figures", e))?;
             Ok(StatisticWarning::PossibleDoubleCount {
                 observations: [id("first")?, id("second")?],
-                country: CountryCode::parse(&country).map_err(|e| corrupt("observation_countries", e))?,
+                country: CountryCode::parse(&country).map_err(|e| corrupt("statistic_figures", e))?,
             })
         })
         .collect()
