@@ -92,6 +92,6 @@ function describe(canonical) {
       ? `${b.slug}: ${b.programs.length} programs, ${b.partners.length} partners, ${b.observations.length} figures`
       : "no bulletin";
   }
-  if (canonical.points) return `total ${canonical.total}, ${canonical.points.length} countries`;
+  if (canonical.points) return `total ${canonical.total}, ${canonical.points.length} points`;
   return JSON.stringify(canonical);
 }

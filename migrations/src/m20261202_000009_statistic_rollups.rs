@@ -4,9 +4,10 @@
 //! disaggregation category, the figures of one calendar month (`grain` 1, `period` = year × 100 + month) and of
 //! one calendar year (`grain` 0, `period` = year × 100): their sum and count, and the latest figure (by the end
 //! of its period, then by id) with its value, which is what a stock needs. `statistic_flags` lists the figures
-//! that a statistic's warnings name (parts exceeding the figure, several countries jointly).
-//! `statistic_figures` has one row per published figure and country, indexed in the order the possible-double-
-//! count warning walks them (by indicator and country, then by the start of the period).
+//! that a statistic's warnings name (parts exceeding the figure, several countries jointly, a possible double count
+//! with the figure before it, `earlier_id` whose period ends on `earlier_end`; for the others these are the
+//! figure's own), indexed in the order warnings are listed. `statistic_figures` has one row per published figure and country, indexed in the order
+//! the possible-double-count check walks a program's figures (by country, then by the start of the period).
 //!
 //! Both are derived data: the store rewrites the rows of an indicator, program and year in the transaction of
 //! every write that changes a published figure, and rebuilds them all when they are empty while published
@@ -55,7 +56,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "ix_statistic_rollups_read",
                 "statistic_rollups",
-                &["indicator_id", "grain", "period"],
+                &["indicator_id", "dimension", "grain", "period"],
             ))
             .await?;
         manager
@@ -71,9 +72,11 @@ impl MigrationTrait for Migration {
                     .table("statistic_flags")
                     .if_not_exists()
                     .col(big_integer("observation_id"))
+                    .col(big_integer("earlier_id"))
                     .col(big_integer("indicator_id"))
                     .col(big_integer("program_id"))
                     .col(date("period_end"))
+                    .col(date("earlier_end"))
                     .col(string_len("kind", 32))
                     .col(string_len("dimension", 64))
                     .to_owned(),
@@ -83,7 +86,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "ix_statistic_flags_read",
                 "statistic_flags",
-                &["indicator_id", "kind", "observation_id"],
+                &["indicator_id", "kind", "earlier_id", "observation_id", "dimension"],
             ))
             .await?;
         manager
@@ -115,19 +118,13 @@ impl MigrationTrait for Migration {
                 "statistic_figures",
                 &[
                     "indicator_id",
+                    "program_id",
                     "country",
                     "period_start",
                     "observation_id",
                     "period_end",
                     "source_bulletin_id",
                 ],
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "ix_statistic_figures_scope",
-                "statistic_figures",
-                &["indicator_id", "program_id", "period_end"],
             ))
             .await?;
         // The figures a rollup scope rewrites: one indicator, one program, one year.

@@ -286,8 +286,8 @@ impl StatisticPointNode {
 pub enum StatisticWarningKind {
     /// The parts of one disaggregation of a figure add up to more than the figure itself.
     PartsExceedTotal,
-    /// Two figures from different bulletins cover the same indicator, country and overlapping periods: the
-    /// same people may be counted twice.
+    /// Two figures of one program, from different bulletins, cover the same indicator, country and overlapping
+    /// periods: the same people may be counted twice.
     PossibleDoubleCount,
     /// A figure covers several countries jointly, so it appears under each of them when grouping by country.
     JointCountries,

@@ -17,7 +17,7 @@ async fn extended(db: TestDatabase) -> TestDatabase {
     let extra = [
         json!({"indicator": "returns_assisted", "source": "iom-builds-capacities-for-monitoring-migration-flows-in-mexico-and-guatemala",
                "value": 100, "period": {"start": "2019-01-01", "end": "2019-01-31"}, "countries": ["GT"],
-               "program": "displacement-tracking-matrix", "partner": "iom"}),
+               "program": "assisted-voluntary-return-special-program", "partner": "iom"}),
         json!({"indicator": "returns_assisted", "source": "somos-colmena-emerges-as-a-virtual-informational-community-for-migrants-in",
                "value": 50, "period": {"start": "2018-12-01", "end": "2018-12-31"}, "countries": ["HN"],
                "program": "somos-colmena"}),

@@ -231,8 +231,10 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
 
     let mut sql = Sql::new(backend);
     sql.push(
-        "INSERT INTO statistic_flags (observation_id, indicator_id, program_id, period_end, kind, dimension) \
-         SELECT o.id, o.indicator_id, o.program_id, o.period_end, 'parts_exceed_total', d.dimension \
+        "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
+         kind, dimension) \
+         SELECT o.id, o.id, o.indicator_id, o.program_id, o.period_end, o.period_end, 'parts_exceed_total', \
+         d.dimension \
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
          JOIN observation_disaggregations d ON d.observation_id = o.id WHERE b.status = 'published'",
     );
@@ -240,7 +242,7 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
     sql.push(
         " GROUP BY o.id, o.indicator_id, o.program_id, o.period_end, o.value, d.dimension \
          HAVING SUM(d.value) > o.value \
-         UNION ALL SELECT o.id, o.indicator_id, o.program_id, o.period_end, 'joint_countries', '' \
+         UNION ALL SELECT o.id, o.id, o.indicator_id, o.program_id, o.period_end, o.period_end, 'joint_countries', '' \
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'",
     );
     conditions(&mut sql, figures);
@@ -256,6 +258,29 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
          JOIN observation_countries c ON c.observation_id = o.id WHERE b.status = 'published'",
     );
     conditions(&mut sql, figures);
+    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+
+    // Possible double counts: in one program's figures of an indicator for one country whose periods end in one
+    // year, ordered by the start of their periods, a figure that starts before the one before it ends and comes
+    // from another bulletin. A scope (indicator, program, year) holds whole sequences, so it is rewritten alone.
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
+         kind, dimension) SELECT second, first, indicator_id, program_id, period_end, previous_end, \
+         'possible_double_count', country \
+         FROM (SELECT o.indicator_id AS indicator_id, o.program_id AS program_id, o.country AS country, \
+         o.observation_id AS second, o.period_start AS starts, o.period_end AS period_end, \
+         o.source_bulletin_id AS source, LAG(o.observation_id) OVER neighbours AS first, \
+         LAG(o.period_end) OVER neighbours AS previous_end, LAG(o.source_bulletin_id) OVER neighbours AS \
+         previous_source FROM statistic_figures o WHERE 1 = 1",
+    );
+    conditions(&mut sql, figures);
+    sql.push(&format!(
+        " WINDOW neighbours AS (PARTITION BY o.indicator_id, o.program_id, o.country, {} \
+         ORDER BY o.period_start, o.observation_id)) pairs \
+         WHERE first IS NOT NULL AND starts <= previous_end AND source <> previous_source",
+        period(backend, Grain::Year)
+    ));
     conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     Ok(())
 }
@@ -437,48 +462,55 @@ pub(crate) async fn read<C: ConnectionTrait>(
     }
     let rows = conn.query_all_raw(sql.statement()).await.map_err(db_error)?;
     let mut rollups: HashMap<i64, Vec<Rollup>> = HashMap::new();
+    // A few sets of countries repeat over thousands of rows: each is parsed once.
+    let mut country_sets: HashMap<String, Vec<CountryCode>> = HashMap::new();
     for row in &rows {
-        let (indicator, rollup) = rollup(row)?;
+        let (indicator, rollup) = rollup(row, &mut country_sets)?;
         rollups.entry(indicator).or_default().push(rollup);
     }
     Ok(rollups)
 }
 
-/// Reads one rollup row, with its indicator.
-fn rollup(row: &QueryResult) -> DomainResult<(i64, Rollup)> {
+/// Reads one rollup row (columns in the order of [`COLUMNS`], read by position), with its indicator.
+fn rollup(row: &QueryResult, country_sets: &mut HashMap<String, Vec<CountryCode>>) -> DomainResult<(i64, Rollup)> {
     let bad = |e: &dyn std::fmt::Display| corrupt("statistic_rollups", e);
-    let i64_at = |column: &str| row.try_get::<i64>("", column).map_err(|e| bad(&e));
-    let i32_at = |column: &str| {
-        // PostgreSQL reads INTEGER columns as i32; SQLite's integers read either way.
-        row.try_get::<i32>("", column).map_err(|e| bad(&e))
+    let i64_at = |n: usize| row.try_get_by_index::<i64>(n).map_err(|e| bad(&e));
+    // PostgreSQL reads INTEGER columns as i32; SQLite's integers read either way.
+    let i32_at = |n: usize| row.try_get_by_index::<i32>(n).map_err(|e| bad(&e));
+    let text_at = |n: usize| row.try_get_by_index::<String>(n).map_err(|e| bad(&e));
+    let f64_at = |n: usize| row.try_get_by_index::<f64>(n).map_err(|e| bad(&e));
+    let grain = Grain::from_code(i32_at(1)?).ok_or_else(|| bad(&"an unknown grain"))?;
+    let text = text_at(5)?;
+    let countries = match country_sets.get(&text) {
+        Some(countries) => countries.clone(),
+        None => {
+            let parsed = text
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| CountryCode::parse(c).map_err(|e| bad(&e)))
+                .collect::<DomainResult<Vec<_>>>()?;
+            country_sets.insert(text, parsed.clone());
+            parsed
+        }
     };
-    let text_at = |column: &str| row.try_get::<String>("", column).map_err(|e| bad(&e));
-    let f64_at = |column: &str| row.try_get::<f64>("", column).map_err(|e| bad(&e));
-    let grain = Grain::from_code(i32_at("grain")?).ok_or_else(|| bad(&"an unknown grain"))?;
-    let countries = text_at("countries")?;
-    let countries = countries
-        .split(',')
-        .filter(|c| !c.is_empty())
-        .map(|c| CountryCode::parse(c).map_err(|e| bad(&e)))
-        .collect::<DomainResult<Vec<_>>>()?;
-    let category = text_at("category")?;
+    let category = text_at(7)?;
     let rollup = Rollup {
         grain,
-        period: i32_at("period")?,
-        program: ProgramId(i64_at("program_id")?),
+        period: i32_at(2)?,
+        program: ProgramId(i64_at(3)?),
         partner: row
-            .try_get::<Option<i64>>("", "partner_id")
+            .try_get_by_index::<Option<i64>>(4)
             .map_err(|e| bad(&e))?
             .map(PartnerId),
         countries,
         category: (!category.is_empty()).then_some(category),
-        sum: f64_at("value_sum")?,
-        observations: u64::try_from(i64_at("observations")?).unwrap_or(0),
+        sum: f64_at(8)?,
+        observations: u64::try_from(i64_at(9)?).unwrap_or(0),
         latest: Latest {
-            end: row.try_get::<NaiveDate>("", "latest_end").map_err(|e| bad(&e))?,
-            observation: ObservationId(i64_at("latest_id")?),
-            value: f64_at("latest_value")?,
+            end: row.try_get_by_index::<NaiveDate>(10).map_err(|e| bad(&e))?,
+            observation: ObservationId(i64_at(11)?),
+            value: f64_at(12)?,
         },
     };
-    Ok((i64_at("indicator_id")?, rollup))
+    Ok((i64_at(0)?, rollup))
 }

@@ -435,20 +435,29 @@ fn oracle(figures: &[Figure], catalogue: &Catalogue, indicator: &Indicator, quer
     };
     joint.sort_unstable();
     joint.truncate(boletin_domain::statistics::MAX_WARNINGS);
-    // Neighbours by the start of their periods, per country, that overlap and come from different bulletins.
-    let mut by_country: HashMap<CountryCode, Vec<&Figure>> = HashMap::new();
-    for figure in &selected {
+    // Neighbours by the start of their periods among all published figures of one program and country whose
+    // periods end in one year, that overlap and come from different bulletins, reported when both are read and
+    // the country is one asked for.
+    let mut sequences: HashMap<(i64, CountryCode, i32), Vec<&Figure>> = HashMap::new();
+    for figure in figures.iter().filter(|f| f.indicator == indicator.id.0) {
         for country in &figure.countries {
-            if filter.countries.is_empty() || filter.countries.contains(country) {
-                by_country.entry(*country).or_default().push(figure);
-            }
+            sequences
+                .entry((figure.program, *country, chrono::Datelike::year(&figure.end)))
+                .or_default()
+                .push(figure);
         }
     }
+    let read: std::collections::HashSet<i64> = selected.iter().map(|f| f.id).collect();
     let mut doubles: Vec<(i64, i64, CountryCode)> = Vec::new();
-    for (country, mut sequence) in by_country {
+    for ((_, country, _), mut sequence) in sequences {
         sequence.sort_by_key(|f| (f.start, f.id));
         for pair in sequence.windows(2) {
-            if pair[1].start <= pair[0].end && pair[1].source != pair[0].source {
+            if pair[1].start <= pair[0].end
+                && pair[1].source != pair[0].source
+                && read.contains(&pair[0].id)
+                && read.contains(&pair[1].id)
+                && (filter.countries.is_empty() || filter.countries.contains(&country))
+            {
                 doubles.push((pair[0].id, pair[1].id, country));
             }
         }

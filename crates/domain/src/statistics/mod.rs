@@ -238,9 +238,11 @@ pub enum StatisticWarning {
         /// The dimension whose parts are too large.
         dimension: String,
     },
-    /// Two observations from different bulletins cover the same indicator, country and overlapping periods
-    /// (the second is the next figure for that country by the start of its period): the same people may be
-    /// counted twice.
+    /// Two figures of the same program and indicator, from different bulletins, cover the same country and
+    /// overlapping periods (the second is the program's next figure for that country by the start of its
+    /// period, among all its published figures whose periods end in the same calendar year): the same people
+    /// may be counted twice. Reported when the statistic reads both. Figures of different programs may overlap
+    /// without counting anyone twice.
     PossibleDoubleCount {
         /// The two observations.
         observations: [ObservationId; 2],

@@ -24,13 +24,18 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-/// `SELECT id FROM bulletins WHERE status IN (…)`, for filtering relations to visible bulletins.
-pub(crate) fn ids_with_status(statuses: &[BulletinStatus]) -> SelectStatement {
-    select_where(
-        bulletins::Entity,
-        bulletins::Column::Id,
-        Expr::col(bulletins::Column::Status).is_in(status_codes(statuses)),
-    )
+/// `SELECT 1 FROM bulletins WHERE id = observations.source_bulletin_id AND status IN (…)`: a figure's source has
+/// one of `statuses`, as a correlated subquery for `EXISTS`.
+pub(crate) fn source_with_status(statuses: &[BulletinStatus]) -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(bulletins::Entity)
+        .and_where(Expr::col((bulletins::Entity, bulletins::Column::Id)).equals((
+            crate::entity::observations::Entity,
+            crate::entity::observations::Column::SourceBulletinId,
+        )))
+        .and_where(Expr::col((bulletins::Entity, bulletins::Column::Status)).is_in(status_codes(statuses)))
+        .to_owned()
 }
 
 /// `SELECT column FROM table WHERE condition`, as a subquery.

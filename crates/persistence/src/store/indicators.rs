@@ -1,6 +1,6 @@
 //! Reading indicators and their visible observations.
 
-use super::bulletins::ids_with_status;
+use super::bulletins::source_with_status;
 use super::{group_by_owner, rows_of};
 use crate::entity::{
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
@@ -114,9 +114,11 @@ async fn load_observations(
     // Every figure has a source, so an editorial read needs no condition on it (and scanning every bulletin's
     // id for one would cost a full scan).
     let select = match visibility {
-        Visibility::Public => {
-            select.filter(observations::Column::SourceBulletinId.in_subquery(ids_with_status(visibility.statuses())))
-        }
+        // A correlated EXISTS, looked up per figure: as `IN (SELECT id FROM bulletins WHERE status …)`, SQLite
+        // walked every published bulletin's figures to find a few figures by id (150 ms at 100,000 bulletins).
+        Visibility::Public => select.filter(sea_orm::sea_query::Expr::exists(source_with_status(
+            visibility.statuses(),
+        ))),
         Visibility::Editorial => select,
     };
     let rows = select
