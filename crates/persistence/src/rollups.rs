@@ -134,19 +134,7 @@ fn conditions(sql: &mut Sql, figures: &Figures<'_>) {
         }
         Figures::Scopes(scopes) => {
             sql.push(" AND (");
-            for (i, (indicator, program, year)) in scopes.iter().enumerate() {
-                let (first, last) = year_span(*year);
-                sql.push(if i == 0 { "" } else { " OR " })
-                    .push("(o.indicator_id = ")
-                    .bind(*indicator)
-                    .push(" AND o.program_id = ")
-                    .bind(*program)
-                    .push(" AND o.period_end BETWEEN ")
-                    .bind(first)
-                    .push(" AND ")
-                    .bind(last)
-                    .push(")");
-            }
+            scope_rows(sql, scopes, "o.", "period_end");
             sql.push(")");
         }
         Figures::Read {
@@ -219,17 +207,70 @@ fn grouped(sql: &mut Sql, figures: &Figures<'_>, grain: Grain, categories: Categ
     sql.push(&format!(") f) g GROUP BY {key}"));
 }
 
-/// Writes the rollups and flags of `figures`, whose old rows are gone.
-async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push(&format!("INSERT INTO statistic_rollups ({COLUMNS}) "));
-    grouped(&mut sql, figures, Grain::Month, Categories::Every);
-    sql.push(" UNION ALL ");
-    grouped(&mut sql, figures, Grain::Year, Categories::Every);
-    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+/// `(indicator_id = ? AND program_id = ? AND {column} BETWEEN … AND …) OR …`: the rows of `scopes` in a table
+/// (aliased `alias`, with its dot, or "") whose year is placed by the number `period` (a rollup's) or the date
+/// `period_end`.
+fn scope_rows(sql: &mut Sql, scopes: &[(i64, i64, i32)], alias: &str, column: &str) {
+    for (i, (indicator, program, year)) in scopes.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { " OR (" })
+            .push(&format!("{alias}indicator_id = "))
+            .bind(*indicator)
+            .push(&format!(" AND {alias}program_id = "))
+            .bind(*program)
+            .push(&format!(" AND {alias}{column} BETWEEN "));
+        if column == "period" {
+            sql.bind(year * 100).push(" AND ").bind(year * 100 + 12);
+        } else {
+            let (first, last) = year_span(*year);
+            sql.bind(first).push(" AND ").bind(last);
+        }
+        sql.push(")");
+    }
+}
 
-    let mut sql = Sql::new(backend);
+/// The tables a refresh rewrites, with the column that places a row in a year.
+const TABLES: [(&str, &str); 3] = [
+    ("statistic_rollups", "period"),
+    ("statistic_flags", "period_end"),
+    ("statistic_figures", "period_end"),
+];
+
+/// `DELETE FROM {table}` of the rows of `scopes`.
+fn delete(sql: &mut Sql, (table, column): (&str, &str), scopes: &[(i64, i64, i32)]) {
+    sql.push(&format!("DELETE FROM {table} WHERE "));
+    scope_rows(sql, scopes, "", column);
+}
+
+/// `INSERT INTO statistic_rollups …`: the month rollups of `figures`.
+fn insert_months(sql: &mut Sql, figures: &Figures<'_>) {
+    sql.push(&format!("INSERT INTO statistic_rollups ({COLUMNS}) "));
+    grouped(sql, figures, Grain::Month, Categories::Every);
+}
+
+/// `INSERT INTO statistic_rollups …`: year rollups added up from the month rollups `months` (a table or a
+/// common table expression, with the rows to read chosen by `rows`): sums and counts add up, and a year's
+/// latest figure is its months' latest.
+fn insert_years(sql: &mut Sql, months: &str, rows: impl FnOnce(&mut Sql)) {
+    let key = "indicator_id, year, program_id, partner_id, countries, dimension, category";
+    sql.push(&format!(
+        "INSERT INTO statistic_rollups ({COLUMNS}) \
+         SELECT indicator_id, {}, year, program_id, partner_id, countries, dimension, category, \
+         SUM(value_sum), SUM(observations), \
+         MAX(CASE WHEN recency = 1 THEN latest_end END), MAX(CASE WHEN recency = 1 THEN latest_id END), \
+         MAX(CASE WHEN recency = 1 THEN latest_value END) \
+         FROM (SELECT r.*, r.period / 100 * 100 AS year, ROW_NUMBER() OVER (PARTITION BY r.indicator_id, \
+         r.period / 100, r.program_id, r.partner_id, r.countries, r.dimension, r.category \
+         ORDER BY r.latest_end DESC, r.latest_id DESC) AS recency FROM {months} r WHERE r.grain = {}",
+        Grain::Year.code(),
+        Grain::Month.code()
+    ));
+    rows(sql);
+    sql.push(&format!(") g GROUP BY {key}"));
+}
+
+/// `INSERT INTO statistic_flags …`: the figures of `figures` whose parts exceed them, or that cover several
+/// countries.
+fn insert_figure_flags(sql: &mut Sql, figures: &Figures<'_>) {
     sql.push(
         "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
          kind, dimension) \
@@ -238,33 +279,39 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
          JOIN observation_disaggregations d ON d.observation_id = o.id WHERE b.status = 'published'",
     );
-    conditions(&mut sql, figures);
+    conditions(sql, figures);
     sql.push(
         " GROUP BY o.id, o.indicator_id, o.program_id, o.period_end, o.value, d.dimension \
          HAVING SUM(d.value) > o.value \
          UNION ALL SELECT o.id, o.id, o.indicator_id, o.program_id, o.period_end, o.period_end, 'joint_countries', '' \
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'",
     );
-    conditions(&mut sql, figures);
+    conditions(sql, figures);
     sql.push(" AND (SELECT COUNT(*) FROM observation_countries j WHERE j.observation_id = o.id) > 1");
-    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+}
 
-    let mut sql = Sql::new(backend);
-    sql.push(
-        "INSERT INTO statistic_figures (indicator_id, country, period_start, observation_id, period_end, \
-         source_bulletin_id, program_id, partner_id) \
+/// The columns of `statistic_figures`.
+const FIGURE_COLUMNS: &str =
+    "indicator_id, country, period_start, observation_id, period_end, source_bulletin_id, program_id, partner_id";
+
+/// `INSERT INTO statistic_figures …`: a row per published figure of `figures` and country.
+fn insert_figures(sql: &mut Sql, figures: &Figures<'_>) {
+    sql.push(&format!(
+        "INSERT INTO statistic_figures ({FIGURE_COLUMNS}) \
          SELECT o.indicator_id, c.country, o.period_start, o.id, o.period_end, o.source_bulletin_id, o.program_id, \
          o.partner_id FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
-         JOIN observation_countries c ON c.observation_id = o.id WHERE b.status = 'published'",
-    );
-    conditions(&mut sql, figures);
-    conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+         JOIN observation_countries c ON c.observation_id = o.id WHERE b.status = 'published'"
+    ));
+    conditions(sql, figures);
+}
 
-    // Possible double counts: in one program's figures of an indicator for one country whose periods end in one
-    // year, ordered by the start of their periods, a figure that starts before the one before it ends and comes
-    // from another bulletin. A scope (indicator, program, year) holds whole sequences, so it is rewritten alone.
-    let mut sql = Sql::new(backend);
-    sql.push(
+/// `INSERT INTO statistic_flags …`: possible double counts among the figures by country `source` (a table or a
+/// common table expression, its rows chosen by `rows`). In one program's figures of an indicator for one
+/// country whose periods end in one year, ordered by the start of their periods, a figure that starts before
+/// the one before it ends and comes from another bulletin. A scope (indicator, program, year) holds whole
+/// sequences, so it is rewritten alone.
+fn insert_double_counts(sql: &mut Sql, source: &str, rows: impl FnOnce(&mut Sql)) {
+    sql.push(&format!(
         "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
          kind, dimension) SELECT second, first, indicator_id, program_id, period_end, previous_end, \
          'possible_double_count', country \
@@ -272,15 +319,84 @@ async fn insert<C: ConnectionTrait>(conn: &C, figures: &Figures<'_>) -> DomainRe
          o.observation_id AS second, o.period_start AS starts, o.period_end AS period_end, \
          o.source_bulletin_id AS source, LAG(o.observation_id) OVER neighbours AS first, \
          LAG(o.period_end) OVER neighbours AS previous_end, LAG(o.source_bulletin_id) OVER neighbours AS \
-         previous_source FROM statistic_figures o WHERE 1 = 1",
-    );
-    conditions(&mut sql, figures);
+         previous_source FROM {source} o WHERE 1 = 1"
+    ));
+    rows(sql);
     sql.push(&format!(
         " WINDOW neighbours AS (PARTITION BY o.indicator_id, o.program_id, o.country, {} \
          ORDER BY o.period_start, o.observation_id)) pairs \
          WHERE first IS NOT NULL AND starts <= previous_end AND source <> previous_source",
-        period(backend, Grain::Year)
+        period(sql.backend, Grain::Year)
     ));
+}
+
+/// ` AND …`: the rollups of `figures` by their own columns.
+fn rollup_rows(sql: &mut Sql, figures: &Figures<'_>) {
+    match figures {
+        Figures::Indicator(id) => {
+            sql.push(" AND r.indicator_id = ").bind(*id);
+        }
+        Figures::Scopes(scopes) => {
+            sql.push(" AND (");
+            scope_rows(sql, scopes, "r.", "period");
+            sql.push(")");
+        }
+        Figures::Read { indicators, .. } => {
+            sql.push(" AND r.indicator_id IN ")
+                .bind_list(indicators.iter().copied());
+        }
+    }
+}
+
+/// Writes the rollups and flags of `figures`, first deleting the rows of `old` scopes. On PostgreSQL in one
+/// statement: its parts share one snapshot, so the deletes see only the old rows and the year rollups and
+/// double counts read the month rollups and figures by country it inserts through `RETURNING`. SQLite, which
+/// has no data-modifying common table expressions, runs the parts in turn, sent as one text.
+async fn write<C: ConnectionTrait>(
+    conn: &C,
+    figures: &Figures<'_>,
+    old: Option<&[(i64, i64, i32)]>,
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let mut sql = Sql::new(backend);
+        sql.push("WITH ");
+        for (i, table) in TABLES.iter().enumerate().filter(|_| old.is_some()) {
+            sql.push(&format!("deleted_{i} AS ("));
+            delete(&mut sql, *table, old.unwrap_or_default());
+            sql.push("), ");
+        }
+        sql.push("months AS (");
+        insert_months(&mut sql, figures);
+        sql.push(&format!(" RETURNING {COLUMNS}), years AS ("));
+        insert_years(&mut sql, "months", |_| {});
+        sql.push("), flags AS (");
+        insert_figure_flags(&mut sql, figures);
+        sql.push("), by_country AS (");
+        insert_figures(&mut sql, figures);
+        sql.push(&format!(" RETURNING {FIGURE_COLUMNS}) "));
+        insert_double_counts(&mut sql, "by_country", |_| {});
+        conn.execute_raw(sql.statement()).await.map_err(db_error)?;
+        return Ok(());
+    }
+    // SQLite runs a text of several statements in turn, each taking its values from the list in order: one call
+    // to the connection's thread instead of eight.
+    let mut sql = Sql::new(backend);
+    if let Some(scopes) = old {
+        for table in TABLES {
+            delete(&mut sql, table, scopes);
+            sql.push("; ");
+        }
+    }
+    insert_months(&mut sql, figures);
+    sql.push("; ");
+    insert_years(&mut sql, "statistic_rollups", |sql| rollup_rows(sql, figures));
+    sql.push("; ");
+    insert_figure_flags(&mut sql, figures);
+    sql.push("; ");
+    insert_figures(&mut sql, figures);
+    sql.push("; ");
+    insert_double_counts(&mut sql, "statistic_figures", |sql| conditions(sql, figures));
     conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     Ok(())
 }
@@ -296,37 +412,17 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
     let backend = conn.get_database_backend();
     if backend == DbBackend::Postgres {
         // Writers on several servers take turns here, so each one adds up the figures the one before committed.
-        conn.execute_unprepared("SELECT pg_advisory_xact_lock(7270531)")
-            .await
-            .map_err(db_error)?;
+        // The refresh's statement takes 2-3 ms to plan for its values and half a millisecond to run: a generic
+        // plan, made once per connection, does for every scope (until the transaction ends).
+        conn.execute_unprepared(
+            "SELECT pg_advisory_xact_lock(7270531), set_config('plan_cache_mode', 'force_generic_plan', true)",
+        )
+        .await
+        .map_err(db_error)?;
     }
     let scopes: Vec<(i64, i64, i32)> = scopes.0.iter().copied().collect();
     for chunk in scopes.chunks(SCOPES_PER_STATEMENT) {
-        for (table, column) in [
-            ("statistic_rollups", "period"),
-            ("statistic_flags", "period_end"),
-            ("statistic_figures", "period_end"),
-        ] {
-            let mut sql = Sql::new(backend);
-            sql.push(&format!("DELETE FROM {table} WHERE "));
-            for (i, (indicator, program, year)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { " OR (" })
-                    .push("indicator_id = ")
-                    .bind(*indicator)
-                    .push(" AND program_id = ")
-                    .bind(*program)
-                    .push(&format!(" AND {column} BETWEEN "));
-                if column == "period" {
-                    sql.bind(year * 100).push(" AND ").bind(year * 100 + 12);
-                } else {
-                    let (first, last) = year_span(*year);
-                    sql.bind(first).push(" AND ").bind(last);
-                }
-                sql.push(")");
-            }
-            conn.execute_raw(sql.statement()).await.map_err(db_error)?;
-        }
-        insert(conn, &Figures::Scopes(chunk)).await?;
+        write(conn, &Figures::Scopes(chunk), Some(chunk)).await?;
     }
     Ok(())
 }
@@ -359,7 +455,7 @@ pub(crate) async fn rebuild<C: ConnectionTrait>(
         .collect::<DomainResult<Vec<_>>>()?;
     progress(0, indicators.len());
     for (done, id) in indicators.iter().enumerate() {
-        insert(conn, &Figures::Indicator(*id)).await?;
+        write(conn, &Figures::Indicator(*id), None).await?;
         progress(done + 1, indicators.len());
     }
     Ok(())
