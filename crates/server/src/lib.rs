@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod failure;
 pub mod generate;
 pub mod http;
 pub mod metrics;

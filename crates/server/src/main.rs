@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use boletin::cli::{
     Cli, Command, ImportCommand, ImportStatus, LogFormat, RollupsCommand, ServeArgs, TokenCommand, TokenRole,
 };
+use boletin::failure::Explained as _;
 use boletin::http::secret_hash;
 use boletin::{AppState, Server, open_store, open_store_with_retry};
 use boletin_domain::auth::{Caller, Role, SECRET_PREFIX, Tokens};
@@ -53,8 +54,12 @@ async fn main() -> anyhow::Result<()> {
                 }
                 None => boletin_persistence::BUILTIN_SEED.to_owned(),
             };
-            let dataset = boletin_persistence::parse_dataset(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let report = store.load_dataset(&dataset).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dataset = boletin_persistence::parse_dataset(&text).explained()?;
+            let report = store
+                .load_dataset(&dataset)
+                .await
+                .explained()
+                .context("cannot seed the database")?;
             store.close().await;
             println!(
                 "seeded {} bulletins, {} programs, {} partners, {} indicators, {} observations",
@@ -101,7 +106,8 @@ async fn main() -> anyhow::Result<()> {
             store
                 .rebuild_rollups(&|done, total| progress.show("rollups of indicator", done, total))
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .explained()
+                .context("cannot rebuild the rollups")?;
             progress.done();
             store.close().await;
             println!(
@@ -119,16 +125,16 @@ async fn main() -> anyhow::Result<()> {
             progress.say(&format!(
                 "generating {bulletins} bulletins and {observations} observations"
             ));
-            let dataset =
-                boletin::generate::dataset(bulletins, observations, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dataset = boletin::generate::dataset(bulletins, observations, seed).explained()?;
             let started = std::time::Instant::now();
             let report = store
                 .load_dataset_with_progress(&dataset, &|what, done, total| progress.show(what, done, total))
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .explained()
+                .context("cannot write the generated data")?;
             progress.done();
             progress.say("analyzing the tables for the query planner");
-            store.analyze().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.analyze().await.explained()?;
             store.close().await;
             println!(
                 "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
@@ -147,10 +153,12 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = boletin_persistence::connect(&options)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open the database: {}", e.log_cause().unwrap_or_default()))?;
+                .explained()
+                .context("cannot open the database")?;
             boletin_persistence::migrate(&db)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot migrate the database: {}", e.log_cause().unwrap_or_default()))?;
+                .explained()
+                .context("cannot migrate the database")?;
             let (store, log) = boletin_persistence::SqlStore::with_statement_log(db);
             if writes {
                 print!("{}", boletin::bench::writes(store, iterations).await?);
@@ -191,7 +199,6 @@ async fn serve(args: Box<ServeArgs>, mut options: ConnectOptions) -> anyhow::Res
 async fn token(action: TokenCommand, options: &ConnectOptions) -> anyhow::Result<()> {
     let store = open_store(options, false).await?;
     let tokens = Tokens::new(std::sync::Arc::new(store));
-    let fail = |e: boletin_domain::DomainError| anyhow::anyhow!("{e}");
     match action {
         TokenCommand::Create { name, role } => {
             let mut bytes = [0u8; 32];
@@ -201,7 +208,7 @@ async fn token(action: TokenCommand, options: &ConnectOptions) -> anyhow::Result
                 TokenRole::Editor => Role::Editor,
                 TokenRole::Admin => Role::Admin,
             };
-            let token = tokens.create(&name, role, &secret_hash(&secret)).await.map_err(fail)?;
+            let token = tokens.create(&name, role, &secret_hash(&secret)).await.explained()?;
             println!(
                 "created the {} token `{}`; its secret is shown once, on the next line:",
                 token.role.code(),
@@ -210,7 +217,7 @@ async fn token(action: TokenCommand, options: &ConnectOptions) -> anyhow::Result
             println!("{secret}");
         }
         TokenCommand::List => {
-            for token in tokens.list(&Caller::Operator).await.map_err(fail)? {
+            for token in tokens.list(&Caller::Operator).await.explained()? {
                 let revoked = token
                     .revoked_at
                     .map_or_else(|| "active".to_owned(), |at| format!("revoked {}", at.to_rfc3339()));
@@ -223,7 +230,7 @@ async fn token(action: TokenCommand, options: &ConnectOptions) -> anyhow::Result
             }
         }
         TokenCommand::Revoke { name } => {
-            let token = tokens.revoke(&Caller::Operator, &name).await.map_err(fail)?;
+            let token = tokens.revoke(&Caller::Operator, &name).await.explained()?;
             println!("revoked the token `{}`", token.name);
         }
     }

@@ -1,6 +1,7 @@
 //! Opening the database at start: connect (retrying with backoff while it is unreachable), migrate, and seed an
 //! empty database with the built-in catalogue.
 
+use crate::failure::{Explained as _, explained};
 use anyhow::Context as _;
 use boletin_domain::DomainError;
 use boletin_persistence::{ConnectOptions, SqlStore, connect, migrate};
@@ -45,38 +46,33 @@ pub async fn open_store_with_retry(
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(LONGEST_RETRY);
             }
-            Err(e) => anyhow::bail!("cannot open the database: {}", e.log_cause().unwrap_or(&e.to_string())),
+            Err(e) => return Err(explained(e).context("cannot open the database")),
         }
     };
-    migrate(&db).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot migrate the database: {}",
-            e.log_cause().unwrap_or(&e.to_string())
-        )
-    })?;
+    migrate(&db).await.explained().context("cannot migrate the database")?;
     let store = SqlStore::new(db);
     // A SQLite file that reads but cannot be written (read-only) would serve reads and fail every write: refuse
     // to start instead.
     store
         .check_writable()
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.reason, e.cause))?;
-    let indexed = store.ensure_search_index().await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot build the search index: {}",
-            e.log_cause().unwrap_or(&e.to_string())
-        )
-    })?;
+        .map_err(|e| anyhow::Error::msg(e.cause).context(e.reason))?;
+    let indexed = store
+        .ensure_search_index()
+        .await
+        .explained()
+        .context("cannot build the search index")?;
     if indexed > 0 {
         tracing::info!(versions = indexed, "rebuilt the search index");
     }
-    if seed_if_empty && store.is_empty().await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
+    if seed_if_empty && store.is_empty().await.explained()? {
         let dataset =
             boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).context("the built-in seed")?;
         let report = store
             .load_dataset(&dataset)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot seed the database: {e:?}"))?;
+            .explained()
+            .context("cannot seed the database")?;
         tracing::info!(
             bulletins = report.bulletins,
             observations = report.observations,
