@@ -10,7 +10,7 @@ use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
 use boletin_domain::statistics::StatisticsQuery;
-use boletin_domain::statistics::rollup::{Grain, Latest, Rollup, Slice};
+use boletin_domain::statistics::rollup::{Grain, Latest, Rollup, Series, Slice};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::{BTreeSet, HashMap};
@@ -483,12 +483,22 @@ pub(crate) async fn missing<C: ConnectionTrait>(conn: &C) -> DomainResult<bool> 
     Ok(any_figure.is_some())
 }
 
+/// The columns a read without series returns, in order: the rollups of every program and partner added up.
+const MERGED_COLUMNS: &str = "indicator_id, grain, period, countries, category, SUM(value_sum), \
+                              SUM(CAST(observations AS INTEGER))";
+
+/// What a read without series groups by.
+const MERGED_KEY: &str = "indicator_id, grain, period, countries, dimension, category";
+
 /// The rollups that `query` reads for each of `indicators`, covering its period once: stored ones for whole
-/// months and years, figures added up on the fly for the days at its edges. One statement.
+/// months and years, figures added up on the fly for the days at its edges. Series by series when `series`
+/// (see `boletin_domain::statistics::rollup::needs_series`), else added up across programs and partners. One
+/// statement.
 pub(crate) async fn read<C: ConnectionTrait>(
     conn: &C,
     indicators: &[i64],
     query: &StatisticsQuery,
+    series: bool,
 ) -> DomainResult<HashMap<i64, Vec<Rollup>>> {
     use boletin_domain::statistics::Dimension;
     use boletin_domain::statistics::rollup::{needs_months, slices};
@@ -516,8 +526,9 @@ pub(crate) async fn read<C: ConnectionTrait>(
     program_scope(&mut sql, query);
     let mut parts = 0;
     if !spans.is_empty() {
+        let columns = if series { COLUMNS } else { MERGED_COLUMNS };
         sql.push(&format!(
-            "SELECT {COLUMNS} FROM statistic_rollups r WHERE r.indicator_id IN "
+            "SELECT {columns} FROM statistic_rollups r WHERE r.indicator_id IN "
         ))
         .bind_list(indicators.iter().copied());
         match category {
@@ -540,13 +551,19 @@ pub(crate) async fn read<C: ConnectionTrait>(
         }
         sql.push(")");
         program_and_partner(&mut sql, "r", query);
+        if !series {
+            sql.push(&format!(" GROUP BY {MERGED_KEY}"));
+        }
         parts += 1;
     }
     if !days.is_empty() {
         if parts > 0 {
             sql.push(" UNION ALL ");
         }
-        sql.push(&format!("SELECT {COLUMNS} FROM ("));
+        sql.push(&format!(
+            "SELECT {} FROM (",
+            if series { COLUMNS } else { MERGED_COLUMNS }
+        ));
         let figures = Figures::Read {
             indicators,
             days: &days,
@@ -555,20 +572,28 @@ pub(crate) async fn read<C: ConnectionTrait>(
         let categories = category.map_or(Categories::No, Categories::Of);
         grouped(&mut sql, &figures, Grain::Month, categories);
         sql.push(") live");
+        if !series {
+            sql.push(&format!(" GROUP BY {MERGED_KEY}"));
+        }
     }
     let rows = conn.query_all_raw(sql.statement()).await.map_err(db_error)?;
     let mut rollups: HashMap<i64, Vec<Rollup>> = HashMap::new();
     // A few sets of countries repeat over thousands of rows: each is parsed once.
     let mut country_sets: HashMap<String, Vec<CountryCode>> = HashMap::new();
     for row in &rows {
-        let (indicator, rollup) = rollup(row, &mut country_sets)?;
+        let (indicator, rollup) = rollup(row, series, &mut country_sets)?;
         rollups.entry(indicator).or_default().push(rollup);
     }
     Ok(rollups)
 }
 
-/// Reads one rollup row (columns in the order of [`COLUMNS`], read by position), with its indicator.
-fn rollup(row: &QueryResult, country_sets: &mut HashMap<String, Vec<CountryCode>>) -> DomainResult<(i64, Rollup)> {
+/// Reads one rollup row (columns in the order of [`COLUMNS`], or of [`MERGED_COLUMNS`] without `series`, read
+/// by position), with its indicator.
+fn rollup(
+    row: &QueryResult,
+    series: bool,
+    country_sets: &mut HashMap<String, Vec<CountryCode>>,
+) -> DomainResult<(i64, Rollup)> {
     let bad = |e: &dyn std::fmt::Display| corrupt("statistic_rollups", e);
     let i64_at = |n: usize| row.try_get_by_index::<i64>(n).map_err(|e| bad(&e));
     // PostgreSQL reads INTEGER columns as i32; SQLite's integers read either way.
@@ -576,7 +601,9 @@ fn rollup(row: &QueryResult, country_sets: &mut HashMap<String, Vec<CountryCode>
     let text_at = |n: usize| row.try_get_by_index::<String>(n).map_err(|e| bad(&e));
     let f64_at = |n: usize| row.try_get_by_index::<f64>(n).map_err(|e| bad(&e));
     let grain = Grain::from_code(i32_at(1)?).ok_or_else(|| bad(&"an unknown grain"))?;
-    let text = text_at(5)?;
+    // Where the columns after the series' start.
+    let (countries_at, rest) = if series { (5, 7) } else { (3, 4) };
+    let text = text_at(countries_at)?;
     let countries = match country_sets.get(&text) {
         Some(countries) => countries.clone(),
         None => {
@@ -589,24 +616,31 @@ fn rollup(row: &QueryResult, country_sets: &mut HashMap<String, Vec<CountryCode>
             parsed
         }
     };
-    let category = text_at(7)?;
+    let series = if series {
+        Some(Series {
+            program: ProgramId(i64_at(3)?),
+            partner: row
+                .try_get_by_index::<Option<i64>>(4)
+                .map_err(|e| bad(&e))?
+                .map(PartnerId),
+            latest: Latest {
+                end: row.try_get_by_index::<NaiveDate>(10).map_err(|e| bad(&e))?,
+                observation: ObservationId(i64_at(11)?),
+                value: f64_at(12)?,
+            },
+        })
+    } else {
+        None
+    };
+    let category = text_at(rest)?;
     let rollup = Rollup {
         grain,
         period: i32_at(2)?,
-        program: ProgramId(i64_at(3)?),
-        partner: row
-            .try_get_by_index::<Option<i64>>(4)
-            .map_err(|e| bad(&e))?
-            .map(PartnerId),
+        series,
         countries,
         category: (!category.is_empty()).then_some(category),
-        sum: f64_at(8)?,
-        observations: u64::try_from(i64_at(9)?).unwrap_or(0),
-        latest: Latest {
-            end: row.try_get_by_index::<NaiveDate>(10).map_err(|e| bad(&e))?,
-            observation: ObservationId(i64_at(11)?),
-            value: f64_at(12)?,
-        },
+        sum: f64_at(rest + 1)?,
+        observations: u64::try_from(i64_at(rest + 2)?).unwrap_or(0),
     };
     Ok((i64_at(0)?, rollup))
 }

@@ -67,17 +67,17 @@ impl Latest {
 }
 
 /// The published figures of one indicator, program, partner and set of countries whose periods end in one
-/// calendar month or year, added up; or one category's parts of them.
+/// calendar month or year, added up; or one category's parts of them. Read for a statistic that does not need
+/// its series ([`needs_series`]), the rollups of every program and partner with the same countries, period and
+/// category come added up into one, without a series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollup {
     /// Month or year.
     pub grain: Grain,
     /// Year × 100 (+ month, for a month).
     pub period: i32,
-    /// The program.
-    pub program: ProgramId,
-    /// The partner, if any.
-    pub partner: Option<PartnerId>,
+    /// The program and partner, and the latest figure, when read series by series.
+    pub series: Option<Series>,
     /// The countries the figures cover jointly, in order.
     pub countries: Vec<CountryCode>,
     /// The category of the disaggregation read, or `None` for the figures themselves.
@@ -86,8 +86,27 @@ pub struct Rollup {
     pub sum: f64,
     /// How many figures.
     pub observations: u64,
+}
+
+/// Where a rollup's figures belong besides their countries, and the latest of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Series {
+    /// The program.
+    pub program: ProgramId,
+    /// The partner, if any.
+    pub partner: Option<PartnerId>,
     /// The latest figure.
     pub latest: Latest,
+}
+
+/// Whether a statistic of figures added up by `aggregation` and grouped by `group_by` needs its rollups series
+/// by series: stocks take each series' latest figure, and a program or partner grouping splits by them. Any
+/// other statistic of flows reads them added up across programs and partners, a third as many rows for the
+/// office's indicators.
+pub fn needs_series(aggregation: Aggregation, group_by: &[Dimension]) -> bool {
+    aggregation == Aggregation::Latest
+        || group_by.contains(&Dimension::Program)
+        || group_by.contains(&Dimension::Partner)
 }
 
 impl Rollup {
@@ -223,10 +242,13 @@ impl<'a> Accumulator<'a> {
                 self.observations += rollup.observations;
             }
             Aggregation::Latest => {
-                let key = (rollup.program, rollup.partner, rollup.countries.as_slice());
-                let latest = self.series.entry(key).or_insert(rollup.latest);
-                if rollup.latest.is_after(latest) {
-                    *latest = rollup.latest;
+                // Stocks are always read series by series (`needs_series`).
+                if let Some(series) = &rollup.series {
+                    let key = (series.program, series.partner, rollup.countries.as_slice());
+                    let latest = self.series.entry(key).or_insert(series.latest);
+                    if series.latest.is_after(latest) {
+                        *latest = series.latest;
+                    }
                 }
             }
         }
@@ -278,8 +300,10 @@ pub fn aggregate(aggregation: Aggregation, query: &StatisticsQuery, rollups: &[R
             None => None,
         };
         let rest = (
-            has(Dimension::Program).then_some(rollup.program),
-            has(Dimension::Partner).then_some(rollup.partner),
+            has(Dimension::Program)
+                .then_some(rollup.series.map(|s| s.program))
+                .flatten(),
+            has(Dimension::Partner).then_some(rollup.series.and_then(|s| s.partner)),
             bucket,
             rollup.category.as_deref(),
         );

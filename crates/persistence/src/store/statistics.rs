@@ -10,7 +10,7 @@ use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::ObservationId;
 use boletin_domain::indicator::Indicator;
-use boletin_domain::statistics::rollup::{aggregate, needs_months};
+use boletin_domain::statistics::rollup::{aggregate, needs_months, needs_series};
 use boletin_domain::statistics::{Dimension, MAX_WARNINGS, StatisticWarning, Statistics, StatisticsQuery};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
@@ -19,13 +19,15 @@ use std::collections::HashMap;
 #[derive(PartialEq, Eq, Hash)]
 struct Shape<'a> {
     by_month: bool,
+    series: bool,
     category: Option<&'a str>,
     filter: &'a boletin_domain::statistics::ObservationFilter,
 }
 
-fn shape(query: &StatisticsQuery) -> Shape<'_> {
+fn shape<'a>(indicator: &Indicator, query: &'a StatisticsQuery) -> Shape<'a> {
     Shape {
         by_month: needs_months(&query.group_by),
+        series: needs_series(indicator.aggregation, &query.group_by),
         category: query
             .group_by
             .contains(&Dimension::Category)
@@ -42,19 +44,22 @@ pub(super) async fn compute(
     // One read per shape, for every indicator of that shape whose figures are asked for.
     let mut shapes: HashMap<Shape<'_>, (&StatisticsQuery, Vec<i64>)> = HashMap::new();
     for (indicator, query) in queries.iter().filter(|(_, q)| q.parts.figures) {
-        let entry = shapes.entry(shape(query)).or_insert_with(|| (query, Vec::new()));
+        let entry = shapes
+            .entry(shape(indicator, query))
+            .or_insert_with(|| (query, Vec::new()));
         if !entry.1.contains(&indicator.id.0) {
             entry.1.push(indicator.id.0);
         }
     }
     let mut read = HashMap::new();
     for (key, (query, indicators)) in shapes {
-        read.insert(key, rollups::read(db, &indicators, query).await?);
+        let series = key.series;
+        read.insert(key, rollups::read(db, &indicators, query, series).await?);
     }
     let mut results = Vec::with_capacity(queries.len());
     for (indicator, query) in queries {
         let mut statistics = match read
-            .get(&shape(query))
+            .get(&shape(indicator, query))
             .map(|by_indicator| by_indicator.get(&indicator.id.0))
         {
             Some(rollups) => aggregate(indicator.aggregation, query, rollups.map_or(&[][..], Vec::as_slice)),
