@@ -412,8 +412,9 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
     let backend = conn.get_database_backend();
     if backend == DbBackend::Postgres {
         // Writers on several servers take turns here, so each one adds up the figures the one before committed.
-        // The refresh's statement takes 2-3 ms to plan for its values and half a millisecond to run: a generic
-        // plan, made once per connection, does for every scope (until the transaction ends).
+        // The refresh's statement takes 2-3 ms to plan for each write's values and half a millisecond to run:
+        // a generic plan, made once per connection, serves every later write (the setting ends with the
+        // transaction).
         conn.execute_unprepared(
             "SELECT pg_advisory_xact_lock(7270531), set_config('plan_cache_mode', 'force_generic_plan', true)",
         )
