@@ -278,11 +278,16 @@ mod tests {
         }
     }
 
+    /// A schema over `query` with this extension.
+    fn ordered<Q: async_graphql::ObjectType + 'static>(query: Q) -> Schema<Q, EmptyMutation, EmptySubscription> {
+        Schema::build(query, EmptyMutation, EmptySubscription)
+            .extension(FieldOrder)
+            .finish()
+    }
+
     #[tokio::test]
     async fn a_failed_field_is_null_not_missing() {
-        let schema = Schema::build(Failing, EmptyMutation, EmptySubscription)
-            .extension(FieldOrder)
-            .finish();
+        let schema = ordered(Failing);
         let response = schema.execute("{ x: bad good y: bad }").await;
         let text = serde_json::to_string(&response.data).unwrap_or_default();
         assert_eq!(text, r#"{"x":null,"good":1,"y":null}"#);
@@ -294,9 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_item_of_a_list_and_the_objects_inside_it_are_ordered() {
-        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
-            .extension(FieldOrder)
-            .finish();
+        let schema = ordered(Query);
         let response = schema
             .execute("{ items { inner { y x } b inner2: inner { x } } }")
             .await;
@@ -309,9 +312,7 @@ mod tests {
 
     #[tokio::test]
     async fn fields_come_back_in_the_querys_order() {
-        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
-            .extension(FieldOrder)
-            .finish();
+        let schema = ordered(Query);
         let response = schema
             .execute("query { slow fast items { c ...F a } } fragment F on Item { b c }")
             .await;

@@ -45,16 +45,39 @@ impl Scopes {
 
 /// Which figures a statement adds up.
 enum Figures<'a> {
-    /// The published figures of one indicator.
-    Indicator(i64),
-    /// The published figures of some scopes.
-    Scopes(&'a [(i64, i64, i32)]),
+    /// The published figures whose rollups a write rewrites.
+    Written(Rewrite<'a>),
     /// The published figures a statistic reads on some days.
     Read {
         indicators: &'a [i64],
         days: &'a [(NaiveDate, NaiveDate)],
         query: &'a StatisticsQuery,
     },
+}
+
+/// The rollups a write rewrites: one indicator's (a rebuild, over emptied tables) or some scopes' (a refresh,
+/// which deletes their old rows first).
+#[derive(Clone, Copy)]
+enum Rewrite<'a> {
+    Indicator(i64),
+    Scopes(&'a [(i64, i64, i32)]),
+}
+
+impl Rewrite<'_> {
+    /// ` AND …`: its rows in a table aliased `alias` (with its dot) whose year is placed by `column` (see
+    /// [`scope_rows`]).
+    fn rows(self, sql: &mut Sql, alias: &str, column: &str) {
+        match self {
+            Self::Indicator(id) => {
+                sql.push(&format!(" AND {alias}indicator_id = ")).bind(id);
+            }
+            Self::Scopes(scopes) => {
+                sql.push(" AND (");
+                scope_rows(sql, scopes, alias, column);
+                sql.push(")");
+            }
+        }
+    }
 }
 
 /// Which disaggregation categories a statement adds up besides the figures themselves.
@@ -129,14 +152,7 @@ pub(crate) fn program_and_partner(sql: &mut Sql, alias: &str, query: &Statistics
 /// ` AND …`: the conditions on `o` that select `figures` (besides being published).
 fn conditions(sql: &mut Sql, figures: &Figures<'_>) {
     match figures {
-        Figures::Indicator(id) => {
-            sql.push(" AND o.indicator_id = ").bind(*id);
-        }
-        Figures::Scopes(scopes) => {
-            sql.push(" AND (");
-            scope_rows(sql, scopes, "o.", "period_end");
-            sql.push(")");
-        }
+        Figures::Written(rewrite) => rewrite.rows(sql, "o.", "period_end"),
         Figures::Read {
             indicators,
             days,
@@ -330,73 +346,54 @@ fn insert_double_counts(sql: &mut Sql, source: &str, rows: impl FnOnce(&mut Sql)
     ));
 }
 
-/// ` AND …`: the rollups of `figures` by their own columns.
-fn rollup_rows(sql: &mut Sql, figures: &Figures<'_>) {
-    match figures {
-        Figures::Indicator(id) => {
-            sql.push(" AND r.indicator_id = ").bind(*id);
-        }
-        Figures::Scopes(scopes) => {
-            sql.push(" AND (");
-            scope_rows(sql, scopes, "r.", "period");
-            sql.push(")");
-        }
-        Figures::Read { indicators, .. } => {
-            sql.push(" AND r.indicator_id IN ")
-                .bind_list(indicators.iter().copied());
-        }
-    }
-}
-
-/// Writes the rollups and flags of `figures`, first deleting the rows of `old` scopes. On PostgreSQL in one
-/// statement: its parts share one snapshot, so the deletes see only the old rows and the year rollups and
+/// Writes the rollups and flags of `rewrite`, first deleting the old rows of a refresh's scopes. On PostgreSQL in
+/// one statement: its parts share one snapshot, so the deletes see only the old rows and the year rollups and
 /// double counts read the month rollups and figures by country it inserts through `RETURNING`. SQLite, which
 /// has no data-modifying common table expressions, runs the parts in turn, sent as one text.
-async fn write<C: ConnectionTrait>(
-    conn: &C,
-    figures: &Figures<'_>,
-    old: Option<&[(i64, i64, i32)]>,
-) -> DomainResult<()> {
+async fn write<C: ConnectionTrait>(conn: &C, rewrite: Rewrite<'_>) -> DomainResult<()> {
     let backend = conn.get_database_backend();
+    let figures = Figures::Written(rewrite);
+    let mut sql = Sql::new(backend);
     if backend == DbBackend::Postgres {
-        let mut sql = Sql::new(backend);
         sql.push("WITH ");
-        for (i, table) in TABLES.iter().enumerate().filter(|_| old.is_some()) {
-            sql.push(&format!("deleted_{i} AS ("));
-            delete(&mut sql, *table, old.unwrap_or_default());
-            sql.push("), ");
+        if let Rewrite::Scopes(scopes) = rewrite {
+            for (i, table) in TABLES.into_iter().enumerate() {
+                sql.push(&format!("deleted_{i} AS ("));
+                delete(&mut sql, table, scopes);
+                sql.push("), ");
+            }
         }
         sql.push("months AS (");
-        insert_months(&mut sql, figures);
+        insert_months(&mut sql, &figures);
         sql.push(&format!(" RETURNING {COLUMNS}), years AS ("));
         insert_years(&mut sql, "months", |_| {});
         sql.push("), flags AS (");
-        insert_figure_flags(&mut sql, figures);
+        insert_figure_flags(&mut sql, &figures);
         sql.push("), by_country AS (");
-        insert_figures(&mut sql, figures);
+        insert_figures(&mut sql, &figures);
         sql.push(&format!(" RETURNING {FIGURE_COLUMNS}) "));
         insert_double_counts(&mut sql, "by_country", |_| {});
-        conn.execute_raw(sql.statement()).await.map_err(db_error)?;
-        return Ok(());
-    }
-    // SQLite runs a text of several statements in turn, each taking its values from the list in order: one call
-    // to the connection's thread instead of eight.
-    let mut sql = Sql::new(backend);
-    if let Some(scopes) = old {
-        for table in TABLES {
-            delete(&mut sql, table, scopes);
-            sql.push("; ");
+    } else {
+        // SQLite runs a text of several statements in turn, each taking its values from the list in order: one
+        // call to the connection's thread instead of eight.
+        if let Rewrite::Scopes(scopes) = rewrite {
+            for table in TABLES {
+                delete(&mut sql, table, scopes);
+                sql.push("; ");
+            }
         }
+        insert_months(&mut sql, &figures);
+        sql.push("; ");
+        insert_years(&mut sql, "statistic_rollups", |sql| rewrite.rows(sql, "r.", "period"));
+        sql.push("; ");
+        insert_figure_flags(&mut sql, &figures);
+        sql.push("; ");
+        insert_figures(&mut sql, &figures);
+        sql.push("; ");
+        insert_double_counts(&mut sql, "statistic_figures", |sql| {
+            rewrite.rows(sql, "o.", "period_end")
+        });
     }
-    insert_months(&mut sql, figures);
-    sql.push("; ");
-    insert_years(&mut sql, "statistic_rollups", |sql| rollup_rows(sql, figures));
-    sql.push("; ");
-    insert_figure_flags(&mut sql, figures);
-    sql.push("; ");
-    insert_figures(&mut sql, figures);
-    sql.push("; ");
-    insert_double_counts(&mut sql, "statistic_figures", |sql| conditions(sql, figures));
     conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     Ok(())
 }
@@ -423,7 +420,7 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
     }
     let scopes: Vec<(i64, i64, i32)> = scopes.0.iter().copied().collect();
     for chunk in scopes.chunks(SCOPES_PER_STATEMENT) {
-        write(conn, &Figures::Scopes(chunk), Some(chunk)).await?;
+        write(conn, Rewrite::Scopes(chunk)).await?;
     }
     Ok(())
 }
@@ -456,7 +453,7 @@ pub(crate) async fn rebuild<C: ConnectionTrait>(
         .collect::<DomainResult<Vec<_>>>()?;
     progress(0, indicators.len());
     for (done, id) in indicators.iter().enumerate() {
-        write(conn, &Figures::Indicator(*id), None).await?;
+        write(conn, Rewrite::Indicator(*id)).await?;
         progress(done + 1, indicators.len());
     }
     Ok(())
@@ -488,8 +485,8 @@ pub(crate) async fn missing<C: ConnectionTrait>(conn: &C) -> DomainResult<bool> 
 const MERGED_COLUMNS: &str = "indicator_id, grain, period, countries, category, SUM(value_sum), \
                               SUM(CAST(observations AS INTEGER))";
 
-/// What a read without series groups by.
-const MERGED_KEY: &str = "indicator_id, grain, period, countries, dimension, category";
+/// How a read without series groups them.
+const MERGED_GROUP_BY: &str = " GROUP BY indicator_id, grain, period, countries, dimension, category";
 
 /// The rollups that `query` reads for each of `indicators`, covering its period once: stored ones for whole
 /// months and years, figures added up on the fly for the days at its edges. Series by series when `series`
@@ -523,11 +520,15 @@ pub(crate) async fn read<C: ConnectionTrait>(
         .group_by
         .contains(&Dimension::Category)
         .then(|| query.disaggregation.as_deref().unwrap_or_default());
+    let (columns, group_by) = if series {
+        (COLUMNS, "")
+    } else {
+        (MERGED_COLUMNS, MERGED_GROUP_BY)
+    };
     let mut sql = Sql::new(backend);
     program_scope(&mut sql, query);
     let mut parts = 0;
     if !spans.is_empty() {
-        let columns = if series { COLUMNS } else { MERGED_COLUMNS };
         sql.push(&format!(
             "SELECT {columns} FROM statistic_rollups r WHERE r.indicator_id IN "
         ))
@@ -552,19 +553,14 @@ pub(crate) async fn read<C: ConnectionTrait>(
         }
         sql.push(")");
         program_and_partner(&mut sql, "r", query);
-        if !series {
-            sql.push(&format!(" GROUP BY {MERGED_KEY}"));
-        }
+        sql.push(group_by);
         parts += 1;
     }
     if !days.is_empty() {
         if parts > 0 {
             sql.push(" UNION ALL ");
         }
-        sql.push(&format!(
-            "SELECT {} FROM (",
-            if series { COLUMNS } else { MERGED_COLUMNS }
-        ));
+        sql.push(&format!("SELECT {columns} FROM ("));
         let figures = Figures::Read {
             indicators,
             days: &days,
@@ -572,10 +568,7 @@ pub(crate) async fn read<C: ConnectionTrait>(
         };
         let categories = category.map_or(Categories::No, Categories::Of);
         grouped(&mut sql, &figures, Grain::Month, categories);
-        sql.push(") live");
-        if !series {
-            sql.push(&format!(" GROUP BY {MERGED_KEY}"));
-        }
+        sql.push(") live").push(group_by);
     }
     let rows = conn.query_all_raw(sql.statement()).await.map_err(db_error)?;
     let mut rollups: HashMap<i64, Vec<Rollup>> = HashMap::new();
