@@ -3,11 +3,9 @@
 //! Internal and unavailable errors show only a short sentence and the request id; their cause goes to the
 //! log under the same id, so no database text ever reaches a client.
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextSubscribe,
-};
+use async_graphql::extensions::ExtensionContext;
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
-use async_graphql::{Context, ErrorExtensions, Request, Response, ServerError, ServerResult};
+use async_graphql::{Context, ErrorExtensions, Request, Response, ServerError};
 use boletin_domain::DomainError;
 use std::any::TypeId;
 use std::sync::{Arc, Mutex};
@@ -157,43 +155,28 @@ impl<T> GqlResult<T> for Result<T, DomainError> {
     }
 }
 
-/// Gives every error a code, whoever raised it:
+/// Gives every error a code, whoever raised it (one request's part of [`crate::hooks::Hooks`]):
 /// - errors of the query itself, raised before any resolver runs (so without a path), get `INVALID_QUERY`;
-/// - arguments that fail to parse (a malformed `Date`, say) get `INVALID` and keep their message;
+/// - arguments that fail to parse (a malformed `Date`, a number where a date belongs) get `INVALID`, keep their
+///   message and name the argument in `extensions.field` (see [`locate_argument_errors`]);
 /// - anything else raised in a resolver without going through [`to_graphql`] is a bug: its message becomes
 ///   "internal error" with the request id, and the original goes to the log.
-pub(crate) struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesForRequest {
-            request_id: Arc::new(Mutex::new("-".to_owned())),
-            query: Mutex::new(String::new()),
-        })
-    }
-}
-
-/// [`ErrorCodes`] for one request, which remembers the request's id.
-struct ErrorCodesForRequest {
+pub(crate) struct ErrorCodes {
     request_id: Arc<Mutex<String>>,
-    /// The query's text, read again only to place an argument error (see [`locate_bad_dates`]).
-    query: Mutex<String>,
+    /// The query's text, read again only to place an argument error (see [`locate_argument_errors`]).
+    query: Arc<Mutex<String>>,
 }
 
-impl ErrorCodesForRequest {
-    fn request_id(&self) -> String {
-        self.request_id.lock().map(|id| id.clone()).unwrap_or_default()
+impl ErrorCodes {
+    pub(crate) fn new() -> Self {
+        Self {
+            request_id: Arc::new(Mutex::new("-".to_owned())),
+            query: Arc::new(Mutex::new(String::new())),
+        }
     }
-}
 
-#[async_trait::async_trait]
-impl Extension for ErrorCodesForRequest {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+    /// Notes the request's id (on the request over HTTP, on the connection over a WebSocket) and its text.
+    pub(crate) fn prepare(&self, ctx: &ExtensionContext<'_>, request: &Request) {
         let id = request
             .data
             .get(&TypeId::of::<RequestId>())
@@ -209,50 +192,54 @@ impl Extension for ErrorCodesForRequest {
         if let Ok(mut query) = self.query.lock() {
             query.clone_from(&request.query);
         }
-        next.run(ctx, request).await
     }
 
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        if response
-            .errors
-            .iter()
-            .any(|e| has_extension(e, crate::scalar::BAD_DATE))
-            && let Ok(query) = self.query.lock()
-        {
-            locate_bad_dates(&mut response, &query);
-        }
-        code_errors(&mut response, &self.request_id());
-        response
+    /// Codes the errors of a query's or mutation's answer.
+    pub(crate) fn finish(&self, response: &mut Response) {
+        finish(response, &self.query, &self.request_id);
     }
 
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let request_id = Arc::clone(&self.request_id);
-        next.run(ctx, stream)
+    /// Codes the errors of every event of a subscription.
+    pub(crate) fn finish_each<'s>(&self, stream: BoxStream<'s, Response>) -> BoxStream<'s, Response> {
+        let (query, request_id) = (Arc::clone(&self.query), Arc::clone(&self.request_id));
+        stream
             .map(move |mut response| {
-                let id = request_id.lock().map(|id| id.clone()).unwrap_or_default();
-                code_errors(&mut response, &id);
+                finish(&mut response, &query, &request_id);
                 response
             })
             .boxed()
     }
 }
 
+/// Codes the errors of `response`, an answer to `query` for the request `request_id`.
+fn finish(response: &mut Response, query: &Mutex<String>, request_id: &Mutex<String>) {
+    if response.errors.iter().any(may_be_argument_error)
+        && let Ok(query) = query.lock()
+    {
+        locate_argument_errors(response, &query);
+    }
+    let id = request_id.lock().map(|id| id.clone()).unwrap_or_default();
+    code_errors(response, &id);
+}
+
+/// Whether `error` may have been raised parsing an argument: raised while executing (it has a path), and either
+/// without a code or a malformed date still to be placed.
+fn may_be_argument_error(error: &ServerError) -> bool {
+    !error.path.is_empty() && (!has_extension(error, "code") || has_extension(error, crate::scalar::BAD_DATE))
+}
+
 fn has_extension(error: &ServerError, name: &str) -> bool {
     error.extensions.as_ref().is_some_and(|e| e.get(name).is_some())
 }
 
-/// Gives each malformed date its `extensions.field`: the argument at the error's position, and the path inside
-/// it to the string that failed (`filter.periodFrom`). A date given in a variable fails earlier, when the
-/// variables are checked.
-fn locate_bad_dates(response: &mut Response, query: &str) {
+/// Gives each error raised parsing an argument the code `INVALID` and its `extensions.field`. async-graphql
+/// places such an error at the argument's value, and a resolver's error at its field, so an error located at an
+/// argument's value is that argument's, whatever its message says. For a malformed date the field is the path
+/// inside the argument to the string that failed (`filter.periodFrom`). A value given in a variable fails earlier,
+/// when the variables are checked.
+fn locate_argument_errors(response: &mut Response, query: &str) {
     use async_graphql::parser::types::{Selection, SelectionSet};
-    use async_graphql::{Positioned, Value as ConstValue};
+    use async_graphql::{Name, Positioned, Value as ConstValue};
     use async_graphql_value::Value;
 
     /// The path inside `value` to the string `text`.
@@ -282,19 +269,17 @@ fn locate_bad_dates(response: &mut Response, query: &str) {
         }
     }
 
-    /// The argument of any field in `set` whose value starts at `at`, with the path to `text` inside it.
-    fn argument(set: &Positioned<SelectionSet>, at: async_graphql::Pos, text: &str) -> Option<String> {
+    /// The argument of any field in `set` whose value starts at `at`.
+    fn argument(set: &Positioned<SelectionSet>, at: async_graphql::Pos) -> Option<(&Name, &Value)> {
         set.node.items.iter().find_map(|selection| match &selection.node {
             Selection::Field(field) => field
                 .node
                 .arguments
                 .iter()
-                .find_map(|(name, value)| {
-                    let mut path = name.node.to_string();
-                    (value.pos == at && find(&value.node, text, &mut path)).then_some(path)
-                })
-                .or_else(|| argument(&field.node.selection_set, at, text)),
-            Selection::InlineFragment(inline) => argument(&inline.node.selection_set, at, text),
+                .find(|(_, value)| value.pos == at)
+                .map(|(name, value)| (&name.node, &value.node))
+                .or_else(|| argument(&field.node.selection_set, at)),
+            Selection::InlineFragment(inline) => argument(&inline.node.selection_set, at),
             Selection::FragmentSpread(_) => None,
         })
     }
@@ -302,14 +287,7 @@ fn locate_bad_dates(response: &mut Response, query: &str) {
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return;
     };
-    for error in &mut response.errors {
-        let Some(extensions) = error.extensions.as_mut() else {
-            continue;
-        };
-        let Some(ConstValue::String(text)) = extensions.get(crate::scalar::BAD_DATE).cloned() else {
-            continue;
-        };
-        extensions.unset(crate::scalar::BAD_DATE);
+    for error in response.errors.iter_mut().filter(|e| may_be_argument_error(e)) {
         let Some(at) = error.locations.first().copied() else {
             continue;
         };
@@ -318,9 +296,21 @@ fn locate_bad_dates(response: &mut Response, query: &str) {
             .iter()
             .map(|(_, operation)| &operation.node.selection_set)
             .chain(document.fragments.values().map(|fragment| &fragment.node.selection_set));
-        if let Some(field) = sets.into_iter().find_map(|set| argument(set, at, &text)) {
-            extensions.set("field", field);
+        let Some((name, value)) = sets.into_iter().find_map(|set| argument(set, at)) else {
+            continue;
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        let mut field = name.to_string();
+        if let Some(ConstValue::String(text)) = extensions.get(crate::scalar::BAD_DATE).cloned() {
+            extensions.unset(crate::scalar::BAD_DATE);
+            if !find(value, &text, &mut field) {
+                field = name.to_string();
+            }
         }
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::Invalid.as_str());
+        }
+        extensions.set("field", field);
     }
 }
 
@@ -333,8 +323,6 @@ fn code_errors(response: &mut Response, request_id: &str) {
         }
         if error.path.is_empty() {
             extensions.set("code", ErrorCode::InvalidQuery.as_str());
-        } else if error.message.starts_with("Failed to parse") {
-            extensions.set("code", ErrorCode::Invalid.as_str());
         } else {
             tracing::error!(request_id, cause = error.message, "a resolver error without a code");
             error.message = format!("internal error (request id {request_id})");
@@ -354,7 +342,7 @@ mod tests {
     async fn an_uncoded_resolver_error_is_masked_as_internal() {
         // No catalogue in the schema's data: every resolver fails with async-graphql's own message.
         let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-            .extension(ErrorCodes)
+            .extension(crate::hooks::Hooks::default())
             .finish();
         let response = schema
             .execute(Request::new("{ programs { slug } }").data(RequestId("r-1".into())))
@@ -371,7 +359,7 @@ mod tests {
     #[tokio::test]
     async fn query_errors_keep_their_message_and_get_a_code() {
         let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-            .extension(ErrorCodes)
+            .extension(crate::hooks::Hooks::default())
             .finish();
         let response = schema.execute("{ nope }").await;
         assert!(response.errors[0].message.contains("nope"));

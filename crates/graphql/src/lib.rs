@@ -10,6 +10,7 @@ mod cursor;
 mod editorial;
 mod error;
 mod facets;
+mod hooks;
 mod indicator;
 mod limits;
 mod loader;
@@ -99,17 +100,13 @@ where
 {
     let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn);
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .extension(error::ErrorCodes)
-        .extension(order::FieldOrder)
-        .extension(limits::Limits {
+        .extension(hooks::Hooks {
             limits: options.limits,
             budget: options.budget,
+            timeout: options.request_timeout,
         })
         .data(catalog)
         .data(loader);
-    if let Some(timeout) = options.request_timeout {
-        builder = builder.extension(limits::Deadline { timeout });
-    }
     if let Some(tokens) = options.tokens {
         builder = builder.data(tokens);
     }

@@ -2,58 +2,40 @@
 //!
 //! async-graphql 7 resolves an object's fields concurrently and writes each as it finishes (async-graphql issue
 //! #612), so the same query could come back with its fields in a different order each time: harder to read,
-//! and different bytes for equal answers, which breaks ETags. This extension keeps the parsed query and, once
+//! and different bytes for equal answers, which breaks ETags. The request's hooks ([`crate::hooks`]) keep the parsed query and, once
 //! the operation has run, puts every object's fields back in the query's order (fields from fragments where the
 //! fragment is spread). Errors are sorted by where they occur in the query, and a field that failed is `null`
 //! rather than missing.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, Response, Value};
 use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-/// The extension.
-pub(crate) struct FieldOrder;
-
-impl ExtensionFactory for FieldOrder {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldOrderForRequest {
-            document: Mutex::new(None),
-        })
-    }
-}
-
-/// [`FieldOrder`] for one request: the parsed query.
-struct FieldOrderForRequest {
+/// Field order for one request (its part of [`crate::hooks::Hooks`]): the parsed query, kept until the
+/// operation has run.
+pub(crate) struct FieldOrder {
     document: Mutex<Option<ExecutableDocument>>,
 }
 
-#[async_trait::async_trait]
-impl Extension for FieldOrderForRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+impl FieldOrder {
+    pub(crate) fn new() -> Self {
+        Self {
+            document: Mutex::new(None),
+        }
+    }
+
+    /// Keeps the parsed query.
+    pub(crate) fn parsed(&self, document: &ExecutableDocument) {
         if let Ok(mut slot) = self.document.lock() {
             *slot = Some(document.clone());
         }
-        Ok(document)
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        fill_failed_fields(&mut response);
+    /// Puts the answer of operation `operation_name` in the query's order.
+    pub(crate) fn finish(&self, response: &mut Response, operation_name: Option<&str>) {
+        fill_failed_fields(response);
         // Errors too come back in the query's order (where they occur in it), not in the order fields finished.
         response.errors.sort_by_key(|e| {
             let at = e.locations.first().map(|p| (p.line, p.column));
@@ -66,7 +48,6 @@ impl Extension for FieldOrderForRequest {
             let plan = Plan::of(&[&operation.node.selection_set], &document.fragments);
             reorder(&mut response.data, &plan, &document.fragments);
         }
-        response
     }
 }
 
@@ -220,7 +201,6 @@ fn reorder<'d>(value: &mut Value, plan: &Plan<'d>, fragments: &'d Fragments) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject};
 
     #[derive(SimpleObject)]
@@ -278,10 +258,10 @@ mod tests {
         }
     }
 
-    /// A schema over `query` with this extension.
+    /// A schema over `query` with the request hooks.
     fn ordered<Q: async_graphql::ObjectType + 'static>(query: Q) -> Schema<Q, EmptyMutation, EmptySubscription> {
         Schema::build(query, EmptyMutation, EmptySubscription)
-            .extension(FieldOrder)
+            .extension(crate::hooks::Hooks::default())
             .finish()
     }
 

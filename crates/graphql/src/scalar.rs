@@ -61,7 +61,7 @@ fn is_iso_date_shape(text: &str) -> bool {
         })
 }
 
-/// The extension that carries a malformed date's text until `error::code_errors` has found which input field
+/// The extension that carries a malformed date's text until `error::locate_argument_errors` has found which input field
 /// held it (async-graphql's parse errors name the argument's position, not the field inside it).
 pub(crate) const BAD_DATE: &str = "boletinBadDate";
 

@@ -77,6 +77,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
             json!({"errors": [{"extensions": {"code": "INVALID"}}]}),
         ),
         (
+            "a value of the wrong kind for a date names its argument",
+            r#"{ bulletins(filter: { publishedFrom: 5 }) { totalCount } }"#,
+            json!({"errors": [{"extensions": {"code": "INVALID", "field": "filter"}}]}),
+        ),
+        (
             "syntax errors are refused with a code",
             "{ bulletins(",
             json!({"errors": [{"extensions": {"code": "INVALID_QUERY"}}]}),

@@ -2,7 +2,7 @@
 //!
 //! A timeout around a future only fires when that future returns `Pending`. Resolvers that compute in memory
 //! (introspection, a record's own fields) return at once, so an operation made of many of them runs to the end in
-//! one poll and a timeout around it never gets a turn. This extension makes execution cooperative: every
+//! one poll and a timeout around it never gets a turn. This part of the request's hooks makes execution cooperative: every
 //! [`YIELD_EVERY`] field resolutions it gives the executor's thread back once, and each time execution resumes it
 //! checks the deadline, ending the operation with `TIMEOUT` once it has passed. Every [`YIELD_EVERY`]th
 //! resolution also checks it itself, and past it every field fails at once without running, because an executor
@@ -11,11 +11,9 @@
 //! deadline beyond the fields already being resolved.
 
 use crate::error::{ErrorCode, coded_error};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
-use async_graphql::{Response, ServerResult, Value};
+use async_graphql::{Response, ServerResult};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -24,24 +22,9 @@ use std::time::{Duration, Instant};
 /// of work, large enough that its cost does not show.
 const YIELD_EVERY: u32 = 64;
 
-/// The extension that stops queries and mutations running past `timeout`, counted from the request's start.
+/// Stops a query or mutation running past its deadline, counted from the request's start (one request's part of
+/// [`crate::hooks::Hooks`]).
 pub(crate) struct Deadline {
-    pub(crate) timeout: Duration,
-}
-
-impl ExtensionFactory for Deadline {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DeadlineForRequest {
-            deadline: Instant::now() + self.timeout,
-            timeout: self.timeout,
-            resolved: AtomicU32::new(0),
-            expired: AtomicBool::new(false),
-        })
-    }
-}
-
-/// [`Deadline`] for one request.
-struct DeadlineForRequest {
     deadline: Instant,
     timeout: Duration,
     resolved: AtomicU32,
@@ -49,7 +32,17 @@ struct DeadlineForRequest {
     expired: AtomicBool,
 }
 
-impl DeadlineForRequest {
+impl Deadline {
+    /// A deadline `timeout` from now.
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + timeout,
+            timeout,
+            resolved: AtomicU32::new(0),
+            expired: AtomicBool::new(false),
+        }
+    }
+
     fn timed_out(&self) -> async_graphql::ServerError {
         coded_error(
             ErrorCode::Timeout,
@@ -59,31 +52,21 @@ impl DeadlineForRequest {
             ),
         )
     }
-}
 
-#[async_trait::async_trait]
-impl Extension for DeadlineForRequest {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
+    /// The operation `run`, ended with `TIMEOUT` once the deadline has passed.
+    pub(crate) async fn cut_off(&self, run: impl Future<Output = Response>) -> Response {
         let timed_out = || Response::from_errors(vec![self.timed_out()]);
         Cutoff {
-            operation: Box::pin(next.run(ctx, operation_name)),
+            operation: Box::pin(run),
             deadline: self.deadline,
             timed_out,
         }
         .await
     }
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
+    /// Called before each field resolves: fails once the deadline has passed, and every [`YIELD_EVERY`]th time
+    /// gives the executor a turn.
+    pub(crate) async fn before_field(&self) -> ServerResult<()> {
         if self.expired.load(Ordering::Relaxed) {
             return Err(self.timed_out());
         }
@@ -97,7 +80,7 @@ impl Extension for DeadlineForRequest {
             }
             YieldNow(false).await;
         }
-        next.run(ctx, info).await
+        Ok(())
     }
 }
 

@@ -18,7 +18,7 @@ pub use cost::MAX_LIST_VALUES;
 pub(crate) use deadline::Deadline;
 
 use crate::error::{ErrorCode, coded_error};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest};
+use async_graphql::extensions::ExtensionContext;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
 };
@@ -147,46 +147,25 @@ pub trait CostBudget: Send + Sync {
     fn charge(&self, client: &str, cost: u64) -> Result<(), Duration>;
 }
 
-/// The extension that enforces [`QueryLimits`] and charges a [`CostBudget`].
+/// Enforces [`QueryLimits`] and charges a [`CostBudget`] for one request (its part of [`crate::hooks::Hooks`]).
 pub(crate) struct Limits {
     pub(crate) limits: QueryLimits,
     pub(crate) budget: Option<Arc<dyn CostBudget>>,
 }
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsForRequest {
-            limits: self.limits.clone(),
-            budget: self.budget.clone(),
-        })
-    }
-}
-
-/// [`Limits`] for one request.
-struct LimitsForRequest {
-    limits: QueryLimits,
-    budget: Option<Arc<dyn CostBudget>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for LimitsForRequest {
+impl Limits {
     /// Every check runs here, before async-graphql's own parse step: that step already walks every fragment
     /// spread in full (its recursion-depth check), as its validation does, so a hostile document must be refused
-    /// before either. The document parsed here is handed on, so it is parsed once.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+    /// before either. The document parsed here stays on the request, so it is parsed once.
+    pub(crate) fn prepare(&self, ctx: &ExtensionContext<'_>, request: &mut Request) -> ServerResult<()> {
         self.check_text(&request.query)?;
         let variables = request.variables.clone();
         let operation_name = request.operation_name.clone();
         // Over HTTP the server puts these on the request; over a WebSocket, on the connection.
-        let transport = request_data::<Transport>(ctx, &request).copied();
-        let client = request_data::<ClientKey>(ctx, &request).cloned();
-        let cost_slot = request_data::<QueryCost>(ctx, &request).cloned();
-        let seen = request_data::<OperationName>(ctx, &request).cloned();
+        let transport = request_data::<Transport>(ctx, request).copied();
+        let client = request_data::<ClientKey>(ctx, request).cloned();
+        let cost_slot = request_data::<QueryCost>(ctx, request).cloned();
+        let seen = request_data::<OperationName>(ctx, request).cloned();
         let document = request.parsed_query()?;
         if let Some(seen) = seen
             && let Some(operation) = selected_operation(document, operation_name.as_deref())
@@ -201,16 +180,11 @@ impl Extension for LimitsForRequest {
             operation_name.as_deref(),
             transport,
             (client, cost_slot),
-        )?;
-        next.run(ctx, request).await
+        )
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
+    /// Notes, for the server, that operation `operation_name` is being executed.
+    pub(crate) fn executing(ctx: &ExtensionContext<'_>, operation_name: Option<&str>) {
         if let Some(slot) = ctx.data_opt::<OperationName>()
             && let Ok(mut seen) = slot.0.lock()
         {
@@ -219,11 +193,10 @@ impl Extension for LimitsForRequest {
                 seen.name = Some(name.to_owned());
             }
         }
-        next.run(ctx, operation_name).await
     }
 }
 
-impl LimitsForRequest {
+impl Limits {
     /// The checks of the text, before it is parsed: its length, tokens and bracket nesting. The parser recurses
     /// on nesting, so this scan is what keeps a hostile text from exhausting its stack.
     fn check_text(&self, query: &str) -> ServerResult<()> {
