@@ -62,7 +62,7 @@ pub trait CatalogStore: Send + Sync {
     async fn programs(&self) -> DomainResult<Vec<Program>>;
     /// The program with this slug.
     async fn program_by_slug(&self, slug: &Slug) -> DomainResult<Option<Program>>;
-    /// The programs among `ids`.
+    /// The programs among `ids`, in no particular order.
     async fn programs_by_ids(&self, ids: &[ProgramId]) -> DomainResult<Vec<Program>>;
     /// The programs whose parent is one of `parents`.
     async fn program_children(&self, parents: &[ProgramId]) -> DomainResult<Vec<Program>>;
@@ -75,7 +75,7 @@ pub trait CatalogStore: Send + Sync {
     async fn partners(&self) -> DomainResult<Vec<Partner>>;
     /// The partner with this slug.
     async fn partner_by_slug(&self, slug: &Slug) -> DomainResult<Option<Partner>>;
-    /// The partners among `ids`.
+    /// The partners among `ids`, in no particular order.
     async fn partners_by_ids(&self, ids: &[PartnerId]) -> DomainResult<Vec<Partner>>;
     /// The programs each of the partners `ids` takes part in, with its role (the program id in `partner`).
     async fn partner_programs(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>>;
@@ -88,7 +88,7 @@ pub trait CatalogStore: Send + Sync {
     async fn indicator_by_code(&self, code: &str) -> DomainResult<Option<Indicator>>;
     /// The indicators among `codes`.
     async fn indicators_by_codes(&self, codes: &[String]) -> DomainResult<Vec<Indicator>>;
-    /// The indicators among `ids`.
+    /// The indicators among `ids`, in no particular order.
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>>;
     /// The visible figures of each of the indicators `ids`, oldest period first.
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>>;

@@ -6,6 +6,7 @@
 pub(crate) mod bulletins;
 mod facets;
 pub(crate) mod indicators;
+mod kept;
 pub(crate) mod partners;
 pub(crate) mod programs;
 mod search;
@@ -44,6 +45,10 @@ pub struct SqlStore {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// The live-update events this process's subscribers hear.
     events: crate::events::Events,
+    /// Programs, partners and indicators read since the last change this server has made or heard.
+    kept_programs: Arc<kept::Kept<Program>>,
+    kept_partners: Arc<kept::Kept<Partner>>,
+    kept_indicators: Arc<kept::Kept<Indicator>>,
 }
 
 /// Why a store cannot serve: plain words for probes and operators, and the database's own text for the log.
@@ -73,6 +78,9 @@ impl SqlStore {
             events: crate::events::Events::new(db.get_database_backend()),
             db,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            kept_programs: Arc::new(kept::Kept::new()),
+            kept_partners: Arc::new(kept::Kept::new()),
+            kept_indicators: Arc::new(kept::Kept::new()),
         }
     }
 
@@ -337,7 +345,14 @@ impl CatalogStore for SqlStore {
     }
 
     async fn programs_by_ids(&self, ids: &[ProgramId]) -> DomainResult<Vec<Program>> {
-        programs::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+        self.kept_programs
+            .get(
+                &raw_ids(ids, |id| id.0),
+                || self.change_generation(),
+                |program| program.id.0,
+                |ids| async move { programs::by_ids(&self.db, &ids).await },
+            )
+            .await
     }
 
     async fn program_children(&self, parents: &[ProgramId]) -> DomainResult<Vec<Program>> {
@@ -361,7 +376,14 @@ impl CatalogStore for SqlStore {
     }
 
     async fn partners_by_ids(&self, ids: &[PartnerId]) -> DomainResult<Vec<Partner>> {
-        partners::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+        self.kept_partners
+            .get(
+                &raw_ids(ids, |id| id.0),
+                || self.change_generation(),
+                |partner| partner.id.0,
+                |ids| async move { partners::by_ids(&self.db, &ids).await },
+            )
+            .await
     }
 
     async fn partner_programs(&self, ids: &[PartnerId]) -> DomainResult<Vec<(PartnerId, PartnerLink<ProgramId>)>> {
@@ -385,7 +407,14 @@ impl CatalogStore for SqlStore {
     }
 
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>> {
-        indicators::by_ids(&self.db, &raw_ids(ids, |id| id.0)).await
+        self.kept_indicators
+            .get(
+                &raw_ids(ids, |id| id.0),
+                || self.change_generation(),
+                |indicator| indicator.id.0,
+                |ids| async move { indicators::by_ids(&self.db, &ids).await },
+            )
+            .await
     }
 
     async fn indicator_observations(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Observation>> {
