@@ -2,7 +2,7 @@
 
 use crate::DomainError;
 use crate::country::CountryCode;
-use crate::id::BulletinId;
+use crate::id::{BulletinId, PartnerId, ProgramId};
 use crate::language::{Language, Translated, check_versions};
 use crate::partner::PartnerRole;
 use crate::slug::Slug;
@@ -179,6 +179,24 @@ pub struct PartnerLink<K> {
     pub partner: K,
     /// What the partner did.
     pub role: PartnerRole,
+}
+
+/// Which of their links to programs and partners to read for some bulletins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinksWanted {
+    /// The programs each bulletin reports on.
+    pub programs: bool,
+    /// The partners each bulletin names, with their roles.
+    pub partners: bool,
+}
+
+/// The links of some bulletins to programs and partners, read together (empty where not wanted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulletinLinks {
+    /// `(bulletin, program)` pairs, in program id order.
+    pub programs: Vec<(BulletinId, ProgramId)>,
+    /// `(bulletin, partner with its role)` pairs, in partner id and role order.
+    pub partners: Vec<(BulletinId, PartnerLink<PartnerId>)>,
 }
 
 /// A bulletin to be created: validated, with its relations named by slug.

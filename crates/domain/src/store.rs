@@ -9,7 +9,8 @@
 
 use crate::DomainResult;
 use crate::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, TextsWanted, Visibility,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinLinks, BulletinOrder, BulletinStatus, LinksWanted, PartnerLink,
+    TextsWanted, Visibility,
 };
 use crate::changes::Change;
 use crate::facets::{Facet, FacetCount, SearchScope};
@@ -50,10 +51,9 @@ pub trait CatalogStore: Send + Sync {
     /// The bulletins among `ids` that match `filter`, in no particular order: whether a new bulletin is one a
     /// subscriber asked to hear about.
     async fn bulletins_matching(&self, ids: &[BulletinId], filter: &BulletinFilter) -> DomainResult<Vec<Bulletin>>;
-    /// The programs each of the bulletins `ids` reports on.
-    async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>>;
-    /// The partners each of the bulletins `ids` names, with their roles.
-    async fn bulletin_partners(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>>;
+    /// The programs each of the bulletins `ids` reports on and the partners each names (with their roles), those
+    /// `wanted`, read together.
+    async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks>;
     /// The figures each of the bulletins `ids` reported, when `visibility` sees the bulletin.
     async fn bulletin_observations(&self, ids: &[BulletinId], visibility: Visibility)
     -> DomainResult<Vec<Observation>>;

@@ -6,7 +6,7 @@ use crate::error::GqlResult;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{Bulletin, PartnerLink, Visibility};
+use boletin_domain::bulletin::{Bulletin, BulletinLinks, LinksWanted, PartnerLink, Visibility};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
@@ -166,16 +166,31 @@ macro_rules! related {
     };
 }
 
-related!(ProgramsOfBulletin, BulletinId, ProgramId, bulletin_programs, |pair| {
-    pair
-});
-related!(
-    PartnersOfBulletin,
-    BulletinId,
-    PartnerLink<PartnerId>,
-    bulletin_partners,
-    |pair| pair
-);
+/// Declares a loader of one kind of a bulletin's links (`programs` or `partners` of [`BulletinLinks`]).
+macro_rules! links {
+    ($key:ident, $value:ty, $kind:ident) => {
+        impl Loader<$key> for CatalogLoader {
+            type Value = Vec<$value>;
+            type Error = DomainError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, DomainError> {
+                let owners: Vec<BulletinId> = keys.iter().map(|k| k.0).collect();
+                let wanted = LinksWanted {
+                    $kind: true,
+                    ..LinksWanted::default()
+                };
+                let links: BulletinLinks = self.catalog.store().bulletin_links(&owners, wanted).await?;
+                Ok(group(links.$kind)
+                    .into_iter()
+                    .map(|(k, v)| ($key(k), v))
+                    .collect())
+            }
+        }
+    };
+}
+
+links!(ProgramsOfBulletin, ProgramId, programs);
+links!(PartnersOfBulletin, PartnerLink<PartnerId>, partners);
 related!(ChildrenOfProgram, ProgramId, Program, program_children, |p| (
     p.parent.unwrap_or(ProgramId(0)),
     p

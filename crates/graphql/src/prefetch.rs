@@ -3,15 +3,14 @@
 //! Left to their own resolvers, a page's bulletins ask for their programs, partners and figures one by one, and
 //! the batch loader gathers the asks after a short delay, one level after another. The field that returns a
 //! page knows from the query (its look-ahead) which of those lists will be asked for, so it reads them at once:
-//! each relation's links in one statement, the linked records in one statement per kind, the statements of a
+//! both relations' links in one statement, the linked records in one statement per kind, the statements of a
 //! level sent together. Nested resolvers then find their lists here; whatever was not read up front still goes
 //! through the loader.
 
 use async_graphql::Lookahead;
 use async_graphql::futures_util::future::try_join;
-use async_graphql::futures_util::try_join;
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::{PartnerLink, Visibility};
+use boletin_domain::bulletin::{BulletinLinks, LinksWanted, PartnerLink, Visibility};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
 use boletin_domain::observation::Observation;
@@ -76,17 +75,15 @@ impl Related {
             return Ok(None);
         }
         let store = catalog.store();
-        let (program_links, partner_links, observations) = try_join!(
+        let links = LinksWanted {
+            programs: wanted.programs,
+            partners: wanted.partners,
+        };
+        let (links, observations) = try_join(
             async {
-                match wanted.programs {
-                    true => store.bulletin_programs(ids).await.map(Some),
-                    false => Ok(None),
-                }
-            },
-            async {
-                match wanted.partners {
-                    true => store.bulletin_partners(ids).await.map(Some),
-                    false => Ok(None),
+                match links.programs || links.partners {
+                    true => store.bulletin_links(ids, links).await,
+                    false => Ok(BulletinLinks::default()),
                 }
             },
             async {
@@ -95,7 +92,10 @@ impl Related {
                     false => Ok(None),
                 }
             },
-        )?;
+        )
+        .await?;
+        let program_links = wanted.programs.then_some(links.programs);
+        let partner_links = wanted.partners.then_some(links.partners);
         let mut program_ids: Vec<ProgramId> = program_links.iter().flatten().map(|(_, p)| *p).collect();
         program_ids.sort_unstable_by_key(|p| p.0);
         program_ids.dedup();

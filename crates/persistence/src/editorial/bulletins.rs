@@ -12,7 +12,7 @@ use crate::load::ImportFailure;
 use crate::rows::{BulletinChildren, Children, Ids, bulletin_row};
 use crate::store::SqlStore;
 use crate::store::bulletins as read;
-use boletin_domain::bulletin::{Bulletin, BulletinStatus, NewBulletin, TextsWanted, Visibility};
+use boletin_domain::bulletin::{Bulletin, BulletinStatus, LinksWanted, NewBulletin, TextsWanted, Visibility};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{BulletinId, ObservationId};
@@ -255,12 +255,12 @@ impl RecordStore<NewBulletin> for SqlStore {
         else {
             return Ok(None);
         };
-        let ids = [bulletin.id.0];
-        let program_ids: Vec<i64> = read::programs(self.db(), &ids)
-            .await?
-            .into_iter()
-            .map(|(_, p)| p.0)
-            .collect();
+        let wanted = LinksWanted {
+            programs: true,
+            partners: true,
+        };
+        let links = read::links(self.db(), &[bulletin.id.0], wanted).await?;
+        let program_ids: Vec<i64> = links.programs.into_iter().map(|(_, p)| p.0).collect();
         let program_slugs = keys_by_id::<programs::Entity, _>(
             self.db(),
             programs::Column::Slug,
@@ -268,11 +268,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             program_ids.clone(),
         )
         .await?;
-        let links: Vec<_> = read::partners(self.db(), &ids)
-            .await?
-            .into_iter()
-            .map(|(_, link)| link)
-            .collect();
+        let links: Vec<_> = links.partners.into_iter().map(|(_, link)| link).collect();
         let record = NewBulletin {
             slug: bulletin.slug,
             published_on: bulletin.published_on,

@@ -1,7 +1,7 @@
 //! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
 
+use super::group_by_owner;
 use super::{PUBLISHED, status_codes};
-use super::{group_by_owner, rows_of};
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
     partners, programs,
@@ -9,8 +9,8 @@ use crate::entity::{
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, BulletinText, PartnerLink, TextsWanted,
-    Theme,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinLinks, BulletinOrder, BulletinStatus, BulletinText, LinksWanted,
+    PartnerLink, TextsWanted, Theme,
 };
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
@@ -18,7 +18,7 @@ use boletin_domain::language::Language;
 use boletin_domain::page::{Direction, Page, PageRequest};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -257,48 +257,132 @@ pub(crate) async fn matching(
     assemble(db, rows, TextsWanted::ALL).await
 }
 
-pub(crate) async fn programs(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = bulletin_programs::Entity::find()
-        .filter(bulletin_programs::Column::BulletinId.is_in(ids.iter().copied()))
-        .order_by_asc(bulletin_programs::Column::ProgramId)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (BulletinId(r.bulletin_id), ProgramId(r.program_id)))
-        .collect())
+/// One part of a union over link tables: `SELECT owner AS bulletin_id, <kind> AS kind, value AS value, role AS
+/// role FROM table WHERE owner IN (ids)`. `kind` and `role` are SQL literals, so both backends type them alike.
+fn link_part<E: EntityTrait>(
+    table: E,
+    owner: impl ColumnTrait,
+    kind: &'static str,
+    value: impl ColumnTrait,
+    role: SimpleExpr,
+    ids: &[i64],
+) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col((table, owner)), Alias::new("bulletin_id"))
+        .expr_as(Expr::cust(kind), Alias::new("kind"))
+        .expr_as(Expr::col((table, value)), Alias::new("value"))
+        .expr_as(role, Alias::new("role"))
+        .from(table)
+        .and_where(Expr::col((table, owner)).is_in(ids.iter().copied()))
+        .to_owned()
 }
 
-pub(crate) async fn partners(
+/// The rows of `parts` in one statement, ordered by kind, value and role: `(bulletin id, kind, value, role)`.
+async fn union_of<T: sea_orm::TryGetable>(
     db: &DatabaseConnection,
-    ids: &[i64],
-) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>> {
-    if ids.is_empty() {
+    table: &'static str,
+    parts: Vec<SelectStatement>,
+) -> DomainResult<Vec<(i64, i32, T, String)>> {
+    let mut parts = parts.into_iter();
+    let Some(mut union) = parts.next() else {
         return Ok(Vec::new());
+    };
+    for part in parts {
+        union.union(UnionType::All, part);
     }
-    let rows = bulletin_partners::Entity::find()
-        .filter(bulletin_partners::Column::BulletinId.is_in(ids.iter().copied()))
-        .order_by_asc(bulletin_partners::Column::PartnerId)
-        .order_by_asc(bulletin_partners::Column::Role)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    rows.into_iter()
-        .map(|r| {
-            let role = PartnerRole::parse(&r.role).map_err(|e| corrupt("bulletin_partners", e))?;
+    let column = |name: &str| Expr::col((Alias::new("u"), Alias::new(name)));
+    let select = Query::select()
+        .exprs([column("bulletin_id"), column("kind"), column("value"), column("role")])
+        .from_subquery(union, Alias::new("u"))
+        .order_by_expr(column("kind"), Order::Asc)
+        .order_by_expr(column("value"), Order::Asc)
+        .order_by_expr(column("role"), Order::Asc)
+        .to_owned();
+    let rows = db.query_all(&select).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
             Ok((
-                BulletinId(r.bulletin_id),
-                PartnerLink {
-                    partner: PartnerId(r.partner_id),
-                    role,
-                },
+                row.try_get("", "bulletin_id").map_err(|e| corrupt(table, e))?,
+                row.try_get("", "kind").map_err(|e| corrupt(table, e))?,
+                row.try_get("", "value").map_err(|e| corrupt(table, e))?,
+                row.try_get("", "role").map_err(|e| corrupt(table, e))?,
             ))
         })
         .collect()
+}
+
+/// The programs and the partners (with their roles) of bulletins `ids`, those `wanted`, in one statement: programs in id order, partners in id and role order.
+pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
+    let mut parts = Vec::new();
+    if wanted.programs && !ids.is_empty() {
+        parts.push(link_part(
+            bulletin_programs::Entity,
+            bulletin_programs::Column::BulletinId,
+            "0",
+            bulletin_programs::Column::ProgramId,
+            Expr::cust("''"),
+            ids,
+        ));
+    }
+    if wanted.partners && !ids.is_empty() {
+        parts.push(link_part(
+            bulletin_partners::Entity,
+            bulletin_partners::Column::BulletinId,
+            "1",
+            bulletin_partners::Column::PartnerId,
+            Expr::col((bulletin_partners::Entity, bulletin_partners::Column::Role)),
+            ids,
+        ));
+    }
+    let mut links = BulletinLinks::default();
+    for (bulletin, kind, other, role) in union_of::<i64>(db, "bulletin_links", parts).await? {
+        if kind == 0 {
+            links.programs.push((BulletinId(bulletin), ProgramId(other)));
+        } else {
+            let role = PartnerRole::parse(&role).map_err(|e| corrupt("bulletin_partners", e))?;
+            links.partners.push((
+                BulletinId(bulletin),
+                PartnerLink {
+                    partner: PartnerId(other),
+                    role,
+                },
+            ));
+        }
+    }
+    Ok(links)
+}
+
+/// `(bulletin id, code)` pairs.
+type Codes = Vec<(i64, String)>;
+
+/// The countries and themes of bulletins `ids` in one statement, as `(bulletin id, code)` pairs in code order.
+async fn tags_of_bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<(Codes, Codes)> {
+    let parts = vec![
+        link_part(
+            bulletin_countries::Entity,
+            bulletin_countries::Column::BulletinId,
+            "0",
+            bulletin_countries::Column::Country,
+            Expr::cust("''"),
+            ids,
+        ),
+        link_part(
+            bulletin_themes::Entity,
+            bulletin_themes::Column::BulletinId,
+            "1",
+            bulletin_themes::Column::Theme,
+            Expr::cust("''"),
+            ids,
+        ),
+    ];
+    let (mut countries, mut themes) = (Vec::new(), Vec::new());
+    for (bulletin, kind, code, _) in union_of::<String>(db, "bulletin_tags", parts).await? {
+        match kind {
+            0 => countries.push((bulletin, code)),
+            _ => themes.push((bulletin, code)),
+        }
+    }
+    Ok((countries, themes))
 }
 
 /// The language versions of bulletins `ids` that `wanted` asks for, by language: every one, or the wanted
@@ -339,8 +423,8 @@ async fn texts_of_bulletins(
     select.all(db).await.map_err(db_error)
 }
 
-/// Builds domain bulletins from rows, reading their texts (only those `wanted`), countries and themes in three
-/// statements sent at once, on connections of their own.
+/// Builds domain bulletins from rows, reading their texts (only those `wanted`) and their countries and themes in
+/// two statements sent at once, on connections of their own.
 async fn assemble(
     db: &DatabaseConnection,
     rows: Vec<bulletins::Model>,
@@ -350,21 +434,8 @@ async fn assemble(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let (texts, countries, themes) = tokio::try_join!(
-        texts_of_bulletins(db, &ids, wanted),
-        rows_of::<bulletin_countries::Entity>(
-            db,
-            bulletin_countries::Column::BulletinId,
-            &ids,
-            &[bulletin_countries::Column::Country],
-        ),
-        rows_of::<bulletin_themes::Entity>(
-            db,
-            bulletin_themes::Column::BulletinId,
-            &ids,
-            &[bulletin_themes::Column::Theme],
-        ),
-    )?;
+    let (texts, (countries, themes)) =
+        tokio::try_join!(texts_of_bulletins(db, &ids, wanted), tags_of_bulletins(db, &ids))?;
     let mut texts_of = group_by_owner(
         texts,
         |t| t.bulletin_id,
@@ -380,13 +451,13 @@ async fn assemble(
     )?;
     let mut countries_of = group_by_owner(
         countries,
-        |c| c.bulletin_id,
-        |c| CountryCode::parse(&c.country).map_err(|e| corrupt("bulletin_countries", e)),
+        |(bulletin, _)| *bulletin,
+        |(_, code)| CountryCode::parse(&code).map_err(|e| corrupt("bulletin_countries", e)),
     )?;
     let mut themes_of = group_by_owner(
         themes,
-        |t| t.bulletin_id,
-        |t| Theme::parse(&t.theme).map_err(|e| corrupt("bulletin_themes", e)),
+        |(bulletin, _)| *bulletin,
+        |(_, code)| Theme::parse(&code).map_err(|e| corrupt("bulletin_themes", e)),
     )?;
 
     rows.into_iter()

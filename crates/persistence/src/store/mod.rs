@@ -16,7 +16,8 @@ use crate::entity::observations;
 use crate::error::db_error;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, PartnerLink, TextsWanted, Visibility,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinLinks, BulletinOrder, BulletinStatus, LinksWanted, PartnerLink,
+    TextsWanted, Visibility,
 };
 use boletin_domain::changes::Change;
 use boletin_domain::facets::{Facet, FacetCount, SearchScope};
@@ -314,12 +315,8 @@ impl CatalogStore for SqlStore {
         bulletins::matching(&self.db, &raw_ids(ids, |id| id.0), filter).await
     }
 
-    async fn bulletin_programs(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, ProgramId)>> {
-        bulletins::programs(&self.db, &raw_ids(ids, |id| id.0)).await
-    }
-
-    async fn bulletin_partners(&self, ids: &[BulletinId]) -> DomainResult<Vec<(BulletinId, PartnerLink<PartnerId>)>> {
-        bulletins::partners(&self.db, &raw_ids(ids, |id| id.0)).await
+    async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
+        bulletins::links(&self.db, &raw_ids(ids, |id| id.0), wanted).await
     }
 
     async fn bulletin_observations(
