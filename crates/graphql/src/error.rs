@@ -318,6 +318,8 @@ fn locate_argument_errors(response: &mut Response, query: &str) {
 fn code_errors(response: &mut Response, request_id: &str) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
+        // A malformed date's text is for placing it (`locate_argument_errors`), never for the client.
+        extensions.unset(crate::scalar::BAD_DATE);
         if extensions.get("code").is_some() {
             continue;
         }

@@ -180,6 +180,8 @@ async fn nested_lists_cost_the_same_statements_for_any_page_size() {
                 "{{ bulletins(first: {n}) {{ nodes {{ title countries {{ code name }} themes programs {{ name }} partners {{ role partner {{ name }} }} observations {{ value indicator {{ code }} source {{ slug }} }} }} }} }}"
             )
         };
+        // Once, so that programs, partners and indicators are kept (store::kept) for both measured runs alike.
+        run(&schema, &query(10)).await;
         let mut costs = Vec::new();
         for n in [2, 10] {
             db.take_statement_count();
@@ -190,9 +192,10 @@ async fn nested_lists_cost_the_same_statements_for_any_page_size() {
         }
         // The first two bulletins already use every relation, so any growth would come from the page size.
         assert_eq!(costs[0], costs[1], "statements for 2 and for 10 bulletins: {costs:?}");
-        // 4 for the page (bulletins, texts, countries, themes), 1 + 1 for the program and partner links, 3 for
-        // the programs, 2 for the partners, 3 for the observations, 3 for their indicators, 4 for their sources.
-        assert!(costs[1] <= 21, "a page of bulletins with its relations costs {} statements", costs[1]);
+        // 3 for the page (bulletins, texts, countries and themes), 1 for the program and partner links, 3 for the
+        // observations, 3 for their sources: 10 where programs, partners and indicators are kept (SQLite here);
+        // 8 more where nothing is kept (a test store on PostgreSQL runs no listener, so it has no generation).
+        assert!(costs[1] <= 18, "a page of bulletins with its relations costs {} statements", costs[1]);
         db
     })
     .await;

@@ -58,6 +58,13 @@ impl Events {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// A guard that notes a change when dropped. Take it just before a COMMIT: the generation then moves
+    /// whether the commit succeeds, fails, or its future is dropped half-way (a request cancelled by its timeout
+    /// or its client while the COMMIT still reached the database).
+    pub(crate) fn committing(&self) -> Committing<'_> {
+        Committing(self)
+    }
+
     /// Notes whether changes are heard from now on; either way, some may have been missed.
     fn hearing(&self, heard: bool) {
         self.heard.store(heard, Ordering::Release);
@@ -70,6 +77,15 @@ impl Events {
             // An error means nobody is subscribed, which is fine.
             let _ = self.sender.send(*event);
         }
+    }
+}
+
+/// See [`Events::committing`].
+pub(crate) struct Committing<'e>(&'e Events);
+
+impl Drop for Committing<'_> {
+    fn drop(&mut self) {
+        self.0.changed();
     }
 }
 

@@ -124,8 +124,11 @@ impl SqlStore {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await.map_err(crate::error::db_error)?;
         crate::rollups::rebuild(&txn, progress).await?;
+        // Other servers on PostgreSQL hear it too, so that they drop answers read from the old rollups.
+        crate::events::notify(&txn, &[]).await?;
+        let committing = self.events().committing();
         txn.commit().await.map_err(crate::error::db_error)?;
-        self.events().changed();
+        drop(committing);
         Ok(())
     }
 
