@@ -104,6 +104,27 @@ pub async fn call_as(base: &str, token: Option<&str>, query: &str) -> (u16, Valu
     (status, response.json().await.unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// Renames program `slug` (its English name) through `base` as `editor`, from the version it has now, and
+/// asserts the mutation succeeded.
+pub async fn rename_program(base: &str, editor: &str, slug: &str, name: &str) {
+    let (_, current) = call_as(
+        base,
+        Some(editor),
+        &format!(r#"{{ program(slug: "{slug}", lang: EN) {{ version }} }}"#),
+    )
+    .await;
+    let version = current["data"]["program"]["version"].as_i64().unwrap_or(0);
+    let (status, body) = call_as(
+        base,
+        Some(editor),
+        &format!(
+            r#"mutation {{ updateProgram(slug: "{slug}", expectedVersion: {version}, input: {{ translations: [{{ lang: EN, name: "{name}", description: "d" }}] }}) {{ program {{ version }} }} }}"#
+        ),
+    )
+    .await;
+    assert!(status == 200 && body.get("errors").is_none(), "{body}");
+}
+
 /// POSTs `{"query": query}` and returns the status, headers and JSON body.
 pub async fn post(base: &str, query: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
     post_json(base, &json!({ "query": query })).await

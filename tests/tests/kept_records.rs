@@ -3,14 +3,12 @@
 //! renamed it, and in the next pages of another server sharing the database as soon as it hears the change.
 
 use boletin::http::HttpSettings;
-use boletin_e2e::{admin_and_editor, call_as, start_with};
+use boletin_e2e::{admin_and_editor, call_as, rename_program, start_with};
 use boletin_persistence::testing::{on_each_backend, postgres};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Every bulletin's programs, as a bulletin page shows them.
 const PAGE: &str = "{ bulletins(first: 20, lang: EN) { nodes { programs { slug name } } } }";
-const PROGRAM: &str = r#"{ program(slug: "iom-x-roadshow", lang: EN) { name version } }"#;
 
 fn uncached() -> HttpSettings {
     HttpSettings {
@@ -35,21 +33,6 @@ async fn names_on_page(base: &str) -> Vec<String> {
     names
 }
 
-/// Renames the program through `base` as the editor, from the version it has now.
-async fn rename(base: &str, editor: &str, name: &str) {
-    let (_, current) = call_as(base, Some(editor), PROGRAM).await;
-    let version = current["data"]["program"]["version"].as_i64().unwrap_or(0);
-    let (status, body): (_, Value) = call_as(
-        base,
-        Some(editor),
-        &format!(
-            r#"mutation {{ updateProgram(slug: "iom-x-roadshow", expectedVersion: {version}, input: {{ translations: [{{ lang: EN, name: "{name}", description: "d" }}] }}) {{ program {{ version }} }} }}"#
-        ),
-    )
-    .await;
-    assert!(status == 200 && body.get("errors").is_none(), "{body}");
-}
-
 #[tokio::test]
 async fn a_program_renamed_here_shows_in_the_next_page() {
     on_each_backend("a_program_renamed_here_shows_in_the_next_page", |db| async move {
@@ -63,7 +46,7 @@ async fn a_program_renamed_here_shows_in_the_next_page() {
             "the seed links bulletins to iom-x-roadshow: {before:?}"
         );
         assert_eq!(names_on_page(&server.base).await, before);
-        rename(&server.base, &editor, "Renamed for the page").await;
+        rename_program(&server.base, &editor, "iom-x-roadshow", "Renamed for the page").await;
         assert_eq!(names_on_page(&server.base).await, ["Renamed for the page"]);
         server.stop().await;
         db
@@ -82,7 +65,7 @@ async fn a_program_renamed_through_another_server_shows_once_heard() {
     let writer = start_with(&db.connect_options(), uncached()).await;
     let before = names_on_page(&reader.base).await;
     assert_eq!(names_on_page(&reader.base).await, before);
-    rename(&writer.base, &editor, "Renamed elsewhere").await;
+    rename_program(&writer.base, &editor, "iom-x-roadshow", "Renamed elsewhere").await;
     // The notification travels through PostgreSQL; the reader must show the change as soon as it hears it.
     let started = Instant::now();
     loop {

@@ -3,7 +3,7 @@
 //! show it; callers with a token never touch the cache.
 
 use boletin::http::HttpSettings;
-use boletin_e2e::{admin_and_editor, call_as, start_with};
+use boletin_e2e::{admin_and_editor, call_as, rename_program, start_with};
 use boletin_persistence::testing::{on_each_backend, postgres};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -53,21 +53,6 @@ fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Renames the program through `base` as the editor, from the version it has now.
-async fn rename(base: &str, editor: &str, name: &str) {
-    let (_, current) = call_as(base, Some(editor), PROGRAM).await;
-    let version = current["data"]["program"]["version"].as_i64().unwrap_or(0);
-    let (status, body) = call_as(
-        base,
-        Some(editor),
-        &format!(
-            r#"mutation {{ updateProgram(slug: "iom-x-roadshow", expectedVersion: {version}, input: {{ translations: [{{ lang: EN, name: "{name}", description: "d" }}] }}) {{ program {{ version }} }} }}"#
-        ),
-    )
-    .await;
-    assert!(status == 200 && body.get("errors").is_none(), "{body}");
-}
-
 #[tokio::test]
 async fn repeated_questions_come_from_memory_until_a_change_could_alter_them() {
     on_each_backend(
@@ -84,7 +69,7 @@ async fn repeated_questions_come_from_memory_until_a_change_could_alter_them() {
             // A change through this server: the very next read shows it.
             let (before, _) = read(&base, PROGRAM).await;
             assert_ne!(json_of(&before)["data"]["program"]["name"], "Renamed once");
-            rename(&base, &editor, "Renamed once").await;
+            rename_program(&base, &editor, "iom-x-roadshow", "Renamed once").await;
             let (after, _) = read(&base, PROGRAM).await;
             assert_eq!(
                 json_of(&after)["data"]["program"]["name"],
@@ -121,7 +106,7 @@ async fn a_change_made_through_another_server_reaches_this_servers_cache() {
         read(&reader.base, PROGRAM).await;
     }
     assert_eq!(hits_and_misses(&reader.base).await, (1, 1));
-    rename(&writer.base, &editor, "Renamed elsewhere").await;
+    rename_program(&writer.base, &editor, "iom-x-roadshow", "Renamed elsewhere").await;
     // The notification travels through PostgreSQL; the reader must show the change as soon as it hears it.
     let started = Instant::now();
     loop {

@@ -301,11 +301,9 @@ fn locate_argument_errors(response: &mut Response, query: &str) {
         };
         let extensions = error.extensions.get_or_insert_with(Default::default);
         let mut field = name.to_string();
-        if let Some(ConstValue::String(text)) = extensions.get(crate::scalar::BAD_DATE).cloned() {
-            extensions.unset(crate::scalar::BAD_DATE);
-            if !find(value, &text, &mut field) {
-                field = name.to_string();
-            }
+        if let Some(ConstValue::String(text)) = extensions.get(crate::scalar::BAD_DATE) {
+            // Left as the argument's name when the text is not found inside it.
+            find(value, text, &mut field);
         }
         if extensions.get("code").is_none() {
             extensions.set("code", ErrorCode::Invalid.as_str());

@@ -313,8 +313,11 @@ async fn union_of<T: sea_orm::TryGetable>(
 
 /// The programs and the partners (with their roles) of bulletins `ids`, those `wanted`, in one statement: programs in id order, partners in id and role order.
 pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
+    if ids.is_empty() {
+        return Ok(BulletinLinks::default());
+    }
     let mut parts = Vec::new();
-    if wanted.programs && !ids.is_empty() {
+    if wanted.programs {
         parts.push(link_part(
             bulletin_programs::Entity,
             bulletin_programs::Column::BulletinId,
@@ -324,7 +327,7 @@ pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWan
             ids,
         ));
     }
-    if wanted.partners && !ids.is_empty() {
+    if wanted.partners {
         parts.push(link_part(
             bulletin_partners::Entity,
             bulletin_partners::Column::BulletinId,
