@@ -235,7 +235,7 @@ async fn accept_language_dates_and_cors() {
             .send()
             .await
             .expect("a preflight answer");
-        assert_eq!(preflight.status(), 204);
+        assert_eq!(preflight.status(), 200);
         let allowed = preflight.headers()["access-control-allow-headers"]
             .to_str()
             .unwrap_or_default()

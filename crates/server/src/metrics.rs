@@ -1,56 +1,95 @@
-//! Counters and histograms for `/metrics`, written in the Prometheus text format by hand (a few counters do not
-//! need a metrics library), with the process metrics every client library exports and a build-info gauge.
+//! The figures `/metrics` shows, kept and written in the Prometheus text format by `prometheus-client`.
+//!
+//! What the server counts as it goes (operations, their latency, error codes, HTTP statuses) lives in a
+//! [`Registry`]; what is read at scrape time (the database pool, the rate limit's refusals, open WebSockets, the
+//! response cache, the build and the process) is written by a [`Collector`] made for each scrape, so nothing has
+//! to be copied into a gauge between scrapes.
 //!
 //! Operation names come from clients, so they are bounded: a name that is not a plain GraphQL name, or that
 //! arrives after [`MAX_OPERATION_NAMES`] others, is counted as `other`.
 
 use boletin_persistence::PoolFigures;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::prometheus_text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::TypedMetric;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// The most distinct operation names kept as labels.
 pub const MAX_OPERATION_NAMES: usize = 200;
 
+/// The `Content-Type` of what [`Metrics::render`] writes.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// A latency histogram: counts per bucket (not cumulative), the sum and the count.
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
-}
-
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
-            self.buckets[i] += 1;
-        }
-        self.sum += seconds;
-        self.count += 1;
-    }
-}
-
 /// An operation's labels: its (bounded) name, its type (`query`, `mutation`, `subscription`, or `unknown` when
 /// the document never parsed) and its outcome (`ok` or `error`).
-type Labels = (String, &'static str, &'static str);
+type OperationLabels = [(&'static str, Cow<'static, str>); 3];
 
-#[derive(Debug, Default)]
-struct Counters {
-    operations: BTreeSet<String>,
-    requests: BTreeMap<Labels, u64>,
-    latency: BTreeMap<Labels, Histogram>,
-    errors: BTreeMap<String, u64>,
-    responses: BTreeMap<u16, u64>,
+/// One label.
+type Label = [(&'static str, Cow<'static, str>); 1];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// The server's metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    counters: Mutex<Counters>,
+    registry: Registry,
+    /// The operation names given a label of their own so far.
+    operations: Mutex<HashSet<String>>,
+    requests: Family<OperationLabels, Counter>,
+    latency: Family<OperationLabels, Histogram, fn() -> Histogram>,
+    errors: Family<Label, Counter>,
+    responses: Family<Label, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let requests = Family::<OperationLabels, Counter>::default();
+        let latency = Family::<OperationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let errors = Family::<Label, Counter>::default();
+        let responses = Family::<Label, Counter>::default();
+        let mut registry = Registry::default();
+        // The registry adds the final period to each help text, and `_total` to each counter's name.
+        registry.register(
+            "boletin_requests",
+            "GraphQL operations by operation name, type and outcome",
+            requests.clone(),
+        );
+        registry.register(
+            "boletin_request_duration_seconds",
+            "GraphQL operation latency by operation name, type and outcome",
+            latency.clone(),
+        );
+        registry.register(
+            "boletin_errors",
+            "Errors by `extensions.code`, GraphQL and transport",
+            errors.clone(),
+        );
+        registry.register("boletin_http_responses", "HTTP responses by status", responses.clone());
+        Self {
+            registry,
+            operations: Mutex::new(HashSet::new()),
+            requests,
+            latency,
+            errors,
+            responses,
+        }
+    }
 }
 
 impl Metrics {
@@ -63,248 +102,217 @@ impl Metrics {
         codes: &[String],
         elapsed: Duration,
     ) {
-        let Ok(mut counters) = self.counters.lock() else {
-            return;
-        };
-        let name = match operation {
-            None => "anonymous".to_owned(),
-            Some(name) if counters.operations.contains(name) => name.to_owned(),
-            Some(name) if is_plain_name(name) && counters.operations.len() < MAX_OPERATION_NAMES => {
-                counters.operations.insert(name.to_owned());
-                name.to_owned()
-            }
-            Some(_) => "other".to_owned(),
-        };
+        let name = self.label_for(operation);
         let outcome = if codes.is_empty() { "ok" } else { "error" };
-        let labels = (name, kind.unwrap_or("unknown"), outcome);
-        *counters.requests.entry(labels.clone()).or_default() += 1;
-        counters
-            .latency
-            .entry(labels)
-            .or_default()
-            .observe(elapsed.as_secs_f64());
+        let labels: OperationLabels = [
+            ("operation", name),
+            ("type", Cow::Borrowed(kind.unwrap_or("unknown"))),
+            ("outcome", Cow::Borrowed(outcome)),
+        ];
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
         for code in codes {
             let code = if is_plain_name(code) {
-                code.clone()
+                Cow::Owned(code.clone())
             } else {
-                "other".to_owned()
+                Cow::Borrowed("other")
             };
-            *counters.errors.entry(code).or_default() += 1;
+            self.errors.get_or_create(&[("code", code)]).inc();
         }
     }
 
-    /// Records a transport-level refusal (a code given before any GraphQL runs).
-    pub fn record_refusal(&self, code: &str) {
-        if let Ok(mut counters) = self.counters.lock() {
-            *counters.errors.entry(code.to_owned()).or_default() += 1;
+    /// The label an operation name is counted under: its own while there is room, else `other`.
+    fn label_for(&self, operation: Option<&str>) -> Cow<'static, str> {
+        let Some(name) = operation else {
+            return Cow::Borrowed("anonymous");
+        };
+        // A panic elsewhere while the set was held leaves it whole: each change is one insert.
+        let mut known = self.operations.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.contains(name) {
+            return Cow::Owned(name.to_owned());
         }
+        if is_plain_name(name) && known.len() < MAX_OPERATION_NAMES {
+            known.insert(name.to_owned());
+            return Cow::Owned(name.to_owned());
+        }
+        Cow::Borrowed("other")
+    }
+
+    /// Records a transport-level refusal (a code given before any GraphQL runs).
+    pub fn record_refusal(&self, code: &'static str) {
+        self.errors.get_or_create(&[("code", Cow::Borrowed(code))]).inc();
     }
 
     /// Records an HTTP response's status.
     pub fn record_status(&self, status: u16) {
-        if let Ok(mut counters) = self.counters.lock() {
-            *counters.responses.entry(status).or_default() += 1;
-        }
+        self.responses
+            .get_or_create(&[("status", Cow::Owned(status.to_string()))])
+            .inc();
     }
 
-    /// The metrics in the Prometheus text format.
-    pub fn render(
-        &self,
-        pool: Option<PoolFigures>,
-        rate_limited: u64,
-        websockets: usize,
-        cache: crate::http::CacheFigures,
-    ) -> String {
+    /// The metrics in the Prometheus text format ([`CONTENT_TYPE`]).
+    pub fn render(&self, now: Scrape) -> String {
+        let mut scrape = Registry::default();
+        scrape.register_collector(Box::new(now));
         let mut out = String::new();
-        let Ok(counters) = self.counters.lock() else {
-            return out;
-        };
-        family(
-            &mut out,
-            "boletin_requests_total",
-            "counter",
-            "GraphQL operations by operation name, type and outcome.",
-        );
-        for ((operation, kind, outcome), n) in &counters.requests {
-            let _ = writeln!(
-                out,
-                "boletin_requests_total{{operation=\"{operation}\",type=\"{kind}\",outcome=\"{outcome}\"}} {n}"
-            );
+        if let Err(e) = encode(&mut out, &self.registry).and_then(|()| encode(&mut out, &scrape)) {
+            // Writing to a String fails only if an encoder reports an error of its own.
+            tracing::error!(error = %e, "cannot write the metrics");
         }
-        family(
-            &mut out,
-            "boletin_request_duration_seconds",
-            "histogram",
-            "GraphQL operation latency by operation name, type and outcome.",
-        );
-        for ((operation, kind, outcome), histogram) in &counters.latency {
-            let labels = format!("operation=\"{operation}\",type=\"{kind}\",outcome=\"{outcome}\"");
-            let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
-                cumulative += n;
-                let _ = writeln!(
-                    out,
-                    "boletin_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "boletin_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                histogram.count
-            );
-            let _ = writeln!(
-                out,
-                "boletin_request_duration_seconds_sum{{{labels}}} {}",
-                histogram.sum
-            );
-            let _ = writeln!(
-                out,
-                "boletin_request_duration_seconds_count{{{labels}}} {}",
-                histogram.count
-            );
-        }
-        family(
-            &mut out,
-            "boletin_errors_total",
-            "counter",
-            "Errors by `extensions.code`, GraphQL and transport.",
-        );
-        for (code, n) in &counters.errors {
-            let _ = writeln!(out, "boletin_errors_total{{code=\"{code}\"}} {n}");
-        }
-        family(
-            &mut out,
-            "boletin_http_responses_total",
-            "counter",
-            "HTTP responses by status.",
-        );
-        for (status, n) in &counters.responses {
-            let _ = writeln!(out, "boletin_http_responses_total{{status=\"{status}\"}} {n}");
-        }
-        family(
-            &mut out,
-            "boletin_rate_limited_total",
-            "counter",
-            "Queries refused by the rate limit.",
-        );
-        let _ = writeln!(out, "boletin_rate_limited_total {rate_limited}");
-        family(
-            &mut out,
-            "boletin_websockets_open",
-            "gauge",
-            "WebSocket connections (subscriptions) open now.",
-        );
-        let _ = writeln!(out, "boletin_websockets_open {websockets}");
-        family(
-            &mut out,
-            "boletin_response_cache_requests_total",
-            "counter",
-            "Cacheable requests answered from the response cache (hit) or run (miss).",
-        );
-        let _ = writeln!(
-            out,
-            "boletin_response_cache_requests_total{{result=\"hit\"}} {}",
-            cache.hits
-        );
-        let _ = writeln!(
-            out,
-            "boletin_response_cache_requests_total{{result=\"miss\"}} {}",
-            cache.misses
-        );
-        family(
-            &mut out,
-            "boletin_response_cache_bytes",
-            "gauge",
-            "Bytes the response cache holds (keys, bodies and room for compressed bodies).",
-        );
-        let _ = writeln!(out, "boletin_response_cache_bytes {}", cache.bytes);
-        family(
-            &mut out,
-            "boletin_response_cache_entries",
-            "gauge",
-            "Answers the response cache holds.",
-        );
-        let _ = writeln!(out, "boletin_response_cache_entries {}", cache.entries);
-        if let Some(pool) = pool {
-            family(
-                &mut out,
-                "boletin_db_connections",
-                "gauge",
-                "Database pool connections by state.",
-            );
-            let _ = writeln!(
-                out,
-                "boletin_db_connections{{state=\"in_use\"}} {}",
-                pool.open.saturating_sub(pool.idle)
-            );
-            let _ = writeln!(out, "boletin_db_connections{{state=\"idle\"}} {}", pool.idle);
-            family(
-                &mut out,
-                "boletin_db_connections_max",
-                "gauge",
-                "The most connections the pool opens.",
-            );
-            let _ = writeln!(out, "boletin_db_connections_max {}", pool.max);
-        }
-        family(
-            &mut out,
-            "boletin_build_info",
-            "gauge",
-            "The running build: always 1, its labels say which.",
-        );
-        let _ = writeln!(
-            out,
-            "boletin_build_info{{version=\"{}\",rust_version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION"),
-            env!("CARGO_PKG_RUST_VERSION"),
-        );
-        render_process(&mut out);
         out
     }
 }
 
+/// What a scrape reads at its own moment, beside the counters kept as the server runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scrape {
+    /// The database pool, once connected.
+    pub pool: Option<PoolFigures>,
+    /// Queries the rate limit has refused since start.
+    pub rate_limited: u64,
+    /// WebSockets open now.
+    pub websockets: usize,
+    /// The response cache's figures.
+    pub cache: crate::http::CacheFigures,
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let e = &mut encoder;
+        one(
+            e,
+            "boletin_rate_limited",
+            "Queries refused by the rate limit.",
+            ConstCounter::new(self.rate_limited),
+        )?;
+        one(
+            e,
+            "boletin_websockets_open",
+            "WebSocket connections (subscriptions) open now.",
+            ConstGauge::new(self.websockets as u64),
+        )?;
+        labelled(
+            e,
+            "boletin_response_cache_requests",
+            "Cacheable requests answered from the response cache (hit) or run (miss).",
+            [
+                ("result", "hit", ConstCounter::new(self.cache.hits)),
+                ("result", "miss", ConstCounter::new(self.cache.misses)),
+            ],
+        )?;
+        one(
+            e,
+            "boletin_response_cache_bytes",
+            "Bytes the response cache holds (keys, bodies and room for compressed bodies).",
+            ConstGauge::new(self.cache.bytes),
+        )?;
+        one(
+            e,
+            "boletin_response_cache_entries",
+            "Answers the response cache holds.",
+            ConstGauge::new(self.cache.entries),
+        )?;
+        if let Some(pool) = self.pool {
+            labelled(
+                e,
+                "boletin_db_connections",
+                "Database pool connections by state.",
+                [
+                    ("state", "in_use", ConstGauge::new(pool.open.saturating_sub(pool.idle))),
+                    ("state", "idle", ConstGauge::new(pool.idle)),
+                ],
+            )?;
+            one(
+                e,
+                "boletin_db_connections_max",
+                "The most connections the pool opens.",
+                ConstGauge::new(pool.max),
+            )?;
+        }
+        let build = [
+            ("version", env!("CARGO_PKG_VERSION")),
+            ("rust_version", env!("CARGO_PKG_RUST_VERSION")),
+        ];
+        let metric = ConstGauge::new(1u64);
+        let mut family = e.encode_descriptor(
+            "boletin_build_info",
+            "The running build: always 1, its labels say which.",
+            None,
+            metric.metric_type(),
+        )?;
+        metric.encode(family.encode_family(&build)?)?;
+        process(e)
+    }
+}
+
+/// One metric without labels.
+fn one(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    metric: impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+}
+
+/// One metric with one label, a value of it each.
+fn labelled<M: EncodeMetric + TypedMetric, const N: usize>(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    values: [(&'static str, &'static str, M); N],
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, None, M::TYPE)?;
+    for (label, value, metric) in values {
+        metric.encode(family.encode_family(&[(label, value)])?)?;
+    }
+    Ok(())
+}
+
 /// The process metrics every Prometheus client library exports, read from `/proc` (Linux; elsewhere none).
-fn render_process(out: &mut String) {
+/// `prometheus-client` leaves them to the application.
+fn process(encoder: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return;
+        return Ok(());
     };
     // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
     // Linux counts CPU time in clock ticks of 1/100 s (USER_HZ) for every process.
     const TICKS_PER_SECOND: f64 = 100.0;
     if let (Some(user), Some(system)) = (field(14), field(15)) {
-        family(
-            out,
-            "process_cpu_seconds_total",
-            "counter",
+        one(
+            encoder,
+            "process_cpu_seconds",
             "User and system CPU time spent, in seconds.",
-        );
-        let _ = writeln!(out, "process_cpu_seconds_total {}", (user + system) / TICKS_PER_SECOND);
+            ConstCounter::new((user + system) as f64 / TICKS_PER_SECOND),
+        )?;
     }
     if let Some(pages) = field(24) {
-        family(
-            out,
+        one(
+            encoder,
             "process_resident_memory_bytes",
-            "gauge",
             "Resident memory size, in bytes.",
-        );
-        let _ = writeln!(out, "process_resident_memory_bytes {}", pages * 4096.0);
+            ConstGauge::new(pages * 4096),
+        )?;
     }
     if let Some(bytes) = field(23) {
-        family(
-            out,
+        one(
+            encoder,
             "process_virtual_memory_bytes",
-            "gauge",
             "Virtual memory size, in bytes.",
-        );
-        let _ = writeln!(out, "process_virtual_memory_bytes {bytes}");
+            ConstGauge::new(bytes),
+        )?;
     }
     if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
-        family(out, "process_open_fds", "gauge", "Open file descriptors.");
-        let _ = writeln!(out, "process_open_fds {}", entries.count());
+        one(
+            encoder,
+            "process_open_fds",
+            "Open file descriptors.",
+            ConstGauge::new(entries.count() as u64),
+        )?;
     }
     let max_fds = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
         limits
@@ -314,19 +322,14 @@ fn render_process(out: &mut String) {
             .and_then(|v| v.parse::<u64>().ok())
     });
     if let Some(max) = max_fds {
-        family(
-            out,
+        one(
+            encoder,
             "process_max_fds",
-            "gauge",
             "The most file descriptors the process may open.",
-        );
-        let _ = writeln!(out, "process_max_fds {max}");
+            ConstGauge::new(max),
+        )?;
     }
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+    Ok(())
 }
 
 /// A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) of at most 64 characters: safe as a label value.
@@ -356,7 +359,7 @@ mod tests {
         for i in 0..MAX_OPERATION_NAMES + 5 {
             metrics.record_operation(Some(&format!("Op{i}")), Some("mutation"), &[], Duration::from_millis(1));
         }
-        let text = metrics.render(None, 0, 0, crate::http::CacheFigures::default());
+        let text = metrics.render(Scrape::default());
         assert!(
             text.contains("boletin_requests_total{operation=\"Feed\",type=\"query\",outcome=\"ok\"} 1"),
             "{text}"

@@ -1,11 +1,15 @@
-//! A token bucket per client, charged with each query's complexity: cheap queries can be sent often, costly
-//! ones rarely. The buckets live in this process; behind a load balancer each server keeps its own.
+//! A budget per client, charged with each query's complexity: cheap queries can be sent often, costly ones
+//! rarely. The buckets are `governor`'s keyed GCRA limiter (one state per client in a sharded map, no lock held
+//! across clients); they live in this process, so behind a load balancer each server keeps its own.
 
 use boletin_graphql::CostBudget;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter as Gcra};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How fast a client may spend query cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,29 +29,47 @@ impl Default for RateLimit {
     }
 }
 
-/// One client's bucket: its points at `at`.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    points: f64,
-    at: Instant,
+impl RateLimit {
+    /// The quota in `governor`'s terms: one point regained every `1 / points_per_second` (kept between a
+    /// nanosecond and a million seconds), at most `burst` points held (at least one).
+    fn quota(self) -> (Quota, NonZeroU32) {
+        let per_second = self.points_per_second.clamp(1e-6, 1e9);
+        let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_nanos(1));
+        let burst = NonZeroU32::new(self.burst.clamp(1.0, f64::from(u32::MAX)) as u32).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst));
+        (quota, burst)
+    }
 }
 
-/// The buckets of every client seen recently.
-pub struct RateLimiter {
-    limit: RateLimit,
-    buckets: Mutex<HashMap<String, Bucket>>,
+/// Beyond this many clients, the states that are the same as a new client's are dropped, at most once every
+/// [`PRUNE_EVERY`] charges.
+const PRUNE_ABOVE: usize = 10_000;
+const PRUNE_EVERY: u64 = 1_024;
+
+/// The budgets of every client seen recently.
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    limiter: Gcra<String, DashMapStateStore<String>, C, NoOpMiddleware<C::Instant>>,
+    clock: C,
+    burst: NonZeroU32,
+    charges: AtomicU64,
     refused: AtomicU64,
 }
-
-/// Beyond this many clients, full buckets are forgotten (a full bucket is the same as a new one).
-const PRUNE_ABOVE: usize = 10_000;
 
 impl RateLimiter {
     /// A limiter with `limit`.
     pub fn new(limit: RateLimit) -> Self {
+        Self::with_clock(limit, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    fn with_clock(limit: RateLimit, clock: C) -> Self {
+        let (quota, burst) = limit.quota();
         Self {
-            limit,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: Gcra::dashmap_with_clock(quota, clock.clone()),
+            clock,
+            burst,
+            charges: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
     }
@@ -57,66 +79,76 @@ impl RateLimiter {
         self.refused.load(Ordering::Relaxed)
     }
 
-    fn charge_at(&self, client: &str, cost: u64, now: Instant) -> Result<(), Duration> {
-        let limit = self.limit;
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
-                b.points + now.duration_since(b.at).as_secs_f64() * limit.points_per_second < limit.burst
-            });
+    /// Charges `cost` (at least one point) to `client`, or says how long until it could be paid.
+    fn charge_now(&self, client: &str, cost: u64) -> Result<(), Duration> {
+        if self.charges.fetch_add(1, Ordering::Relaxed).is_multiple_of(PRUNE_EVERY) && self.limiter.len() > PRUNE_ABOVE
+        {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
         }
-        let bucket = buckets.entry(client.to_owned()).or_insert(Bucket {
-            points: limit.burst,
-            at: now,
-        });
-        let refilled = bucket.points + now.duration_since(bucket.at).as_secs_f64() * limit.points_per_second;
-        bucket.points = refilled.min(limit.burst);
-        bucket.at = now;
         // A query costing more than the whole burst is let through on a full bucket, then waits for the refill.
-        let cost = (cost as f64).min(limit.burst);
-        if bucket.points >= cost {
-            bucket.points -= cost;
-            return Ok(());
+        let cost = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN)
+            .min(self.burst);
+        match self.limiter.check_key_n(&client.to_owned(), cost) {
+            Ok(Ok(())) | Err(_) => Ok(()),
+            Ok(Err(not_until)) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                Err(not_until.wait_time_from(self.clock.now()).max(Duration::from_secs(1)))
+            }
         }
-        self.refused.fetch_add(1, Ordering::Relaxed);
-        let missing = cost - bucket.points;
-        Err(
-            Duration::from_secs_f64(missing / limit.points_per_second.max(f64::MIN_POSITIVE))
-                .max(Duration::from_secs(1)),
-        )
     }
 }
 
 impl CostBudget for RateLimiter {
     fn charge(&self, client: &str, cost: u64) -> Result<(), Duration> {
-        self.charge_at(client, cost, Instant::now())
+        self.charge_now(client, cost)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
     fn a_client_spends_its_burst_then_waits_for_the_refill() {
-        let limiter = RateLimiter::new(RateLimit {
-            points_per_second: 10.0,
-            burst: 100.0,
-        });
-        let start = Instant::now();
-        assert_eq!(limiter.charge_at("a", 60, start), Ok(()));
-        assert_eq!(limiter.charge_at("a", 60, start), Err(Duration::from_secs(2)));
-        assert_eq!(
-            limiter.charge_at("b", 60, start),
-            Ok(()),
-            "another client has its own bucket"
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(
+            RateLimit {
+                points_per_second: 10.0,
+                burst: 100.0,
+            },
+            clock.clone(),
         );
-        assert_eq!(limiter.charge_at("a", 60, start + Duration::from_secs(2)), Ok(()));
+        assert_eq!(limiter.charge_now("a", 60), Ok(()));
+        assert_eq!(limiter.charge_now("a", 60), Err(Duration::from_secs(2)));
+        assert_eq!(limiter.charge_now("b", 60), Ok(()), "another client has its own bucket");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(limiter.charge_now("a", 60), Ok(()));
         assert_eq!(limiter.refused(), 1);
         // A query above the burst passes on a full bucket and empties it.
-        assert_eq!(limiter.charge_at("c", 1_000, start), Ok(()));
-        assert!(limiter.charge_at("c", 1, start).is_err());
+        assert_eq!(limiter.charge_now("c", 1_000), Ok(()));
+        assert!(limiter.charge_now("c", 1).is_err());
+        // A short wait is still given as a whole second, the smallest `Retry-After`.
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(limiter.charge_now("d", 100), Ok(()));
+        assert_eq!(limiter.charge_now("d", 1), Err(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn states_the_same_as_a_new_clients_are_dropped_past_the_cap() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(RateLimit::default(), clock.clone());
+        for i in 0..=PRUNE_ABOVE + PRUNE_EVERY as usize {
+            let _ = limiter.charge_now(&format!("client-{i}"), 1);
+        }
+        assert!(limiter.limiter.len() > PRUNE_ABOVE);
+        // A refill later every bucket is full again; the next prune finds them all the same as new.
+        clock.advance(Duration::from_secs(1));
+        for _ in 0..PRUNE_EVERY {
+            let _ = limiter.charge_now("again", 1);
+        }
+        assert!(limiter.limiter.len() < 10, "{}", limiter.limiter.len());
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST and GET, the GraphiQL playground on a plain GET), `/dashboard` and its
 //! `/assets/`, `/healthz`, `/readyz` and `/metrics`,
-//! behind the middleware every request passes: a request id, status counting, CORS and panic recovery.
+//! behind the middleware every request passes: a request id, status counting, CORS and panic recovery (the
+//! last two and the request id are tower-http's layers).
 
 mod auth;
 mod caching;
@@ -16,15 +17,16 @@ use crate::AppState;
 use crate::rate_limit::RateLimit;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use boletin_graphql::{QueryLimits, RequestId};
-use futures::FutureExt as _;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use auth::secret_hash;
 pub use caching::PersistedQueries;
@@ -137,40 +139,88 @@ async fn bench_static(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The middleware stack, outermost first: request id and counting, CORS, panic recovery.
+/// The middleware stack, outermost first: a request id (tower-http's, after an unusable one from the caller is
+/// dropped) returned in `x-request-id`; counting and wording what every answer needs ([`observe`]); CORS
+/// (tower-http's `CorsLayer`); panic recovery (tower-http's `CatchPanicLayer`).
 fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    let cors = cors(state.settings());
     routes
-        .layer(middleware::from_fn(catch_panic))
-        .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(cors)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, NextRequestId))
+        .layer(middleware::map_request(drop_unusable_request_id))
         .with_state(state)
 }
 
-/// Gives every request an id (the caller's `x-request-id` when it is a short token, else a new one), makes it
-/// available to handlers, returns it in the response's `x-request-id`, and counts the response.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Keeps the caller's `x-request-id` only when it is a short token (at most 64 letters, digits and dashes), so
+/// what reaches the log and the answer is never the caller's arbitrary text; otherwise a new id is made.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = request.headers().get(&X_REQUEST_ID).is_none_or(|v| {
+        !v.is_empty() && v.len() <= 64 && v.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    });
+    if !usable {
+        request.headers_mut().remove(&X_REQUEST_ID);
+    }
+    request
+}
+
+/// Makes request ids unique within this process and unlikely to repeat across processes.
+#[derive(Clone, Copy)]
+struct NextRequestId;
+
+impl MakeRequestId for NextRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
+        HeaderValue::from_str(&next_request_id())
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// Hands the request id to handlers, keeps every error answer out of caches, words a caught panic's answer with
+/// the request id (logging its cause under it), and counts the response.
 async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .extensions()
+        .get::<tower_http::request_id::RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
         .map_or_else(next_request_id, str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
+    if let Some(Panicked(cause)) = response.extensions_mut().remove::<Panicked>() {
+        tracing::error!(request_id = id, cause, "a request handler panicked");
+        response = Refusal::internal(&id).into_response();
+    }
     // An error answer describes this request at this moment: no cache may keep it, whoever wrote it.
     if response.status().is_client_error() || response.status().is_server_error() {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
     let metrics = state.metrics();
     metrics.record_status(response.status().as_u16());
     if let Some(RefusalCode(code)) = response.extensions().get::<RefusalCode>() {
         metrics.record_refusal(code);
     }
+    response
+}
+
+/// A panic's cause, carried from [`panicked`] to [`observe`], which knows the request id to log it under.
+#[derive(Clone)]
+struct Panicked(String);
+
+/// The answer to a handler's panic: a 500 for that request alone; [`observe`] gives it its words.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response.extensions_mut().insert(Panicked(cause));
     response
 }
 
@@ -197,79 +247,36 @@ fn next_request_id() -> String {
 
 /// The request headers a browser page may send: the GraphQL-over-HTTP ones, a bearer token, a request id, and
 /// Apollo Client's client-awareness headers; `--cors-allow-headers` adds more.
-const CORS_ALLOWED_HEADERS: &str = "content-type, accept, authorization, x-request-id, \
-    apollographql-client-name, apollographql-client-version, apollo-require-preflight";
+const CORS_ALLOWED_HEADERS: [&str; 7] = [
+    "content-type",
+    "accept",
+    "authorization",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+];
 
-/// Answers CORS preflights and marks responses for the configured origins only. An origin outside the list gets
-/// no CORS headers (and a preflight gets 403), so browsers keep other sites' pages from calling.
-async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    let allowed = origin.filter(|origin| {
-        state
-            .settings()
-            .cors_origins
+/// CORS for the configured origins only: their pages may call with GET and POST, send the headers above, and
+/// read `x-request-id`, `retry-after` and `etag`. Another origin's preflight is answered without any CORS
+/// header, so browsers keep other sites' pages from calling (no origins are configured by default).
+fn cors(settings: &HttpSettings) -> CorsLayer {
+    let origins = settings
+        .cors_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok());
+    let headers = CORS_ALLOWED_HEADERS.into_iter().map(HeaderName::from_static).chain(
+        settings
+            .cors_allow_headers
             .iter()
-            .any(|allowed| allowed.as_bytes() == origin.as_bytes())
-    });
-    let preflight =
-        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = if preflight {
-        let status = if allowed.is_some() {
-            StatusCode::NO_CONTENT
-        } else {
-            StatusCode::FORBIDDEN
-        };
-        let mut response = status.into_response();
-        if allowed.is_some() {
-            let headers = response.headers_mut();
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST"),
-            );
-            let mut allowed_headers = CORS_ALLOWED_HEADERS.to_owned();
-            for extra in &state.settings().cors_allow_headers {
-                allowed_headers.push_str(", ");
-                allowed_headers.push_str(extra);
-            }
-            if let Ok(value) = HeaderValue::from_str(&allowed_headers) {
-                headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
-            }
-            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        }
-        response
-    } else {
-        next.run(request).await
-    };
-    let headers = response.headers_mut();
-    if let Some(origin) = allowed {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("x-request-id, retry-after, etag"),
-        );
-    }
-    headers.append(header::VARY, HeaderValue::from_static("origin"));
-    response
-}
-
-/// Turns a panic in a handler into a 500 for that request alone; the cause goes to the log under the request id.
-async fn catch_panic(request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(String::new, |r| r.0.clone());
-    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => response,
-        Err(panic) => {
-            let cause = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(request_id, cause, "a request handler panicked");
-            Refusal::internal(&request_id).into_response()
-        }
-    }
+            .filter_map(|name| HeaderName::try_from(name.as_str()).ok()),
+    );
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(headers.collect::<Vec<_>>())
+        .expose_headers([X_REQUEST_ID, header::RETRY_AFTER, header::ETAG])
+        .max_age(Duration::from_secs(600))
 }
 
 #[cfg(test)]
@@ -292,7 +299,7 @@ mod tests {
     fn request(uri: &str) -> axum::http::Request<Body> {
         axum::http::Request::get(uri)
             .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("a valid request")
     }
 
     async fn boom() -> &'static str {
@@ -321,6 +328,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_callers_request_id_is_kept_only_when_it_is_a_short_token() {
+        let router = app(AppState::new(HttpSettings::default()));
+        let with_id = |id: &str| {
+            axum::http::Request::get("/healthz")
+                .header("x-request-id", id)
+                .body(Body::empty())
+                .expect("a valid request")
+        };
+        let id = |headers: &axum::http::HeaderMap| headers["x-request-id"].to_str().unwrap_or_default().to_owned();
+        let (_, headers, _) = call(router.clone(), with_id("abc-123")).await;
+        assert_eq!(id(&headers), "abc-123");
+        for unusable in ["two words", "", &"x".repeat(65), "quote\"d"] {
+            let (_, headers, _) = call(router.clone(), with_id(unusable)).await;
+            let given = id(&headers);
+            assert!(!given.is_empty() && given != unusable, "{unusable:?} -> {given:?}");
+        }
+        let (_, first, _) = call(router.clone(), request("/healthz")).await;
+        let (_, second, _) = call(router, request("/healthz")).await;
+        assert_ne!(id(&first), id(&second), "each request gets its own id");
+    }
+
+    #[tokio::test]
     async fn cors_answers_only_the_configured_origins() {
         let settings = HttpSettings {
             cors_origins: vec!["https://dashboards.example.org".to_owned()],
@@ -334,10 +363,10 @@ mod tests {
                 .header(header::ORIGIN, origin)
                 .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
                 .body(Body::empty())
-                .unwrap_or_else(|e| panic!("{e}"))
+                .expect("a valid preflight request")
         };
         let (status, headers, _) = call(router.clone(), preflight("https://dashboards.example.org")).await;
-        assert_eq!(status, 204);
+        assert_eq!(status, 200);
         assert_eq!(
             headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             "https://dashboards.example.org"
@@ -348,12 +377,12 @@ mod tests {
                 .is_ok_and(|m| m.contains("POST"))
         );
         let (status, headers, _) = call(router.clone(), preflight("https://evil.example.com")).await;
-        assert_eq!(status, 403);
+        assert_eq!(status, 200);
         assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
         // With no origins configured (the default), nobody gets CORS headers.
         let router = app(AppState::new(HttpSettings::default()));
         let (status, headers, _) = call(router, preflight("https://dashboards.example.org")).await;
-        assert_eq!(status, 403);
+        assert_eq!(status, 200);
         assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
     }
 }

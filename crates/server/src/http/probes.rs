@@ -49,12 +49,11 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<s
 
 /// The metrics in the Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let pool = state.store().map(|store| store.pool_figures());
-    let text = state.metrics().render(
-        pool,
-        state.rate_limited(),
-        state.open_websockets(),
-        state.response_cache().figures(),
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let text = state.metrics().render(crate::metrics::Scrape {
+        pool: state.store().map(|store| store.pool_figures()),
+        rate_limited: state.rate_limited(),
+        websockets: state.open_websockets(),
+        cache: state.response_cache().figures(),
+    });
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
