@@ -1,20 +1,25 @@
 //! Migration 2 moves existing partner names into `partner_translations` as English, on SQLite and PostgreSQL.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use boletin_migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 mod support;
 
 async fn check(db: &DatabaseConnection) {
-    Migrator::up(db, Some(1)).await.unwrap_or_else(|e| panic!("{e}"));
+    Migrator::up(db, Some(1)).await.expect("the first migration applies");
     db.execute_unprepared(
         "INSERT INTO partners (slug, name, acronym, kind, created_at, updated_at) \
          VALUES ('iom', 'International Organization for Migration', 'IOM', 'international_organisation', \
          CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    Migrator::up(db, None).await.unwrap_or_else(|e| panic!("{e}"));
+    .expect("the partner is inserted");
+    Migrator::up(db, None).await.expect("the remaining migrations apply");
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(Statement::from_string(
@@ -22,7 +27,7 @@ async fn check(db: &DatabaseConnection) {
             "SELECT lang, name, acronym FROM partner_translations",
         ))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the translations query runs")
         .unwrap_or_else(|| panic!("the name was not moved"));
     let moved: (String, String, Option<String>) = (
         row.try_get("", "lang").unwrap_or_default(),

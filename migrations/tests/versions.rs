@@ -1,25 +1,30 @@
 //! Migration 8 gives records that existed before it version 1, on SQLite and PostgreSQL.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use boletin_migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 mod support;
 
 async fn check(db: &DatabaseConnection) {
-    Migrator::up(db, Some(7)).await.unwrap_or_else(|e| panic!("{e}"));
+    Migrator::up(db, Some(7)).await.expect("migrations 1 to 7 apply");
     db.execute_unprepared(
         "INSERT INTO partners (slug, kind, created_at, updated_at) \
          VALUES ('iom', 'international_organisation', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .expect("the partner is inserted");
     db.execute_unprepared(
         "INSERT INTO programs (slug, start_on, created_at, updated_at) \
          VALUES ('planami', '2019-01-01', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    Migrator::up(db, None).await.unwrap_or_else(|e| panic!("{e}"));
+    .expect("the program is inserted");
+    Migrator::up(db, None).await.expect("the remaining migrations apply");
     for table in ["partners", "programs"] {
         let row = db
             .query_one_raw(Statement::from_string(
@@ -27,7 +32,7 @@ async fn check(db: &DatabaseConnection) {
                 format!("SELECT version FROM {table}"),
             ))
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("the version query runs")
             .unwrap_or_else(|| panic!("the {table} row is gone"));
         assert_eq!(row.try_get_by_index::<i32>(0).ok(), Some(1), "{table}");
     }
@@ -37,14 +42,14 @@ async fn check(db: &DatabaseConnection) {
          VALUES ('people_trained', 'people', 'sum', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    .expect("the indicator is inserted");
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
             "SELECT version FROM indicators",
         ))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the version query runs")
         .unwrap_or_else(|| panic!("no indicator"));
     assert_eq!(row.try_get_by_index::<i32>(0).ok(), Some(1));
 }

@@ -49,8 +49,8 @@ pub async fn start_without_database(settings: HttpSettings) -> Running {
     let state = AppState::new(settings);
     let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state.clone())
         .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let addr = server.local_addr().unwrap_or_else(|e| panic!("{e:#}"));
+        .expect("the server binds a free port");
+    let addr = server.local_addr().expect("the server's address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.serve(async move {
         let _ = stopped.await;
@@ -66,7 +66,7 @@ pub async fn start_without_database(settings: HttpSettings) -> Running {
 
 /// Starts a server over `options` (seeding the database as `boletin serve` does) with `settings`.
 pub async fn start_with(options: &ConnectOptions, settings: HttpSettings) -> Running {
-    let store = open_store(options, true).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let store = open_store(options, true).await.expect("the seeded store opens");
     let running = start_without_database(settings).await;
     running.state.attach(store).await;
     running
@@ -86,7 +86,7 @@ pub async fn admin_and_editor(store: &boletin_persistence::SqlStore) -> (String,
         tokens
             .create(name, role, &boletin::http::secret_hash(secret))
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the token is created");
     }
     (admin, editor)
 }
@@ -99,9 +99,9 @@ pub async fn call_as(base: &str, token: Option<&str>, query: &str) -> (u16, Valu
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let response = request.send().await.expect("the server answers");
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_else(|e| panic!("{e}")))
+    (status, response.json().await.expect("a JSON body"))
 }
 
 /// Renames program `slug` (its English name) through `base` as `editor`, from the version it has now, and
@@ -137,9 +137,9 @@ pub async fn post_json(base: &str, body: &Value) -> (reqwest::StatusCode, reqwes
         .json(body)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the server answers");
     let (status, headers) = (response.status(), response.headers().clone());
-    let text = response.text().await.unwrap_or_else(|e| panic!("{e}"));
+    let text = response.text().await.expect("a text body");
     let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
     (status, headers, json)
 }
@@ -154,8 +154,8 @@ pub fn code(body: &Value) -> String {
 
 /// Writes `request` on a new connection and reads until the server closes it or `wait` passes.
 pub async fn raw(addr: SocketAddr, request: &[u8], wait: Duration) -> String {
-    let mut stream = TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
-    stream.write_all(request).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = TcpStream::connect(addr).await.expect("the server accepts a connection");
+    stream.write_all(request).await.expect("the request is written");
     let mut response = Vec::new();
     let _ = tokio::time::timeout(wait, stream.read_to_end(&mut response)).await;
     String::from_utf8_lossy(&response).into_owned()
@@ -196,8 +196,8 @@ struct ProxyState {
 impl Proxy {
     /// A proxy to `target` on a free port, not yet accepting.
     pub async fn new(target: String) -> Self {
-        let probe = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
-        let addr = probe.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let probe = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = probe.local_addr().expect("the probe's address");
         drop(probe);
         Self {
             addr,
@@ -208,7 +208,7 @@ impl Proxy {
 
     /// Starts accepting connections and forwarding them.
     pub async fn up(&self) {
-        let listener = TcpListener::bind(self.addr).await.unwrap_or_else(|e| panic!("{e}"));
+        let listener = TcpListener::bind(self.addr).await.expect("the proxy's port is free");
         let (target, state) = (self.target.clone(), Arc::clone(&self.state));
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {

@@ -53,12 +53,12 @@ pub type Refused = u16;
 /// Opens a socket to `base` (`http://…`) with `protocol` and `token` as a bearer token, without initialising it.
 pub async fn open(base: &str, protocol: Protocol, token: Option<&str>) -> Result<Socket, Refused> {
     let url = format!("{}/graphql", base.replacen("http://", "ws://", 1));
-    let mut request = url.as_str().into_client_request().unwrap_or_else(|e| panic!("{e}"));
+    let mut request = url.as_str().into_client_request().expect("a valid WebSocket request");
     request
         .headers_mut()
         .insert("sec-websocket-protocol", HeaderValue::from_static(protocol.name()));
     if let Some(token) = token {
-        let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap_or_else(|e| panic!("{e}"));
+        let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("a valid authorization header");
         request.headers_mut().insert("authorization", value);
     }
     match tokio_tungstenite::connect_async(request).await {
@@ -88,7 +88,7 @@ impl Socket {
         self.stream
             .send(Message::Text(text.into()))
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the message is sent");
     }
 
     /// Sends `connection_init` and waits for the acknowledgement.

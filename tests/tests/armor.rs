@@ -45,7 +45,7 @@ async fn every_http_error_says_no_store() {
         (client.post(&url).header("content-type", "text/plain").body("{}"), 415),
     ];
     for (request, expected) in cases {
-        let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+        let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
         let cache = response.headers().get("cache-control").cloned();
         let body = response.text().await.unwrap_or_default();
@@ -94,7 +94,7 @@ async fn an_answer_larger_than_the_limit_is_refused_not_sent() {
     // Over a WebSocket, the result message is replaced the same way.
     let mut socket = open(&server.base, Protocol::TransportWs, None)
         .await
-        .unwrap_or_else(|status| panic!("{status}"));
+        .expect("the socket opens");
     socket.init().await;
     socket.start("1", feed).await;
     match socket.hear(SOON).await {
@@ -117,7 +117,7 @@ async fn a_socket_cannot_reuse_a_running_id_nor_run_operations_without_bound() {
     for protocol in [Protocol::TransportWs, Protocol::LegacyWs] {
         let mut socket = open(&server.base, protocol, None)
             .await
-            .unwrap_or_else(|status| panic!("{status}"));
+            .expect("the socket opens with either protocol");
         socket.init().await;
         socket.start("a", subscription).await;
         socket.start("b", subscription).await;

@@ -21,7 +21,7 @@ fn persisted(hash: &str) -> Value {
 }
 
 async fn send(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let response = request.send().await.expect("the server answers");
     let (status, headers) = (response.status().as_u16(), response.headers().clone());
     (
         status,
@@ -157,7 +157,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
     let mut text = Vec::new();
     flate2::read::GzDecoder::new(&body[..])
         .read_to_end(&mut text)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the gzip body decodes");
     assert_eq!(json_of(&text), identity);
     assert_ne!(
         header(&headers, "etag"),
@@ -174,7 +174,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
     .await;
     assert_eq!((status, header(&headers, "content-encoding")), (200, "br"));
     let mut text = Vec::new();
-    brotli::BrotliDecompress(&mut &body[..], &mut text).unwrap_or_else(|e| panic!("{e}"));
+    brotli::BrotliDecompress(&mut &body[..], &mut text).expect("the brotli body decodes");
     assert_eq!(json_of(&text), identity);
 
     // Small answers are not worth compressing.

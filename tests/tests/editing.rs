@@ -21,7 +21,7 @@ fn field(body: &Value) -> &str {
 async fn rows(db: &TestDatabase, table: &str) -> i64 {
     db.scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the row count query runs")
 }
 
 /// The operations the audit log holds for records of `kind`, oldest first.

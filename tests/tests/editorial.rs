@@ -31,10 +31,10 @@ async fn drafts_are_published_once_per_version_and_audited() {
         let page = parse_page(
             "12 March, 2019\n\nA draft about shelters in Tapachula\n\nShelters on the route received support.\n",
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the draft page parses");
         let draft = page[0]
             .to_new_bulletin(BulletinStatus::Draft)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid draft bulletin");
         db.store
             .import_bulletins(&[draft])
             .await
@@ -168,7 +168,7 @@ async fn created_drafts_stay_private_until_published_and_slugs_stay_unique() {
                 .collect();
             let mut outcomes = Vec::new();
             for attempt in attempts {
-                let body = attempt.await.unwrap_or_else(|e| panic!("{e}"));
+                let body = attempt.await.expect("the attempt task finishes");
                 outcomes.push(if body.get("errors").is_none() { "created".to_owned() } else { code(&body) });
             }
             assert_eq!(outcomes.iter().filter(|o| *o == "created").count(), 1, "{outcomes:?}");
@@ -176,7 +176,7 @@ async fn created_drafts_stay_private_until_published_and_slugs_stay_unique() {
             let rows = db
                 .scalar("SELECT COUNT(*) FROM bulletins WHERE slug = 'one-slug-for-twenty'")
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .expect("the count query runs");
             assert_eq!(rows, 1);
 
             // Invalid input: INVALID at its path, nothing written.
@@ -191,7 +191,7 @@ async fn created_drafts_stay_private_until_published_and_slugs_stay_unique() {
             let never = db
                 .scalar("SELECT COUNT(*) FROM bulletins WHERE slug = 'never-written'")
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .expect("the count query runs");
             assert_eq!(never, 0);
 
             let log = call(&base, Some(&admin), "{ auditLog { entries { actor operation } } }").await;

@@ -82,10 +82,10 @@ async fn an_unreachable_database_at_start_is_retried_then_served() {
         .json(&serde_json::json!({ "query": PROGRAMS }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the server answers");
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
-    let body: Value = response.json().await.unwrap_or_else(|e| panic!("{e}"));
+    let body: Value = response.json().await.expect("a JSON body");
     assert_eq!(code(&body), "UNAVAILABLE");
 
     proxy.up().await;
@@ -131,7 +131,7 @@ async fn a_lost_database_fails_fast_and_is_recovered_without_a_restart() {
         })
         .collect();
     for request in load {
-        let (elapsed, (status, headers, body)) = request.await.unwrap_or_else(|e| panic!("{e}"));
+        let (elapsed, (status, headers, body)) = request.await.expect("the request task finishes");
         assert!(
             elapsed < Duration::from_secs(5),
             "a request waited {elapsed:?} for a dead database"
@@ -174,7 +174,7 @@ async fn killed_connections_are_replaced() {
         })
         .collect();
     for query in queries {
-        let (_, _, body) = query.await.unwrap_or_else(|e| panic!("{e}"));
+        let (_, _, body) = query.await.expect("the query task finishes");
         assert!(body.get("errors").is_none(), "{body}");
     }
     let killed = db
@@ -182,7 +182,7 @@ async fn killed_connections_are_replaced() {
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{name}'"
         ))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the backends are terminated");
     assert!(killed > 0, "no connection of {name} to kill");
     for _ in 0..10 {
         let (_, _, body) = post(&server.base, PROGRAMS).await;
@@ -204,7 +204,7 @@ async fn a_blocked_statement_times_out_while_health_checks_answer() {
     let mut options = options_for(&db, "slow");
     options.statement_timeout = Some(Duration::from_millis(500));
     let server = start_with(&options, HttpSettings::default()).await;
-    let lock = db.lock_table("bulletins").await.unwrap_or_else(|e| panic!("{e}"));
+    let lock = db.lock_table("bulletins").await.expect("the bulletins table is locked");
     let blocked = tokio::spawn({
         let base = server.base.clone();
         async move { post(&base, "{ bulletins { totalCount } }").await }
@@ -214,7 +214,7 @@ async fn a_blocked_statement_times_out_while_health_checks_answer() {
     assert_eq!(status_of(&server.base, "/readyz").await, 200);
     let (_, _, body) = post(&server.base, PROGRAMS).await;
     assert!(body.get("errors").is_none(), "{body}");
-    let (status, _, body) = blocked.await.unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, body) = blocked.await.expect("the blocked request finishes");
     assert_eq!((status.as_u16(), code(&body)), (503, "TIMEOUT".to_owned()), "{body}");
     assert_no_leak(&body);
     lock.release().await;
@@ -237,7 +237,7 @@ async fn a_request_past_its_deadline_is_stopped_and_its_statement_cancelled() {
     // As `boletin serve` sets it: the statement timeout never exceeds the request timeout.
     options.statement_timeout = Some(settings.request_timeout);
     let server: Running = start_with(&options, settings).await;
-    let lock = db.lock_table("bulletins").await.unwrap_or_else(|e| panic!("{e}"));
+    let lock = db.lock_table("bulletins").await.expect("the bulletins table is locked");
     let started = Instant::now();
     let (status, _, body) = post(&server.base, "{ bulletins { totalCount } }").await;
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
@@ -250,7 +250,7 @@ async fn a_request_past_its_deadline_is_stopped_and_its_statement_cancelled() {
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' AND state = 'active'"
         ))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the activity query runs");
     assert_eq!(waiting, 0, "a statement of the stopped request still runs");
     lock.release().await;
     server.stop().await;

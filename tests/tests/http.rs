@@ -9,11 +9,11 @@ use std::net::SocketAddr;
 async fn start(db: &TestDatabase) -> (String, tokio::sync::oneshot::Sender<()>) {
     let store = open_store(&db.connect_options(), true)
         .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
+        .expect("the seeded store opens");
     let server = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state(store).await)
         .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let addr = server.local_addr().unwrap_or_else(|e| panic!("{e:#}"));
+        .expect("the server binds a free port");
+    let addr = server.local_addr().expect("the server's address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.serve(async move {
         let _ = stopped.await;
@@ -27,9 +27,9 @@ async fn post(base: &str, query: &str) -> (reqwest::StatusCode, reqwest::header:
         .json(&json!({ "query": query }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the server answers");
     let (status, headers) = (response.status(), response.headers().clone());
-    (status, headers, response.json().await.unwrap_or_else(|e| panic!("{e}")))
+    (status, headers, response.json().await.expect("a JSON body"))
 }
 
 #[tokio::test]
@@ -65,14 +65,14 @@ async fn health_playground_and_request_ids() {
             .get(format!("{base}/healthz"))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the health check answers");
         assert_eq!(health.status(), 200);
         let playground = client
             .get(format!("{base}/graphql"))
             .header("accept", "text/html")
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the playground answers");
         assert!(playground.headers().contains_key("content-security-policy"));
         let expected = if boletin::http::web_pages_missing().is_some() {
             503
@@ -87,7 +87,7 @@ async fn health_playground_and_request_ids() {
             .json(&json!({"query": "{ indicators { code } }"}))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the server answers");
         assert_eq!(
             echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
             Some("abc-123")
@@ -107,7 +107,7 @@ async fn a_lost_database_fails_health_and_queries_without_leaking() {
             // The server has its own pool; breaking the schema underneath it is a database fault it cannot hide.
             db.execute_sql("DROP TABLE observation_disaggregations")
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .expect("the table is dropped");
             let (status, _, body) = post(
                 &base,
                 r#"{ indicator(code: "returns_assisted") { observations { value } } }"#,
@@ -135,7 +135,7 @@ async fn malformed_bodies_get_400_with_a_short_json_error() {
             .body(body)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the server answers");
         assert_eq!(response.status(), 400, "{body:?}");
         assert!(response.headers().contains_key("x-request-id"));
         let json: Value = response.json().await.unwrap_or_else(|e| panic!("{body:?}: {e}"));

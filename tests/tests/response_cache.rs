@@ -15,7 +15,7 @@ const PROGRAM: &str = r#"{ program(slug: "iom-x-roadshow", lang: EN) { name vers
 async fn hits_and_misses(base: &str) -> (u64, u64) {
     let text = reqwest::get(format!("{base}/metrics"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the metrics answer")
         .text()
         .await
         .unwrap_or_default();
@@ -39,7 +39,7 @@ async fn read(base: &str, query: &str) -> (Vec<u8>, String) {
         .json(&json!({ "query": query }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the server answers");
     let tag = response
         .headers()
         .get("etag")
@@ -50,7 +50,7 @@ async fn read(base: &str, query: &str) -> (Vec<u8>, String) {
 }
 
 fn json_of(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{e}"))
+    serde_json::from_slice(bytes).expect("a JSON body")
 }
 
 #[tokio::test]

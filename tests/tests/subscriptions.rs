@@ -177,7 +177,7 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
             // A good token opens a socket but grants nothing on it: the socket outlives the token's checks.
             let mut as_editor = open(&base, Protocol::TransportWs, Some(&editor))
                 .await
-                .unwrap_or_else(|status| panic!("{status}"));
+                .expect("the editor's socket opens");
             as_editor.init().await;
             as_editor
                 .start("1", "{ bulletins(status: [DRAFT]) { totalCount } }")
@@ -199,7 +199,7 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
                 .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .send()
                 .await
-                .unwrap_or_else(|e| panic!("{e}"));
+                .expect("the server answers");
             assert_eq!(plain.status(), 400);
 
             // Queries and subscriptions run on a socket; mutations go over POST, subscriptions never do.
@@ -221,17 +221,17 @@ async fn sockets_are_authenticated_limited_to_their_operations_capped_timed_out_
             // A socket that never says `connection_init` is closed; one more is refused while four are open.
             let mut silent = open(&base, Protocol::TransportWs, None)
                 .await
-                .unwrap_or_else(|status| panic!("{status}"));
+                .expect("the silent socket opens");
             let mut third = open(&base, Protocol::TransportWs, None)
                 .await
-                .unwrap_or_else(|status| panic!("{status}"));
+                .expect("the third socket opens");
             assert_eq!(open(&base, Protocol::TransportWs, None).await.err(), Some(503));
             third.init().await;
             assert_eq!(silent.hear(SOON).await, Heard::Closed(Some(4408)));
             tokio::time::sleep(Duration::from_millis(100)).await;
             let mut waiting = open(&base, Protocol::LegacyWs, None)
                 .await
-                .unwrap_or_else(|status| panic!("{status}"));
+                .expect("the socket opens once one closes");
             waiting.init().await;
 
             // A message larger than the body limit closes its socket; the others go on.

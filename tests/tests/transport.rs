@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 async fn send(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
-    let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let response = request.send().await.expect("the server answers");
     let (status, headers) = (response.status(), response.headers().clone());
     (status, headers, response.text().await.unwrap_or_default())
 }
@@ -257,7 +257,7 @@ async fn costly_clients_are_rate_limited_by_address() {
 
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the metrics answer")
         .text()
         .await
         .unwrap_or_default();

@@ -20,7 +20,7 @@ async fn pages_and_assets_are_served_from_the_binary() {
         .no_gzip()
         .no_brotli()
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("an HTTP client");
     if let Some(reason) = web_pages_missing() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),

@@ -423,7 +423,7 @@ mod tests {
 
     fn bulletin() -> NewBulletin {
         NewBulletin {
-            slug: Slug::parse("a").unwrap_or_else(|e| panic!("{e}")),
+            slug: Slug::parse("a").expect("a valid slug"),
             published_on: NaiveDate::from_ymd_opt(2019, 3, 8).unwrap_or_default(),
             dateline: None,
             countries: vec![],

@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn reads_dates_titles_and_paragraphs() {
-        let page = parse_page(PAGE).unwrap_or_else(|e| panic!("{e}"));
+        let page = parse_page(PAGE).expect("the sample page parses");
         assert_eq!(page.len(), 2);
         assert_eq!(
             page[0].published_on,
@@ -232,10 +232,10 @@ mod tests {
 
     #[test]
     fn derives_slug_dateline_countries_and_summary() {
-        let page = parse_page(PAGE).unwrap_or_else(|e| panic!("{e}"));
+        let page = parse_page(PAGE).expect("the sample page parses");
         let bulletin = page[0]
             .to_new_bulletin(BulletinStatus::Published)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid bulletin");
         assert_eq!(
             bulletin.slug.as_str(),
             "iom-promotes-labor-integration-of-migrants-in-tijuana"
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(bulletin.dateline.as_deref(), Some("Tijuana, Mexico"));
         assert_eq!(
             bulletin.countries,
-            [CountryCode::parse("MX").unwrap_or_else(|e| panic!("{e}"))]
+            [CountryCode::parse("MX").expect("a valid country code")]
         );
         assert_eq!(
             bulletin.texts[0].summary,

@@ -184,7 +184,7 @@ mod tests {
                 start: NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default(),
                 end: NaiveDate::from_ymd_opt(2019, 1, end_day).unwrap_or_default(),
             },
-            countries: vec![CountryCode::parse(country).unwrap_or_else(|e| panic!("{e}"))],
+            countries: vec![CountryCode::parse(country).expect("a valid country code")],
             place: None,
             program: ProgramId(1),
             partner: None,

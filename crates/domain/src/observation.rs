@@ -165,15 +165,15 @@ mod tests {
     fn returns() -> NewObservation {
         NewObservation {
             indicator: "returns_assisted".into(),
-            source: Slug::parse("over-a-thousand").unwrap_or_else(|e| panic!("{e}")),
+            source: Slug::parse("over-a-thousand").expect("a valid slug"),
             value: 1195.0,
             period: ReferencePeriod {
                 start: NaiveDate::from_ymd_opt(2018, 10, 1).unwrap_or_default(),
                 end: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default(),
             },
-            countries: vec![CountryCode::parse("MX").unwrap_or_else(|e| panic!("{e}"))],
+            countries: vec![CountryCode::parse("MX").expect("a valid country code")],
             place: None,
-            program: Slug::parse("avr").unwrap_or_else(|e| panic!("{e}")),
+            program: Slug::parse("avr").expect("a valid slug"),
             partner: None,
             note: None,
             disaggregations: vec![Disaggregation {

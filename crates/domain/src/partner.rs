@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn a_partner_needs_a_name_and_a_real_website() {
         let mut partner = NewPartner {
-            slug: Slug::parse("iom").unwrap_or_else(|e| panic!("{e}")),
+            slug: Slug::parse("iom").expect("a valid slug"),
             texts: vec![PartnerText {
                 lang: Language::En,
                 name: "International Organization for Migration".into(),

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_program_cannot_be_its_own_parent() {
-        let slug = Slug::parse("rmp").unwrap_or_else(|e| panic!("{e}"));
+        let slug = Slug::parse("rmp").expect("a valid slug");
         let program = NewProgram {
             slug: slug.clone(),
             parent: Some(slug),

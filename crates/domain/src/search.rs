@@ -384,13 +384,13 @@ mod tests {
         assert_eq!(term("returned", Language::En), term("return", Language::En));
         assert_eq!(term("Trafficking", Language::En), term("trafficking", Language::En));
         assert_eq!(term("MIGRACIÓN", Language::Es), term("migraciones", Language::Es));
-        let query = SearchQuery::parse("migracion").unwrap_or_else(|e| panic!("{e}"));
+        let query = SearchQuery::parse("migracion").expect("a valid search query");
         assert_eq!(
             query.required(Language::Es),
             [TermClause::AnyOf(vec!["migracion".into()])]
         );
         // The accent of a Spanish ending is restored when the stemmer needs it.
-        let query = SearchQuery::parse("tecnologia").unwrap_or_else(|e| panic!("{e}"));
+        let query = SearchQuery::parse("tecnologia").expect("a valid search query");
         assert_eq!(
             query.required(Language::Es),
             [TermClause::AnyOf(vec![
@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn queries_have_words_phrases_and_exclusions() {
         let query = SearchQuery::parse(r#"  trata "de personas" -órganos -"ciudad de guatemala" covid-19 "#)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid search query");
         assert_eq!(
             query.required(Language::Es),
             [
@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn snippets_mark_the_matched_words_around_the_densest_passage() {
-        let query = SearchQuery::parse("trabajos migrantes").unwrap_or_else(|e| panic!("{e}"));
+        let query = SearchQuery::parse("trabajos migrantes").expect("a valid search query");
         let text =
             "Una feria en Tijuana. Muchos migrantes encontraron trabajo con empresas locales, y otros siguen buscando.";
         assert_eq!(
@@ -444,7 +444,7 @@ mod tests {
         );
         assert_eq!(query.snippet("Nada que ver.", Language::Es, "[", "]", 30), None);
         // A phrase is marked where its words stand together, not word by word.
-        let phrase = SearchQuery::parse("\"trata de personas\"").unwrap_or_else(|e| panic!("{e}"));
+        let phrase = SearchQuery::parse("\"trata de personas\"").expect("a valid phrase query");
         assert_eq!(
             phrase
                 .snippet(

@@ -1,6 +1,11 @@
 //! The changes feed on SQLite and PostgreSQL: a client that follows it while other writers change content ends
 //! with exactly what a fresh full read gives.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over};
@@ -100,14 +105,14 @@ async fn edit(store: SqlStore, writer: usize, hide: &'static str) {
         };
         let page =
             format!("10 March, 2019\n\nWriter {writer} round {round} reports\n\nMigrants and partners met again.\n");
-        let bulletin = parse_page(&page).unwrap_or_else(|e| panic!("{e}"))[0]
+        let bulletin = parse_page(&page).expect("the writer's page parses")[0]
             .to_new_bulletin(status)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid bulletin");
         store
             .import_bulletins(&[bulletin])
             .await
             .unwrap_or_else(|f| panic!("{:?}", f.error));
-        let slug = Slug::parse(hide).unwrap_or_else(|e| panic!("{e}"));
+        let slug = Slug::parse(hide).expect("a valid slug");
         let status = if round % 2 == 0 {
             BulletinStatus::Archived
         } else {
@@ -116,16 +121,16 @@ async fn edit(store: SqlStore, writer: usize, hide: &'static str) {
         store
             .change_bulletin_status(&slug, status, None, "writer")
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the status changes");
         tokio::task::yield_now().await;
     }
     // Leave one hidden for good.
     if writer == 0 {
-        let slug = Slug::parse(hide).unwrap_or_else(|e| panic!("{e}"));
+        let slug = Slug::parse(hide).expect("a valid slug");
         store
             .change_bulletin_status(&slug, BulletinStatus::Archived, None, "writer")
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the bulletin is archived");
     }
 }
 
@@ -156,7 +161,7 @@ async fn a_client_following_the_feed_while_content_changes_ends_with_a_full_read
                 ),
                 (2, "iom-promotes-labor-integration-of-migrants-in-tijuana"),
             ] {
-                let connection = connect(&db.connect_options()).await.unwrap_or_else(|e| panic!("{e:?}"));
+                let connection = connect(&db.connect_options()).await.expect("the database connects");
                 writers.push(tokio::spawn(edit(SqlStore::new(connection), writer, hide)));
             }
             while writers.iter().any(|w| !w.is_finished()) {
@@ -164,7 +169,7 @@ async fn a_client_following_the_feed_while_content_changes_ends_with_a_full_read
                 tokio::task::yield_now().await;
             }
             for writer in writers {
-                writer.await.unwrap_or_else(|e| panic!("{e}"));
+                writer.await.expect("the writer task finishes");
             }
             while client.sync_page(&schema).await {}
             let fresh = full_read(&schema).await;

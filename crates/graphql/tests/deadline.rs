@@ -3,6 +3,11 @@
 //!
 //! This file holds one test, so that the process's CPU time is this test's alone.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use async_graphql::Request;
 use boletin_domain::catalog::Catalog;
 use boletin_graphql::{QueryLimits, SchemaOptions, build_schema};
@@ -12,7 +17,7 @@ use std::time::Duration;
 
 /// The CPU time this process has used so far (user and system), from `/proc/self/stat`.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_else(|e| panic!("{e}"));
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("the process's stat file reads");
     // The fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -55,7 +60,7 @@ async fn a_query_that_computes_past_its_deadline_is_cut_off() {
     let response = tokio::time::timeout(Duration::from_secs(60), schema.execute(Request::new(query)))
         .await
         .unwrap_or_else(|_| panic!("the query ran on past its deadline"));
-    let response = serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"));
+    let response = serde_json::to_value(&response).expect("the response serialises");
     let spent = cpu_time() - before;
     assert_eq!(
         response["errors"][0]["extensions"]["code"],

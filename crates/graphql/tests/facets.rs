@@ -1,6 +1,11 @@
 //! Facets on bulletin lists and searches, on SQLite and PostgreSQL: each count is the size of the list that
 //! filtering by that value would give.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over};

@@ -7,6 +7,11 @@
 //! The generator is seeded: `BOLETIN_GENERATIVE_SEED=<n>` replays a run, and a failure prints the seed, the
 //! query and its variables. `BOLETIN_GENERATIVE_COUNT` sets how many operations each backend gets (300).
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use async_graphql::{Request, Variables};

@@ -1,5 +1,10 @@
 //! Query limits: each hostile or careless shape gets its own code, and a refused query runs no SQL at all.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over, schema_with};

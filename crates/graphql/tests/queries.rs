@@ -1,5 +1,10 @@
 //! The GraphQL schema over real databases: queries and their JSON answers, on SQLite and PostgreSQL.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over};
@@ -208,7 +213,7 @@ async fn database_errors_never_reach_the_client() {
         let schema = schema_over(&db);
         db.execute_sql("DROP TABLE bulletin_themes")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the table is dropped");
         let response = run(&schema, "{ bulletins { nodes { title } } }").await;
         let error = &response["errors"][0];
         assert_eq!(error["extensions"]["code"], json!("INTERNAL"), "{response}");

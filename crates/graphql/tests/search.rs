@@ -1,5 +1,10 @@
 //! `search` on SQLite (FTS5) and PostgreSQL (tsvector): the same queries must find the same bulletins.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over};
@@ -188,15 +193,15 @@ async fn the_index_follows_imports_unpublishing_and_rebuilds() {
         let page = parse_page(
             "9 March, 2019\n\nA garden of carrots in Upala\n\nMigrants grew carrots (zanahorias) together.\n",
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the carrots page parses");
         let bulletin = page[0]
             .to_new_bulletin(BulletinStatus::Published)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid bulletin");
         db.store
             .import_bulletins(&[bulletin])
             .await
             .map_err(|f| format!("{:?}", f.error))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the bulletin is imported");
         assert_eq!(
             found(&schema, "carrot", "EN").await,
             set(&["a-garden-of-carrots-in-upala"])
@@ -208,19 +213,19 @@ async fn the_index_follows_imports_unpublishing_and_rebuilds() {
 
         db.execute_sql("UPDATE bulletins SET status = 'archived' WHERE slug = 'a-garden-of-carrots-in-upala'")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the bulletin is archived");
         assert!(
             found(&schema, "carrots", "EN").await.is_empty(),
             "an archived bulletin is not found"
         );
         db.execute_sql("UPDATE bulletins SET status = 'published' WHERE slug = 'a-garden-of-carrots-in-upala'")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the bulletin is published again");
 
         // An index lost or older than the texts is rebuilt from them.
         db.execute_sql("DELETE FROM bulletin_search")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the search index is emptied");
         assert!(found(&schema, "carrots", "EN").await.is_empty());
         assert_eq!(
             db.store.ensure_search_index().await.map_err(|e| format!("{e:?}")),

@@ -1,6 +1,11 @@
 //! `statistics` on SQLite and PostgreSQL: the seed's figures, then a catalogue with more figures to exercise
 //! periods, stocks, program trees, filters and warnings.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 mod support;
 
 use support::{run, schema_over};
@@ -13,7 +18,7 @@ use serde_json::{Value, json};
 /// (overlapping the joint Guatemala–Mexico figure), a December 2018 count in Honduras under a sub-program, and a
 /// later count of the IOM X Roadshow's countries.
 async fn extended(db: TestDatabase) -> TestDatabase {
-    let mut seed: Value = serde_json::from_str(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+    let mut seed: Value = serde_json::from_str(BUILTIN_SEED).expect("the built-in seed is JSON");
     let extra = [
         json!({"indicator": "returns_assisted", "source": "iom-builds-capacities-for-monitoring-migration-flows-in-mexico-and-guatemala",
                "value": 100, "period": {"start": "2019-01-01", "end": "2019-01-31"}, "countries": ["GT"],
@@ -28,11 +33,11 @@ async fn extended(db: TestDatabase) -> TestDatabase {
     if let Some(observations) = seed["observations"].as_array_mut() {
         observations.extend(extra);
     }
-    let dataset = parse_dataset(&seed.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let dataset = parse_dataset(&seed.to_string()).expect("the extended seed parses");
     db.store
         .load_dataset(&dataset)
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .expect("the seed with three more figures loads");
     db.take_statement_count();
     db
 }
@@ -185,9 +190,9 @@ async fn warnings_name_the_figures_an_analyst_should_check() {
         // Parts larger than the figure can only come from outside boletin (the domain refuses them).
         db.execute_sql("UPDATE observation_disaggregations SET value = 5000 WHERE category = 'unaccompanied_minor'")
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the parts are raised");
         // A change behind boletin's back reaches the rollups when they are rebuilt.
-        db.store.rebuild_rollups(&|_, _| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        db.store.rebuild_rollups(&|_, _| {}).await.expect("the rollups are rebuilt");
         let schema = schema_over(&db);
         let response = run(
             &schema,

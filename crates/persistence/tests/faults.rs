@@ -1,5 +1,10 @@
 //! SQLite under pressure: many writers at once, and a full disk.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
     BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, NewBulletin, TextsWanted,
@@ -15,17 +20,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 fn bulletin(number: usize, body_words: usize) -> NewBulletin {
     let body = "Texto del boletín sobre migración y retorno asistido. ".repeat(body_words.max(1));
     let page = format!("8 March, 2019\n\nBulletin number {number} on assisted returns\n\n{body}\n");
-    let parsed = parse_page(&page).unwrap_or_else(|e| panic!("{e}"));
+    let parsed = parse_page(&page).expect("the bulletin page parses");
     parsed[0]
         .to_new_bulletin(BulletinStatus::Published)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a valid bulletin")
 }
 
 async fn published(store: &SqlStore) -> u64 {
     store
         .bulletin_count(&BulletinFilter::default())
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
+        .expect("the bulletins are counted")
 }
 
 async fn pragma(db: &DatabaseConnection, name: &str) -> String {
@@ -35,11 +40,11 @@ async fn pragma(db: &DatabaseConnection, name: &str) -> String {
             format!("PRAGMA {name}"),
         ))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the PRAGMA query runs")
         .unwrap_or_else(|| panic!("PRAGMA {name} returned no row"));
     row.try_get::<String>("", name)
         .or_else(|_| row.try_get::<i64>("", name).map(|n| n.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a text or numeric PRAGMA value")
 }
 
 #[tokio::test]
@@ -53,7 +58,7 @@ async fn fifty_concurrent_writers_on_sqlite_all_succeed() {
         }));
     }
     for (number, writer) in writers.into_iter().enumerate() {
-        let result = writer.await.unwrap_or_else(|e| panic!("{e}"));
+        let result = writer.await.expect("the writer task finishes");
         assert_eq!(result.map_err(|f| format!("{:?}", f.error)), Ok(1), "writer {number}");
     }
     assert_eq!(published(&db.store).await, 60);
@@ -67,13 +72,13 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
     // answers a write past `max_page_count` with SQLITE_FULL, the same error as a full disk.
     let mut options = ConnectOptions::new(db.url.clone());
     options.max_connections = 1;
-    let connection = connect(&options).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let connection = connect(&options).await.expect("the test database connects");
     let store = SqlStore::new(connection.clone());
     let pages = pragma(&connection, "page_count").await;
     connection
         .execute_unprepared(&format!("PRAGMA max_page_count = {pages}"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the page limit is set");
 
     let large: Vec<NewBulletin> = (0..40).map(|n| bulletin(n, 400)).collect();
     let failure = store
@@ -94,11 +99,11 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
         .bulletin_page(
             &BulletinFilter::default(),
             BulletinOrder::default(),
-            &PageRequest::<BulletinCursor>::new(Some(5), None, None, None).unwrap_or_else(|e| panic!("{e:?}")),
+            &PageRequest::<BulletinCursor>::new(Some(5), None, None, None).expect("a valid page request"),
             TextsWanted::ALL,
         )
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .expect("the first page reads");
     assert_eq!(page.items.len(), 5);
     assert_eq!(pragma(&connection, "integrity_check").await, "ok");
 
@@ -106,7 +111,7 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
     connection
         .execute_unprepared("PRAGMA max_page_count = 1073741823")
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the page limit is lifted");
     assert_eq!(
         store
             .import_bulletins(&large)
@@ -114,7 +119,7 @@ async fn a_full_disk_fails_the_write_keeps_reads_and_leaves_a_sound_file() {
             .map_err(|f| format!("{:?}", f.error)),
         Ok(40)
     );
-    connection.close().await.unwrap_or_else(|e| panic!("{e}"));
+    connection.close().await.expect("the connection closes");
     db.cleanup().await;
 }
 
@@ -138,7 +143,7 @@ impl SmallDisk {
     fn fill(&self) -> std::path::PathBuf {
         use std::io::Write as _;
         let path = self.0.join("filler");
-        let mut file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut file = std::fs::File::create(&path).expect("the filler file is created");
         let chunk = vec![0u8; 16 * 1024];
         while file.write_all(&chunk).and_then(|()| file.flush()).is_ok() {}
         let _ = file.sync_all();
@@ -169,14 +174,14 @@ async fn a_really_full_disk_fails_every_write_at_once_and_writes_resume_when_spa
     let url = disk.0.join("boletin.db").display().to_string();
     let connection = connect(&ConnectOptions::new(url))
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .expect("the database on the small disk connects");
     boletin_persistence::migrate(&connection)
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .expect("the database migrates");
     let store = SqlStore::new(connection);
-    let seed = boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
-    store.load_dataset(&seed).await.unwrap_or_else(|e| panic!("{e:?}"));
-    let slug = Slug::parse("iom-promotes-labor-integration-of-migrants-in-tijuana").unwrap_or_else(|e| panic!("{e:?}"));
+    let seed = boletin_persistence::parse_dataset(boletin_persistence::BUILTIN_SEED).expect("the built-in seed parses");
+    store.load_dataset(&seed).await.expect("the built-in seed loads");
+    let slug = Slug::parse("iom-promotes-labor-integration-of-migrants-in-tijuana").expect("a valid slug");
     let filler = disk.fill();
 
     // Every write fails as unavailable, none of them with a "locked" stall, whatever failed before it.
@@ -201,7 +206,7 @@ async fn a_really_full_disk_fails_every_write_at_once_and_writes_resume_when_spa
     assert_eq!(published(&store).await, 10);
 
     // Once there is room again, the same store writes again: no restart.
-    std::fs::remove_file(filler).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(filler).expect("the filler file is removed");
     assert_eq!(
         store
             .import_bulletins(&[bulletin(100, 20)])
@@ -212,7 +217,7 @@ async fn a_really_full_disk_fails_every_write_at_once_and_writes_resume_when_spa
     let archived = store
         .change_bulletin_status(&slug, BulletinStatus::Archived, None, "test")
         .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .expect("the bulletin is archived");
     assert_eq!(archived.status, BulletinStatus::Archived);
     assert_eq!(published(&store).await, 10);
     store.close().await;

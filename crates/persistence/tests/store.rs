@@ -1,5 +1,10 @@
 //! The SQL store against real SQLite and PostgreSQL databases, one fresh database per test and backend.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
     BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, TextsWanted, Theme, Visibility,
@@ -16,24 +21,24 @@ use boletin_persistence::{BUILTIN_SEED, parse_dataset};
 const SOURCE_PAGE: &str = include_str!("../../../seed/pages/000_22d4cd1e50c04007.txt");
 
 fn slug(s: &str) -> Slug {
-    Slug::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    Slug::parse(s).expect("a valid slug")
 }
 
 fn first(n: i32) -> PageRequest<BulletinCursor> {
-    PageRequest::new(Some(n), None, None, None).unwrap_or_else(|e| panic!("{e}"))
+    PageRequest::new(Some(n), None, None, None).expect("a valid page request")
 }
 
 #[test]
 fn the_seed_holds_every_bulletin_of_the_source_page_exactly_as_written() {
-    let dataset = parse_dataset(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+    let dataset = parse_dataset(BUILTIN_SEED).expect("the built-in seed parses");
     assert_eq!(dataset.validate(), Ok(()));
-    let page = parse_page(SOURCE_PAGE).unwrap_or_else(|e| panic!("{e}"));
+    let page = parse_page(SOURCE_PAGE).expect("the source page parses");
     assert_eq!(page.len(), 10);
     assert_eq!(dataset.bulletins.len(), 10);
     for (source, seeded) in page.iter().zip(&dataset.bulletins) {
         let imported = source
             .to_new_bulletin(BulletinStatus::Published)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid bulletin");
         let english = seeded
             .texts
             .iter()
@@ -70,7 +75,7 @@ async fn the_seed_loads_and_lists_newest_first() {
                 TextsWanted::ALL,
             )
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the first page reads");
         assert_eq!(page.items.len(), 10);
         assert!(!page.has_next_page);
         assert!(
@@ -83,13 +88,13 @@ async fn the_seed_loads_and_lists_newest_first() {
             .store
             .indicator_by_code("returns_assisted")
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
+            .expect("the indicator lookup runs")
             .unwrap_or_else(|| panic!("missing"));
         let observations = db
             .store
             .indicator_observations(&[returns.id])
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the indicator's figures read");
         assert_eq!(observations.len(), 1);
         assert_eq!(observations[0].value, 1195.0);
         assert_eq!(observations[0].disaggregations[0].value, 48.0);
@@ -97,7 +102,7 @@ async fn the_seed_loads_and_lists_newest_first() {
             .store
             .bulletins_by_ids(&[observations[0].source], Visibility::Public)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the source bulletin reads");
         assert!(
             source[0]
                 .texts
@@ -121,29 +126,29 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
                 .store
                 .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &request, TextsWanted::ALL)
                 .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
+                .expect("the next page reads");
             seen.extend(page.items.iter().map(|b| b.id));
             let Some(last) = page.items.last() else { break };
             if !page.has_next_page {
                 break;
             }
             request =
-                PageRequest::new(Some(3), Some(BulletinCursor::of(last)), None, None).unwrap_or_else(|e| panic!("{e}"));
+                PageRequest::new(Some(3), Some(BulletinCursor::of(last)), None, None).expect("a valid page request");
         }
         let all = db
             .store
             .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &first(100), TextsWanted::ALL)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the whole list reads");
         assert_eq!(seen, all.items.iter().map(|b| b.id).collect::<Vec<_>>());
 
         let before = BulletinCursor::of(&all.items[5]);
-        let back = PageRequest::new(None, None, Some(2), Some(before)).unwrap_or_else(|e| panic!("{e}"));
+        let back = PageRequest::new(None, None, Some(2), Some(before)).expect("a valid page request");
         let page = db
             .store
             .bulletin_page(&filter, BulletinOrder::PublishedOnDesc, &back, TextsWanted::ALL)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the previous page reads");
         assert_eq!(
             page.items.iter().map(|b| b.id).collect::<Vec<_>>(),
             [all.items[3].id, all.items[4].id]
@@ -154,7 +159,7 @@ async fn keyset_pages_cover_the_list_once_in_both_directions() {
             .store
             .bulletin_page(&filter, BulletinOrder::PublishedOnAsc, &first(1), TextsWanted::ALL)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .expect("the oldest bulletin reads");
         assert_eq!(oldest.items[0].id, all.items[9].id);
         db
     })
@@ -167,9 +172,9 @@ async fn filters_narrow_the_list() {
         let db = db.seeded().await;
         let count = |filter: BulletinFilter| {
             let store = db.store.clone();
-            async move { store.bulletin_count(&filter).await.unwrap_or_else(|e| panic!("{e:?}")) }
+            async move { store.bulletin_count(&filter).await.expect("the filtered count runs") }
         };
-        let country = |c: &str| CountryCode::parse(c).unwrap_or_else(|e| panic!("{e}"));
+        let country = |c: &str| CountryCode::parse(c).expect("a valid country code");
         assert_eq!(
             count(BulletinFilter {
                 countries: vec![country("DO")],
@@ -238,10 +243,10 @@ async fn drafts_and_their_figures_stay_invisible() {
     on_each_backend("drafts_and_their_figures_stay_invisible", |db| async move {
         let db = db.seeded().await;
         let page = parse_page("1 April, 2019\n\nA draft about Panama\n\nPanama City, Panama. Text.")
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the draft page parses");
         let draft = page[0]
             .to_new_bulletin(BulletinStatus::Draft)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid draft bulletin");
         assert_eq!(db.store.import_bulletins(std::slice::from_ref(&draft)).await, Ok(1));
         assert_eq!(db.store.bulletin_count(&BulletinFilter::default()).await, Ok(10));
         let published = [BulletinStatus::Published];
@@ -261,7 +266,7 @@ async fn drafts_and_their_figures_stay_invisible() {
             .store
             .bulletin_by_slug(&draft.slug, &[BulletinStatus::Draft], TextsWanted::ALL)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
+            .expect("the draft lookup runs")
             .unwrap_or_else(|| panic!("the draft is missing"));
         assert_eq!(found.status, BulletinStatus::Draft);
         assert_eq!(
@@ -279,7 +284,7 @@ async fn drafts_and_their_figures_stay_invisible() {
             .store
             .program_by_slug(&slug("planami"))
             .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
+            .expect("the program lookup runs")
             .unwrap_or_else(|| panic!("missing"));
         assert_eq!(db.store.program_bulletins(&[program.id]).await.map(|b| b.len()), Ok(1));
         db
@@ -291,13 +296,13 @@ async fn drafts_and_their_figures_stay_invisible() {
 async fn imports_are_all_or_nothing_and_refuse_taken_slugs() {
     on_each_backend("imports_are_all_or_nothing_and_refuse_taken_slugs", |db| async move {
         let db = db.seeded().await;
-        let page = parse_page(&format!("1 April, 2019\n\nA new bulletin\n\nText.\n\n{SOURCE_PAGE}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let page =
+            parse_page(&format!("1 April, 2019\n\nA new bulletin\n\nText.\n\n{SOURCE_PAGE}")).expect("the pages parse");
         let list: Vec<_> = page
             .iter()
             .map(|p| {
                 p.to_new_bulletin(BulletinStatus::Published)
-                    .unwrap_or_else(|e| panic!("{e}"))
+                    .expect("a valid published bulletin")
             })
             .collect();
         let failure = db
@@ -322,7 +327,7 @@ async fn imports_are_all_or_nothing_and_refuse_taken_slugs() {
 async fn seeding_twice_is_refused() {
     on_each_backend("seeding_twice_is_refused", |db| async move {
         let db = db.seeded().await;
-        let dataset = parse_dataset(BUILTIN_SEED).unwrap_or_else(|e| panic!("{e}"));
+        let dataset = parse_dataset(BUILTIN_SEED).expect("the built-in seed parses");
         assert!(matches!(
             db.store.load_dataset(&dataset).await,
             Err(DomainError::Conflict { .. })
@@ -340,7 +345,7 @@ async fn a_broken_connection_is_an_error_without_database_text() {
         |db| async move {
             let db = db.seeded().await;
             let store = db.store.clone();
-            db.connection.clone().close().await.unwrap_or_else(|e| panic!("{e}"));
+            db.connection.clone().close().await.expect("the connection closes");
             let error = store
                 .bulletin_count(&BulletinFilter::default())
                 .await
@@ -363,13 +368,13 @@ async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
         "imports_resolve_named_programs_and_partners_or_refuse_unknown_ones",
         |db| async move {
             let db = db.seeded().await;
-            let page = parse_page("1 April, 2019\n\nA\n\nText.\n\n1 April, 2019\n\nB\n\nText.")
-                .unwrap_or_else(|e| panic!("{e}"));
+            let page =
+                parse_page("1 April, 2019\n\nA\n\nText.\n\n1 April, 2019\n\nB\n\nText.").expect("the two pages parse");
             let mut list: Vec<_> = page
                 .iter()
                 .map(|p| {
                     p.to_new_bulletin(BulletinStatus::Published)
-                        .unwrap_or_else(|e| panic!("{e}"))
+                        .expect("a valid published bulletin")
                 })
                 .collect();
             list[0].programs = vec![slug("planami")];
@@ -414,14 +419,14 @@ async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() 
                 "DELETE FROM bulletin_translations WHERE lang = 'es' AND bulletin_id = (SELECT MIN(id) FROM bulletins)",
             )
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the Spanish text is deleted");
             let read = |texts| {
                 let store = db.store.clone();
                 async move {
                     store
                         .bulletin_page(&BulletinFilter::default(), BulletinOrder::default(), &first(20), texts)
                         .await
-                        .unwrap_or_else(|e| panic!("{e:?}"))
+                        .expect("the bulletin page reads")
                         .items
                 }
             };

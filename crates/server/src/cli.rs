@@ -385,7 +385,7 @@ mod tests {
     use super::*;
 
     fn serve_args(args: &[&str]) -> ServeArgs {
-        let cli = Cli::try_parse_from(["boletin", "serve"].iter().chain(args)).unwrap_or_else(|e| panic!("{e}"));
+        let cli = Cli::try_parse_from(["boletin", "serve"].iter().chain(args)).expect("valid serve arguments");
         match cli.command {
             Some(Command::Serve(args)) => *args,
             other => panic!("not serve: {other:?}"),

@@ -643,7 +643,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_valid_catalogue() {
-        let generate = |seed| dataset(300, 1000, seed).unwrap_or_else(|e| panic!("{e}"));
+        let generate = |seed| dataset(300, 1000, seed).expect("a generated dataset");
         let a = generate(7);
         assert_eq!(a.validate(), Ok(()));
         assert_eq!(a.bulletins.len(), 300);

@@ -1,5 +1,10 @@
 //! The `boletin` command line, run as a user would run it.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -26,7 +31,7 @@ fn text(bytes: &[u8]) -> String {
 
 fn page(name: &str, content: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("boletin-page-{}-{name}.txt", std::process::id()));
-    std::fs::write(&path, content).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, content).expect("the page file is written");
     path
 }
 

@@ -1,5 +1,10 @@
 //! The `boletin` process itself: its JSON logs, SIGTERM with a request in flight, and a database it cannot reach.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test's helpers stop it at the first failed step, with the step's name"
+)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -100,8 +105,8 @@ impl Drop for Process {
 
 /// Sends a whole HTTP request and reads the whole answer.
 fn exchange(addr: SocketAddr, request: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
-    stream.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = TcpStream::connect(addr).expect("the server accepts a connection");
+    stream.write_all(request.as_bytes()).expect("the request is sent");
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
@@ -158,12 +163,12 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let mut process = Process::start(&["--shutdown-grace", "10"]);
     let body = r#"{"query": "{ programs { slug } }"}"#;
     let (head, tail) = body.split_at(10);
-    let mut in_flight = TcpStream::connect(process.addr).unwrap_or_else(|e| panic!("{e}"));
+    let mut in_flight = TcpStream::connect(process.addr).expect("the server accepts a connection");
     let request = graphql_post(body, "");
     let headers_end = request.len() - body.len();
     in_flight
         .write_all(format!("{}{head}", &request[..headers_end]).as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the first bytes are sent");
     std::thread::sleep(Duration::from_millis(300));
 
     process.terminate();
@@ -176,7 +181,7 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    in_flight.write_all(tail.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    in_flight.write_all(tail.as_bytes()).expect("the last bytes are sent");
     let mut answer = String::new();
     let _ = in_flight.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -238,7 +243,7 @@ fn serve_briefly(database: &std::path::Path) -> Option<(Option<i32>, String)> {
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("boletin-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&dir).expect("the scratch directory is created");
     dir
 }
 
@@ -272,7 +277,7 @@ fn a_sqlite_file_that_is_not_a_database_corrupt_or_read_only_stops_the_server_in
     let dir = scratch("bad-files");
     // Not a database at all.
     let not_a_database = dir.join("notes.db");
-    std::fs::write(&not_a_database, "minutes of the meeting\n".repeat(400)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&not_a_database, "minutes of the meeting\n".repeat(400)).expect("the non-database file is written");
     // A real database whose pages were overwritten.
     let good = dir.join("good.db");
     let status = Command::new(env!("CARGO_BIN_EXE_boletin"))
@@ -280,13 +285,13 @@ fn a_sqlite_file_that_is_not_a_database_corrupt_or_read_only_stops_the_server_in
         .env("DATABASE_URL", &good)
         .env("BOLETIN_LOG", "error")
         .status()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("boletin seed runs");
     assert!(status.success());
     let corrupt = dir.join("corrupt.db");
-    let mut bytes = std::fs::read(&good).unwrap_or_else(|e| panic!("{e}"));
+    let mut bytes = std::fs::read(&good).expect("the seeded database file reads");
     let pages = 4096 * 2..(4096 * 6).min(bytes.len());
     bytes[pages].fill(7);
-    std::fs::write(&corrupt, bytes).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&corrupt, bytes).expect("the corrupt copy is written");
     let mut cases = vec![
         (not_a_database, "the database file is not a SQLite database"),
         (corrupt, "the database file is corrupt"),

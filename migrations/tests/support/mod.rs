@@ -14,7 +14,7 @@ where
 {
     let sqlite = Database::connect("sqlite::memory:")
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("an in-memory SQLite database");
     check(sqlite).await;
 
     let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -32,10 +32,10 @@ where
     admin
         .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .expect("the test schema is created");
     let mut options = ConnectOptions::new(url.clone());
     options.set_schema_search_path(schema.clone());
-    let postgres = Database::connect(options).await.unwrap_or_else(|e| panic!("{e}"));
+    let postgres = Database::connect(options).await.expect("the test schema connects");
     check(postgres).await;
     let _ = admin
         .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))

@@ -201,7 +201,7 @@ mod tests {
             ..Default::default()
         }
         .parse()
-        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the raw bulletin parses")
     }
 
     fn field(result: DomainResult<NewBulletin>) -> String {
@@ -226,7 +226,7 @@ mod tests {
             themes: Some(vec![Theme::Health]),
             ..Default::default()
         };
-        let after = patch.apply(draft()).unwrap_or_else(|e| panic!("{e}"));
+        let after = patch.apply(draft()).expect("the patch applies");
         assert_eq!(after.dateline.as_deref(), Some("Tapachula, Mexico"));
         assert_eq!(after.themes, [Theme::Health]);
         assert_eq!((after.slug, after.countries), (draft().slug, draft().countries));
@@ -246,11 +246,11 @@ mod tests {
     fn translations_are_added_replaced_and_removed_but_never_the_last() {
         let spanish = SetTranslation(text(Language::Es, "Abre un albergue"))
             .apply(draft())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the Spanish translation is added");
         assert_eq!(spanish.texts.len(), 2);
         let replaced = SetTranslation(text(Language::Es, "Abre un nuevo albergue"))
             .apply(spanish.clone())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the Spanish translation is replaced");
         assert_eq!(replaced.texts.len(), 2);
         assert!(replaced.texts.iter().any(|t| t.title == "Abre un nuevo albergue"));
         assert_eq!(
@@ -259,7 +259,7 @@ mod tests {
         );
         let english_only = RemoveTranslation(Language::Es)
             .apply(spanish)
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("the Spanish translation is removed");
         assert_eq!(english_only.texts.len(), 1);
         assert_eq!(
             field(RemoveTranslation(Language::En).apply(english_only.clone())),

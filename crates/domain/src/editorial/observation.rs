@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn a_raw_figure_parses_and_blank_texts_become_none() {
-        let figure = raw().parse().unwrap_or_else(|e| panic!("{e}"));
+        let figure = raw().parse().expect("the raw figure parses");
         assert_eq!(figure.place, None);
         assert_eq!(figure.countries[0].as_str(), "GT");
         assert!(Editable::validate(&figure).is_ok());
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_correction_keeps_parts_within_the_total() {
-        let figure = raw().parse().unwrap_or_else(|e| panic!("{e}"));
+        let figure = raw().parse().expect("the raw figure parses");
         let lower = ObservationPatch {
             value: Some(5.0),
             ..Default::default()
@@ -201,7 +201,7 @@ mod tests {
             note: Some(Some("Revised by the office.".into())),
             ..Default::default()
         };
-        let after = fixed.apply(figure).unwrap_or_else(|e| panic!("{e}"));
+        let after = fixed.apply(figure).expect("the correction applies");
         assert_eq!(
             (after.value, after.note.as_deref()),
             (120.0, Some("Revised by the office."))

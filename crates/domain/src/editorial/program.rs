@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_raw_program_parses_and_a_patch_keeps_what_it_does_not_name() {
-        let program = raw().parse().unwrap_or_else(|e| panic!("{e}"));
+        let program = raw().parse().expect("the raw program parses");
         assert_eq!(
             program.parent.as_ref().map(Slug::as_str),
             Some("regional-migration-program")
@@ -151,7 +151,7 @@ mod tests {
             end_on: Some(NaiveDate::from_ymd_opt(2020, 12, 31)),
             ..Default::default()
         };
-        let after = patch.apply(program.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let after = patch.apply(program.clone()).expect("the patch applies");
         assert_eq!(
             (after.parent, after.period.end),
             (None, NaiveDate::from_ymd_opt(2020, 12, 31))
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_patch_is_checked_whole() {
-        let program = raw().parse().unwrap_or_else(|e| panic!("{e}"));
+        let program = raw().parse().expect("the raw program parses");
         let backwards = ProgramPatch {
             end_on: Some(NaiveDate::from_ymd_opt(2018, 1, 1)),
             ..Default::default()

@@ -453,7 +453,7 @@ mod tests {
     fn futures_executor<F: std::future::Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
-            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("a current-thread runtime")
             .block_on(future)
     }
 
@@ -474,10 +474,10 @@ mod tests {
                 complexity: 8
             })
         );
-        let k30 = measured(&chain(30), serde_json::Value::Null).unwrap_or_else(|e| panic!("{e:?}"));
+        let k30 = measured(&chain(30), serde_json::Value::Null).expect("the chain of 30 is measured");
         assert_eq!(k30.height, 1 << 30);
         // A thousand fragments in a chain, measured without recursing through them, saturate.
-        let k1000 = measured(&chain(1000), serde_json::Value::Null).unwrap_or_else(|e| panic!("{e:?}"));
+        let k1000 = measured(&chain(1000), serde_json::Value::Null).expect("the chain of 1000 is measured");
         assert_eq!(k1000.height, u64::MAX);
     }
 

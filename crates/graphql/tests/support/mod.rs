@@ -29,5 +29,5 @@ pub async fn run(schema: &BoletinSchema, request: impl Into<Request>) -> Value {
     let response = schema
         .execute(request.into().data(RequestId("test-request".into())))
         .await;
-    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
+    serde_json::to_value(&response).expect("the response serialises")
 }

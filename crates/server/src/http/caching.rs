@@ -314,7 +314,7 @@ mod tests {
         let request = |query: &str, hash: &str| {
             let mut request = async_graphql::Request::new(query);
             let extension: Value = serde_json::from_value(serde_json::json!({ "version": 1, "sha256Hash": hash }))
-                .unwrap_or_else(|e| panic!("{e}"));
+                .expect("a valid persisted-query extension");
             request.extensions.insert("persistedQuery".to_owned(), extension);
             request
         };
