@@ -10,112 +10,80 @@ mod support;
 use support::{run, schema_over};
 
 use boletin_persistence::testing::on_each_backend;
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// The cases: a query and the part of the response it must contain (compared with `contains`).
-fn cases() -> Vec<(&'static str, &'static str, Value)> {
+/// The cases: a name and a query. Each whole answer is an insta snapshot, `snapshots/queries__<name>.snap`,
+/// the same on both backends; a change shows as a diff (accept it with `cargo insta review`, or rerun with
+/// `INSTA_UPDATE=always` and read `git diff`).
+fn cases() -> Vec<(&'static str, &'static str)> {
     vec![
         (
             "newest first, with the total",
             "{ bulletins(first: 3) { totalCount nodes { publishedOn } pageInfo { hasNextPage hasPreviousPage } } }",
-            json!({"data": {"bulletins": {"totalCount": 10, "nodes": [{"publishedOn": "2019-03-08"}, {"publishedOn": "2019-03-08"}, {"publishedOn": "2019-03-05"}], "pageInfo": {"hasNextPage": true, "hasPreviousPage": false}}}}),
         ),
         (
             "returns assisted: total, minors and source",
             r#"{ indicator(code: "returns_assisted") { total unit aggregation observations { value country { code } countries { code } source { title } disaggregations { dimension category value } } } }"#,
-            json!({"data": {"indicator": {"total": 1195.0, "unit": "PEOPLE", "aggregation": "SUM", "observations": [{"value": 1195.0, "country": null, "countries": [{"code": "GT"}, {"code": "MX"}], "source": {"title": "Over a thousand migrants have returned voluntarily with assistance from IOM in Central America"}, "disaggregations": [{"dimension": "age_group", "category": "unaccompanied_minor", "value": 48.0}]}]}}}),
         ),
         (
             "the Tijuana job fair's figures",
             r#"{ bulletin(slug: "iom-promotes-labor-integration-of-migrants-in-tijuana") { dateline observations { value place periodStart periodEnd indicator { code } } } }"#,
-            json!({"data": {"bulletin": {"dateline": "Tijuana, Mexico", "observations": [
-                {"value": 33.0, "place": "Tijuana", "periodStart": "2019-02-27", "periodEnd": "2019-02-28", "indicator": {"code": "job_fair_hires"}},
-                {"value": 256.0, "place": "Tijuana", "periodStart": "2019-02-27", "periodEnd": "2019-02-28", "indicator": {"code": "job_fair_attendees"}},
-                {"value": 746.0, "place": "Tijuana", "periodStart": "2019-02-27", "periodEnd": "2019-02-28", "indicator": {"code": "job_openings"}},
-                {"value": 18.0, "place": "Tijuana", "periodStart": "2019-02-27", "periodEnd": "2019-02-28", "indicator": {"code": "participating_businesses"}}
-            ]}}}),
         ),
         (
             "Spanish titles and country names",
             r#"{ bulletins(first: 5, lang: ES, filter: { countries: ["do"], programs: ["planami"] }) { nodes { language title countries { code name } } } }"#,
-            json!({"data": {"bulletins": {"nodes": [{"language": "ES", "title": "El Ministro de Relaciones Exteriores de la República Dominicana inicia consultas para la creación del Plan Nacional de Acción sobre Migración", "countries": [{"code": "DO", "name": "República Dominicana"}]}]}}}),
         ),
         (
             "filters by theme, program, partner and dates",
             r#"{ a: bulletins(filter: { themes: [HUMAN_TRAFFICKING] }) { totalCount } b: bulletins(filter: { programs: ["planami"] }) { totalCount } c: bulletins(filter: { partners: ["canada-fund-for-local-initiatives"] }) { totalCount } d: bulletins(filter: { publishedFrom: "2019-02-05", publishedTo: "2019-03-01" }) { totalCount } }"#,
-            json!({"data": {"a": {"totalCount": 2}, "b": {"totalCount": 1}, "c": {"totalCount": 1}, "d": {"totalCount": 3}}}),
         ),
         (
             "a program with its parent, sub-programs, partners and bulletins",
             r#"{ program(slug: "regional-migration-program", lang: ES) { name language subPrograms { slug parent { slug } } partners { role partner { acronym name } } bulletins { slug } } }"#,
-            json!({"data": {"program": {"name": "Programa Regional sobre Migración: Mesoamérica–El Caribe", "language": "ES", "subPrograms": [{"slug": "somos-colmena", "parent": {"slug": "regional-migration-program"}}], "partners": [{"role": "IMPLEMENTER", "partner": {"acronym": "OIM", "name": "Organización Internacional para las Migraciones"}}], "bulletins": [{"slug": "somos-colmena-emerges-as-a-virtual-informational-community-for-migrants-in"}]}}}),
         ),
         (
             "a partner with its programs and bulletins",
             r#"{ partner(slug: "municipality-of-tijuana") { kind country { code name } programs { role program { slug } } bulletins { slug } } }"#,
-            json!({"data": {"partner": {"kind": "MUNICIPALITY", "country": {"code": "MX", "name": "Mexico"}, "programs": [{"role": "HOST", "program": {"slug": "tijuana-municipal-job-fair-2019"}}, {"role": "ORGANIZER", "program": {"slug": "tijuana-municipal-job-fair-2019"}}], "bulletins": [{"slug": "iom-promotes-labor-integration-of-migrants-in-tijuana"}]}}}),
         ),
         (
             "unknown records are null",
             r#"{ bulletin(slug: "no-such-bulletin") { id } b: bulletin(slug: "Not A Slug!") { id } program(slug: "x") { id } partner(slug: "x") { id } indicator(code: "NOPE") { id } node(id: "garbage") { id } }"#,
-            json!({"data": {"bulletin": null, "b": null, "program": null, "partner": null, "indicator": null, "node": null}}),
         ),
         (
             "page sizes are refused, not clamped",
             "{ bulletins(first: 1000000) { totalCount } }",
-            json!({"errors": [{"message": "invalid first: must be between 0 and 100", "extensions": {"code": "INVALID", "field": "first"}}]}),
         ),
         (
             "negative page sizes are refused",
             "{ bulletins(last: -1) { totalCount } }",
-            json!({"errors": [{"extensions": {"code": "INVALID", "field": "last"}}]}),
         ),
         (
             "queries that cannot run say so with a code",
             "{ bulletins(first: \"many\") { totalCount } nope }",
             // Each mistake once: the wrong `first`, and the unknown field.
-            json!({"errors": [{"extensions": {"code": "INVALID_QUERY"}}, {"extensions": {"code": "INVALID_QUERY"}}]}),
         ),
         (
             "malformed dates are refused with a code",
             r#"{ bulletins(filter: { publishedFrom: "2019-13-01" }) { totalCount } }"#,
-            json!({"errors": [{"extensions": {"code": "INVALID"}}]}),
         ),
         (
             "a value of the wrong kind for a date names its argument",
             r#"{ bulletins(filter: { publishedFrom: 5 }) { totalCount } }"#,
-            json!({"errors": [{"extensions": {"code": "INVALID", "field": "filter"}}]}),
         ),
-        (
-            "syntax errors are refused with a code",
-            "{ bulletins(",
-            json!({"errors": [{"extensions": {"code": "INVALID_QUERY"}}]}),
-        ),
+        ("syntax errors are refused with a code", "{ bulletins("),
         (
             "bad cursors are refused",
             r#"{ bulletins(after: "nonsense") { totalCount } }"#,
-            json!({"errors": [{"extensions": {"code": "INVALID", "field": "after"}}]}),
         ),
         (
             "bad country codes are refused with their path",
             r#"{ bulletins(filter: { countries: ["MX", "XX"] }) { totalCount } }"#,
-            json!({"errors": [{"extensions": {"code": "INVALID", "field": "filter.countries[1]"}}]}),
         ),
         (
             "inverted date ranges are refused",
             r#"{ bulletins(filter: { publishedFrom: "2019-03-01", publishedTo: "2019-02-01" }) { totalCount } }"#,
-            json!({"errors": [{"extensions": {"code": "INVALID", "field": "filter.publishedFrom"}}]}),
         ),
     ]
-}
-
-/// Whether `actual` holds everything in `expected`: objects by key, arrays element by element and of equal length.
-fn contains(actual: &Value, expected: &Value) -> bool {
-    match (actual, expected) {
-        (Value::Object(a), Value::Object(e)) => e.iter().all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v))),
-        (Value::Array(a), Value::Array(e)) => a.len() == e.len() && a.iter().zip(e).all(|(av, ev)| contains(av, ev)),
-        _ => actual == expected,
-    }
 }
 
 #[tokio::test]
@@ -123,13 +91,12 @@ async fn queries_answer_as_expected() {
     on_each_backend("queries_answer_as_expected", |db| async move {
         let db = db.seeded().await;
         let schema = schema_over(&db);
-        for (name, query, expected) in cases() {
+        for (name, query) in cases() {
             let actual = run(&schema, query).await;
-            assert!(
-                contains(&actual, &expected),
-                "{name} ({:?}):\n  got      {actual}\n  expected {expected}",
-                db.backend
-            );
+            let snapshot = name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            insta::with_settings!({ description => query, omit_expression => true }, {
+                insta::assert_json_snapshot!(snapshot, actual);
+            });
         }
         db
     })

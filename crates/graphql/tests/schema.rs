@@ -9,10 +9,18 @@ use serde_json::Value;
 fn the_committed_schema_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema.graphql");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == boletin_graphql::sdl(),
-        "schema.graphql is out of date: run `cargo run -- schema > schema.graphql` and commit the result"
-    );
+    let generated = boletin_graphql::sdl();
+    if committed != generated {
+        let diff = similar::TextDiff::from_lines(&committed, &generated)
+            .unified_diff()
+            .context_radius(3)
+            .header("schema.graphql (committed)", "the schema the code builds")
+            .to_string();
+        panic!(
+            "schema.graphql is out of date: run `cargo run -- schema > schema.graphql`, check the diff below \
+             (a removed or renamed field breaks clients: keep the old one with @deprecated) and commit it\n{diff}"
+        );
+    }
 }
 
 #[tokio::test]
