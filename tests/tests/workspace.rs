@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 /// A crate's layer: the workspace crates its code may depend on, those its tests may also use (test fixtures),
 /// and the libraries it must not use. The domain knows no database, web or GraphQL library; GraphQL knows no
 /// database or web server (its tests run on persistence's fixtures); persistence knows no GraphQL or web library.
-/// The binary and the end-to-end tests sit on top of everything.
+/// The developer tools (`generate`, `bench`) sit beside the server, on the same layers but without its web
+/// stack. The binary and the end-to-end tests sit on top of everything.
 struct Layer {
     name: &'static str,
     uses: &'static [&'static str],
@@ -42,8 +43,19 @@ const LAYERS: &[Layer] = &[
         banned: &["sea-orm", "sqlx", "axum", "hyper", "tower"],
     },
     Layer {
-        name: "boletin",
+        name: "boletin-devtools",
         uses: &["boletin-domain", "boletin-persistence", "boletin-graphql"],
+        tests_use: &[],
+        banned: &["sea-orm", "sqlx", "axum", "hyper", "tower"],
+    },
+    Layer {
+        name: "boletin",
+        uses: &[
+            "boletin-domain",
+            "boletin-persistence",
+            "boletin-graphql",
+            "boletin-devtools",
+        ],
         tests_use: &[],
         banned: &["sqlx"],
     },

@@ -2,10 +2,8 @@
 //! print the schema). It wires the layers together: a [`SqlStore`] becomes the domain's
 //! [`Catalog`], which the GraphQL schema serves over axum.
 
-pub mod bench;
 pub mod cli;
 pub mod failure;
-pub mod generate;
 pub mod http;
 pub mod metrics;
 pub mod rate_limit;

@@ -7,13 +7,14 @@ use boletin::cli::{
     Cli, Command, ImportCommand, ImportStatus, LogFormat, RollupsCommand, ServeArgs, TokenCommand, TokenRole,
 };
 use boletin::failure::Explained as _;
-use boletin::http::secret_hash;
+use boletin::http::{HttpSettings, secret_hash};
 use boletin::{AppState, Server, open_store, open_store_with_retry};
 use boletin_domain::auth::{Caller, Role, SECRET_PREFIX, Tokens};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_persistence::ConnectOptions;
 use clap::Parser;
 use std::io::IsTerminal;
+use std::path::Path;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -22,151 +23,189 @@ async fn main() -> anyhow::Result<()> {
         // `boletin` alone means `boletin serve`, with serve's settings read from the environment.
         cli = Cli::parse_from(std::env::args().chain(["serve".to_owned()]));
     }
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).context("--log is not a valid filter")?;
-    // Colours only for a person at a terminal, never in files or log collectors.
-    let colours = std::io::stderr().is_terminal();
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(colours)
-        .with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    init_logging(&cli)?;
     let mut options = ConnectOptions::new(cli.database_url.clone());
     options.max_connections = cli.db_max_connections;
     options.acquire_timeout = cli.db_acquire_timeout;
     let Some(command) = cli.command else {
         anyhow::bail!("no command given; see `boletin --help`");
     };
-
     match command {
-        Command::Serve(args) => serve(args, options).await?,
-        Command::Migrate => {
-            open_store(&options, false).await?.close().await;
-            println!("migrations applied");
-        }
-        Command::Seed { file } => {
-            let store = open_store(&options, false).await?;
-            let text = match &file {
-                Some(path) => {
-                    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
-                }
-                None => boletin_persistence::BUILTIN_SEED.to_owned(),
-            };
-            let dataset = boletin_persistence::parse_dataset(&text).explained()?;
-            let report = store
-                .load_dataset(&dataset)
-                .await
-                .explained()
-                .context("cannot seed the database")?;
-            store.close().await;
-            println!(
-                "seeded {} bulletins, {} programs, {} partners, {} indicators, {} observations",
-                report.bulletins, report.programs, report.partners, report.indicators, report.observations
-            );
-        }
+        Command::Serve(args) => serve(args, options).await,
+        Command::Migrate => migrate(&options).await,
+        Command::Seed { file } => seed(file.as_deref(), &options).await,
         Command::Import {
             what: ImportCommand::Bulletins { file, status },
-        } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let page =
-                boletin_domain::import::parse_page(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let status = match status {
-                ImportStatus::Published => BulletinStatus::Published,
-                ImportStatus::Draft => BulletinStatus::Draft,
-            };
-            let mut bulletins = Vec::with_capacity(page.len());
-            for item in &page {
-                bulletins.push(
-                    item.to_new_bulletin(status)
-                        .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", file.display(), item.line))?,
-                );
-            }
-            let store = open_store(&options, false).await?;
-            let count = store.import_bulletins(&bulletins).await.map_err(|failure| {
-                let line = page.get(failure.index).map_or(0, |p| p.line);
-                anyhow::anyhow!(
-                    "{}: line {line}: {}; nothing was imported",
-                    file.display(),
-                    failure.error
-                )
-            })?;
-            store.close().await;
-            println!("imported {count} bulletins from {}", file.display());
+        } => import_bulletins(&file, status, &options).await,
+        Command::Schema => {
+            print!("{}", boletin_graphql::sdl());
+            Ok(())
         }
-        Command::Schema => print!("{}", boletin_graphql::sdl()),
-        Command::Token { action } => token(action, &options).await?,
+        Command::Token { action } => token(action, &options).await,
         Command::Rollups {
             action: RollupsCommand::Rebuild,
-        } => {
-            let store = open_store(&options, false).await?;
-            let progress = Progress::new();
-            let started = std::time::Instant::now();
-            store
-                .rebuild_rollups(&|done, total| progress.show("rollups of indicator", done, total))
-                .await
-                .explained()
-                .context("cannot rebuild the rollups")?;
-            progress.done();
-            store.close().await;
-            println!(
-                "rebuilt the statistics rollups in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-        }
+        } => rebuild_rollups(&options).await,
         Command::Generate {
             bulletins,
             observations,
             seed,
-        } => {
-            let store = open_store(&options, false).await?;
-            let progress = Progress::new();
-            progress.say(&format!(
-                "generating {bulletins} bulletins and {observations} observations"
-            ));
-            let dataset = boletin::generate::dataset(bulletins, observations, seed).explained()?;
-            let started = std::time::Instant::now();
-            let report = store
-                .load_dataset_with_progress(&dataset, &|what, done, total| progress.show(what, done, total))
-                .await
-                .explained()
-                .context("cannot write the generated data")?;
-            progress.done();
-            progress.say("analyzing the tables for the query planner");
-            store.analyze().await.explained()?;
-            store.close().await;
-            println!(
-                "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
-                report.bulletins,
-                report.programs,
-                report.partners,
-                report.indicators,
-                report.observations,
-                started.elapsed().as_secs_f64()
-            );
-        }
+        } => generate(bulletins, observations, seed, &options).await,
         Command::Bench {
             iterations,
             explain,
             writes,
-        } => {
-            let db = boletin_persistence::connect(&options)
-                .await
-                .explained()
-                .context("cannot open the database")?;
-            boletin_persistence::migrate(&db)
-                .await
-                .explained()
-                .context("cannot migrate the database")?;
-            let (store, log) = boletin_persistence::SqlStore::with_statement_log(db);
-            if writes {
-                print!("{}", boletin::bench::writes(store, iterations).await?);
-            } else {
-                print!("{}", boletin::bench::report(store, log, iterations, explain).await?);
-            }
-        }
+        } => bench(iterations, explain, writes, &options).await,
     }
+}
+
+/// Logs to standard error, filtered by `--log`, as text (coloured only for a person at a terminal, never in
+/// files or log collectors) or JSON.
+fn init_logging(cli: &Cli) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).context("--log is not a valid filter")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    Ok(())
+}
+
+/// `boletin migrate`: applies the migrations the database lacks.
+async fn migrate(options: &ConnectOptions) -> anyhow::Result<()> {
+    open_store(options, false).await?.close().await;
+    println!("migrations applied");
+    Ok(())
+}
+
+/// `boletin seed [FILE]`: loads a dataset (the built-in seed by default) into an empty database.
+async fn seed(file: Option<&Path>, options: &ConnectOptions) -> anyhow::Result<()> {
+    let store = open_store(options, false).await?;
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        None => boletin_persistence::BUILTIN_SEED.to_owned(),
+    };
+    let dataset = boletin_persistence::parse_dataset(&text).explained()?;
+    let report = store
+        .load_dataset(&dataset)
+        .await
+        .explained()
+        .context("cannot seed the database")?;
+    store.close().await;
+    println!(
+        "seeded {} bulletins, {} programs, {} partners, {} indicators, {} observations",
+        report.bulletins, report.programs, report.partners, report.indicators, report.observations
+    );
+    Ok(())
+}
+
+/// `boletin import bulletins FILE`: adds a page of bulletins, all or nothing, naming the line of the first bad
+/// one.
+async fn import_bulletins(file: &Path, status: ImportStatus, options: &ConnectOptions) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let page = boletin_domain::import::parse_page(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let status = match status {
+        ImportStatus::Published => BulletinStatus::Published,
+        ImportStatus::Draft => BulletinStatus::Draft,
+    };
+    let bulletins = page
+        .iter()
+        .map(|item| {
+            item.to_new_bulletin(status)
+                .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", file.display(), item.line))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = open_store(options, false).await?;
+    let count = store.import_bulletins(&bulletins).await.map_err(|failure| {
+        let line = page.get(failure.index).map_or(0, |p| p.line);
+        anyhow::anyhow!(
+            "{}: line {line}: {}; nothing was imported",
+            file.display(),
+            failure.error
+        )
+    })?;
+    store.close().await;
+    println!("imported {count} bulletins from {}", file.display());
+    Ok(())
+}
+
+/// `boletin rollups rebuild`: recomputes the statistics rollups from the figures.
+async fn rebuild_rollups(options: &ConnectOptions) -> anyhow::Result<()> {
+    let store = open_store(options, false).await?;
+    let progress = Progress::new();
+    let started = std::time::Instant::now();
+    store
+        .rebuild_rollups(&|done, total| progress.show("rollups of indicator", done, total))
+        .await
+        .explained()
+        .context("cannot rebuild the rollups")?;
+    progress.done();
+    store.close().await;
+    println!(
+        "rebuilt the statistics rollups in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `boletin generate`: fills an empty database with a deterministic synthetic catalogue, then analyzes it.
+async fn generate(bulletins: usize, observations: usize, seed: u64, options: &ConnectOptions) -> anyhow::Result<()> {
+    let store = open_store(options, false).await?;
+    let progress = Progress::new();
+    progress.say(&format!(
+        "generating {bulletins} bulletins and {observations} observations"
+    ));
+    let dataset = boletin_devtools::generate::dataset(bulletins, observations, seed).explained()?;
+    let started = std::time::Instant::now();
+    let report = store
+        .load_dataset_with_progress(&dataset, &|what, done, total| progress.show(what, done, total))
+        .await
+        .explained()
+        .context("cannot write the generated data")?;
+    progress.done();
+    progress.say("analyzing the tables for the query planner");
+    store.analyze().await.explained()?;
+    store.close().await;
+    println!(
+        "generated {} bulletins, {} programs, {} partners, {} indicators, {} observations in {:.1} s",
+        report.bulletins,
+        report.programs,
+        report.partners,
+        report.indicators,
+        report.observations,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `boletin bench`: times the queries that matter (or, with `--writes`, editing) through the schema the server
+/// builds, without a rate limit, recording every statement for `--explain`.
+async fn bench(iterations: usize, explain: bool, writes: bool, options: &ConnectOptions) -> anyhow::Result<()> {
+    let db = boletin_persistence::connect(options)
+        .await
+        .explained()
+        .context("cannot open the database")?;
+    boletin_persistence::migrate(&db)
+        .await
+        .explained()
+        .context("cannot migrate the database")?;
+    let (store, log) = boletin_persistence::SqlStore::with_statement_log(db);
+    let state = AppState::new(HttpSettings {
+        rate_limit: None,
+        ..HttpSettings::default()
+    });
+    state.attach(store.clone()).await;
+    let schema = state
+        .schema()
+        .context("the schema is built once the store is attached")?;
+    let report = if writes {
+        boletin_devtools::bench::writes(schema, iterations).await?
+    } else {
+        boletin_devtools::bench::report(schema, &store, log, iterations, explain).await?
+    };
+    print!("{report}");
     Ok(())
 }
 

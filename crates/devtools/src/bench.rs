@@ -3,11 +3,9 @@
 //! against the configured database, and optionally the database's plan of every statement they run; or, with
 //! `--writes`, the latency of editing and of the live-update event a publication sends.
 
-use crate::AppState;
-use crate::http::HttpSettings;
 use async_graphql::Request;
 use boletin_domain::auth::Caller;
-use boletin_graphql::{ClientKey, RequestId};
+use boletin_graphql::{BoletinSchema, ClientKey, RequestId};
 use boletin_persistence::{SqlStore, StatementLog};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -27,8 +25,7 @@ fn request(query: &str) -> Request {
 }
 
 /// Runs `query` and fails on GraphQL errors, so a benchmark never times an error.
-async fn run(state: &AppState, query: &str) -> anyhow::Result<serde_json::Value> {
-    let schema = state.schema().ok_or_else(|| anyhow::anyhow!("no database"))?;
+async fn run(schema: &BoletinSchema, query: &str) -> anyhow::Result<serde_json::Value> {
     let response = schema.execute(request(query)).await;
     if !response.errors.is_empty() {
         anyhow::bail!("{query}: {:?}", response.errors);
@@ -37,9 +34,9 @@ async fn run(state: &AppState, query: &str) -> anyhow::Result<serde_json::Value>
 }
 
 /// The queries, with a deep cursor and an indicator taken from the data.
-async fn cases(state: &AppState) -> anyhow::Result<Vec<Case>> {
+async fn cases(schema: &BoletinSchema) -> anyhow::Result<Vec<Case>> {
     let oldest = run(
-        state,
+        schema,
         "{ bulletins(first: 21, orderBy: PUBLISHED_ON_ASC) { edges { cursor } } }",
     )
     .await?;
@@ -48,7 +45,7 @@ async fn cases(state: &AppState) -> anyhow::Result<Vec<Case>> {
         .and_then(|edges| edges.last())
         .map(|edge| edge["cursor"].clone())
         .ok_or_else(|| anyhow::anyhow!("the database has no bulletins; run `boletin generate` first"))?;
-    let indicators = run(state, "{ indicators { code aggregation dimensions } }").await?;
+    let indicators = run(schema, "{ indicators { code aggregation dimensions } }").await?;
     let list = indicators["indicators"].as_array().cloned().unwrap_or_default();
     // The flow with a disaggregation that has the most figures is the seed's and the generator's
     // `returns_assisted`; any flow with a disaggregation otherwise.
@@ -138,25 +135,27 @@ fn dashboard(codes: &[String]) -> String {
     format!("{{ {} }}", body.join(" "))
 }
 
-/// The report: a table of latencies, then, with `explain`, every statement with its plan.
-pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, explain: bool) -> anyhow::Result<String> {
-    let state = AppState::new(HttpSettings {
-        rate_limit: None,
-        ..HttpSettings::default()
-    });
-    state.attach(store.clone()).await;
-    let cases = cases(&state).await?;
+/// The report: a table of latencies, then, with `explain`, every statement with its plan. `schema` serves
+/// `store`, whose statements `log` records.
+pub async fn report(
+    schema: &BoletinSchema,
+    store: &SqlStore,
+    log: StatementLog,
+    iterations: usize,
+    explain: bool,
+) -> anyhow::Result<String> {
+    let cases = cases(schema).await?;
     let mut out = String::new();
     table_head(&mut out, "query")?;
     for case in &cases {
         // Two runs to warm the caches, then the measured ones.
         for _ in 0..2 {
-            run(&state, &case.query).await?;
+            run(schema, &case.query).await?;
         }
         let mut times: Vec<Duration> = Vec::with_capacity(iterations);
         for _ in 0..iterations.max(1) {
             let started = Instant::now();
-            run(&state, &case.query).await?;
+            run(schema, &case.query).await?;
             times.push(started.elapsed());
         }
         table_row(&mut out, case.name, times)?;
@@ -165,7 +164,7 @@ pub async fn report(store: SqlStore, log: StatementLog, iterations: usize, expla
         for case in &cases {
             writeln!(out, "\n### {}\n\n```graphql\n{}\n```", case.name, case.query)?;
             log.start();
-            run(&state, &case.query).await?;
+            run(schema, &case.query).await?;
             for (n, statement) in log.take().iter().enumerate() {
                 let plan = store.explain(statement).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
                 writeln!(
@@ -216,19 +215,13 @@ const WRITE_STEPS: [&str; 6] = [
 
 /// `bench --writes`: `iterations` rounds of creating a draft with a figure, publishing it while a subscriber
 /// listens, and deleting both; the latency of each step and of the event.
-pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String> {
+pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result<String> {
     use futures::StreamExt as _;
-    let state = AppState::new(HttpSettings {
-        rate_limit: None,
-        ..HttpSettings::default()
-    });
-    state.attach(store).await;
-    let schema = state.schema().ok_or_else(|| anyhow::anyhow!("no database"))?.clone();
-    let program = run(&state, "{ programs { slug } }").await?["programs"][0]["slug"]
+    let program = run(schema, "{ programs { slug } }").await?["programs"][0]["slug"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("the database has no programs; seed or generate it first"))?
         .to_owned();
-    let indicator = run(&state, "{ indicators { code dimensions } }").await?["indicators"]
+    let indicator = run(schema, "{ indicators { code dimensions } }").await?["indicators"]
         .as_array()
         .and_then(|list| list.iter().find(|i| i["dimensions"] == serde_json::json!([])))
         .and_then(|i| i["code"].as_str())
@@ -236,7 +229,9 @@ pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String
         .to_owned();
     // The subscription starts listening when its stream is first polled: a task polls it from now on, and the
     // rounds begin once it has had time to start.
-    let mut stream = schema.execute_stream(request("subscription { bulletinPublished { slug } }"));
+    let mut stream = schema
+        .clone()
+        .execute_stream(request("subscription { bulletinPublished { slug } }"));
     let (heard, mut events) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(event) = stream.next().await {
@@ -258,7 +253,7 @@ pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String
         };
         let clock = Instant::now();
         run(
-            &state,
+            schema,
             &format!(
                 r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: [{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}] }}) {{ bulletin {{ version }} }} }}"#
             ),
@@ -267,7 +262,7 @@ pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String
         step(0, clock.elapsed());
         let clock = Instant::now();
         let figure = run(
-            &state,
+            schema,
             &format!(
                 r#"mutation {{ recordObservation(input: {{ indicator: "{indicator}", source: "{slug}", value: 1, periodStart: "2019-01-01", periodEnd: "2019-01-01", countries: ["MX"], program: "{program}" }}) {{ observation {{ id }} }} }}"#
             ),
@@ -280,7 +275,7 @@ pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String
             .to_owned();
         let clock = Instant::now();
         run(
-            &state,
+            schema,
             &format!(
                 r#"mutation {{ publishBulletin(slug: "{slug}", expectedVersion: 1) {{ bulletin {{ version }} }} }}"#
             ),
@@ -299,14 +294,14 @@ pub async fn writes(store: SqlStore, iterations: usize) -> anyhow::Result<String
         step(3, clock.elapsed());
         let clock = Instant::now();
         run(
-            &state,
+            schema,
             &format!(r#"mutation {{ deleteObservation(id: "{figure}", expectedVersion: 1) {{ deletedId }} }}"#),
         )
         .await?;
         step(4, clock.elapsed());
         let clock = Instant::now();
         run(
-            &state,
+            schema,
             &format!(r#"mutation {{ deleteBulletin(slug: "{slug}", expectedVersion: 2) {{ deletedId }} }}"#),
         )
         .await?;
