@@ -5,6 +5,7 @@
 
 mod auth;
 mod caching;
+mod execution;
 mod graphql;
 mod media;
 mod probes;
