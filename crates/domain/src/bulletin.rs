@@ -3,7 +3,7 @@
 use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::{BulletinId, PartnerId, ProgramId};
-use crate::language::{Language, Translated, check_versions};
+use crate::language::{Language, Translated, Versions, check_versions};
 use crate::partner::PartnerRole;
 use crate::slug::Slug;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -163,7 +163,7 @@ pub struct Bulletin {
     /// Draft, published or archived.
     pub status: BulletinStatus,
     /// Its language versions.
-    pub texts: Vec<BulletinText>,
+    pub texts: Versions<BulletinText>,
     /// When the record was created.
     pub created_at: DateTime<Utc>,
     /// When the record last changed.

@@ -2,7 +2,7 @@
 
 use crate::DomainError;
 use crate::id::IndicatorId;
-use crate::language::{Language, Translated, check_versions};
+use crate::language::{Language, Translated, Versions, check_versions};
 use crate::observation::Observation;
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +127,7 @@ pub struct Indicator {
     /// The disaggregation dimensions its figures may be broken down by, e.g. `age_group`.
     pub dimensions: Vec<String>,
     /// Its names and definitions.
-    pub texts: Vec<IndicatorText>,
+    pub texts: Versions<IndicatorText>,
     /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
     pub version: i32,
 }

@@ -1,4 +1,4 @@
-//! The languages boletin publishes in, and the fallback rule for missing translations.
+//! The languages boletin publishes in, a record's language versions, and the fallback rule for a missing one.
 
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
@@ -53,16 +53,60 @@ pub trait Translated {
     fn language(&self) -> Language;
 }
 
-/// Picks the version in `wanted`, or else the one in the other language.
-///
-/// Returns `None` only when there is no version at all; the caller reads the returned item's language to tell
-/// the client which one it got.
-pub fn pick<T: Translated>(versions: &[T], wanted: Language) -> Option<&T> {
-    versions
-        .iter()
-        .find(|v| v.language() == wanted)
-        .or_else(|| versions.iter().find(|v| v.language() == wanted.other()))
-        .or_else(|| versions.first())
+/// A stored record's language versions: at least one, at most one per language, in language order. Read models
+/// hold their texts in it, so the version shown in a language (or, without it, in the other) always exists, and
+/// the schema can promise a title and a language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versions<T> {
+    first: T,
+    rest: Vec<T>,
+}
+
+impl<T: Translated> Versions<T> {
+    /// `versions` in language order, or `None` when there is none or two share a language.
+    pub fn new(mut versions: Vec<T>) -> Option<Self> {
+        versions.sort_by_key(Translated::language);
+        if versions.windows(2).any(|pair| pair[0].language() == pair[1].language()) {
+            return None;
+        }
+        let mut versions = versions.into_iter();
+        let first = versions.next()?;
+        Some(Self {
+            first,
+            rest: versions.collect(),
+        })
+    }
+
+    /// The version in `wanted`, else the one in the other language.
+    pub fn pick(&self, wanted: Language) -> &T {
+        self.iter()
+            .find(|v| v.language() == wanted)
+            .or_else(|| self.iter().find(|v| v.language() == wanted.other()))
+            .unwrap_or(&self.first)
+    }
+
+    /// The versions, in language order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+
+    /// How many versions there are (at least one).
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Never: a record has at least one version. (For the `len` convention.)
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The versions, in language order, as a list.
+    pub fn into_vec(self) -> Vec<T> {
+        let mut versions = Vec::with_capacity(self.len());
+        versions.push(self.first);
+        versions.extend(self.rest);
+        versions
+    }
 }
 
 /// A text a language version must fill in: its field name and how to read it.
@@ -117,12 +161,23 @@ mod tests {
     }
 
     #[test]
-    fn pick_prefers_the_wanted_language_and_falls_back_to_the_other() {
-        let both = [Text(Language::En), Text(Language::Es)];
-        assert_eq!(pick(&both, Language::Es).map(|t| t.0), Some(Language::Es));
-        let english_only = [Text(Language::En)];
-        assert_eq!(pick(&english_only, Language::Es).map(|t| t.0), Some(Language::En));
-        let none: [Text; 0] = [];
-        assert!(pick(&none, Language::En).is_none());
+    fn versions_are_never_empty_and_one_per_language() {
+        assert!(Versions::<Text>::new(Vec::new()).is_none());
+        assert!(Versions::new(vec![Text(Language::En), Text(Language::En)]).is_none());
+        let both = Versions::new(vec![Text(Language::En), Text(Language::Es)]).expect("two languages");
+        assert_eq!(
+            both.iter().map(|t| t.0).collect::<Vec<_>>(),
+            [Language::Es, Language::En]
+        );
+        assert_eq!(both.pick(Language::En).0, Language::En);
+        assert_eq!(both.len(), 2);
+        assert_eq!(both.pick(Language::Es).0, Language::Es);
+        let spanish_only = Versions::new(vec![Text(Language::Es)]).expect("one language");
+        assert_eq!(
+            spanish_only.pick(Language::En).0,
+            Language::Es,
+            "the other language when the wanted one is missing"
+        );
+        assert_eq!(spanish_only.into_vec().len(), 1);
     }
 }

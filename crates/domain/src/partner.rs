@@ -3,7 +3,7 @@
 use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::PartnerId;
-use crate::language::{Language, Translated, check_versions};
+use crate::language::{Language, Translated, Versions, check_versions};
 use crate::slug::Slug;
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +92,7 @@ pub struct Partner {
     /// The partner's unique key.
     pub slug: Slug,
     /// Its names and abbreviations, one per language.
-    pub texts: Vec<PartnerText>,
+    pub texts: Versions<PartnerText>,
     /// What kind of organisation it is.
     pub kind: PartnerKind,
     /// Where it is based, when it is a national or local body.

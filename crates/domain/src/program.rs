@@ -4,7 +4,7 @@ use crate::DomainError;
 use crate::bulletin::{PartnerLink, ensure_unique};
 use crate::country::CountryCode;
 use crate::id::ProgramId;
-use crate::language::{Language, Translated, check_versions};
+use crate::language::{Language, Translated, Versions, check_versions};
 use crate::slug::Slug;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ pub struct Program {
     /// Where it works.
     pub countries: Vec<CountryCode>,
     /// Its names and descriptions.
-    pub texts: Vec<ProgramText>,
+    pub texts: Versions<ProgramText>,
     /// Increases by one with every change; an edit names the version it read, and a stale one is refused.
     pub version: i32,
 }

@@ -10,7 +10,7 @@
 //! `-"phrase"` (must not match). Anything that is not a letter or a digit separates words.
 
 use crate::bulletin::BulletinText;
-use crate::language::{Language, pick};
+use crate::language::{Language, Versions};
 use crate::{DomainError, DomainResult};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::sync::LazyLock;
@@ -289,7 +289,7 @@ impl SearchQuery {
     /// [`SearchQuery::snippet`]). `None` for the passage when no field matches.
     pub fn best_passage(
         &self,
-        texts: &[BulletinText],
+        texts: &Versions<BulletinText>,
         wanted: Option<Language>,
         open: &str,
         close: &str,
@@ -301,7 +301,7 @@ impl SearchQuery {
         };
         candidates
             .iter()
-            .filter_map(|wanted| pick(texts, *wanted))
+            .map(|wanted| texts.pick(*wanted))
             .find_map(|text| {
                 [&text.body, &text.summary, &text.title]
                     .into_iter()

@@ -18,7 +18,6 @@ use boletin_domain::bulletin::{
     Bulletin, BulletinCursor, BulletinFilter, BulletinText, RawBulletinFilter, TextsWanted, Visibility,
 };
 use boletin_domain::catalog::{BulletinQuery as ListArguments, Catalog};
-use boletin_domain::language::pick;
 use std::sync::Arc;
 
 /// A bulletin theme, from the office's controlled vocabulary.
@@ -337,8 +336,8 @@ impl BulletinNode {
         self
     }
 
-    fn text(&self) -> Option<&BulletinText> {
-        pick(&self.bulletin.texts, self.lang.into())
+    fn text(&self) -> &BulletinText {
+        self.bulletin.texts.pick(self.lang.into())
     }
 }
 
@@ -357,23 +356,23 @@ impl BulletinNode {
 
     /// The language of `title`, `summary` and `body`: the one asked for, or the other when the bulletin has no
     /// version in it.
-    async fn language(&self) -> Option<Language> {
-        self.text().map(|t| t.lang.into())
+    async fn language(&self) -> Language {
+        self.text().lang.into()
     }
 
     /// The headline.
-    async fn title(&self) -> Option<&str> {
-        self.text().map(|t| t.title.as_str())
+    async fn title(&self) -> &str {
+        self.text().title.as_str()
     }
 
     /// One or two sentences for lists and previews.
-    async fn summary(&self) -> Option<&str> {
-        self.text().map(|t| t.summary.as_str())
+    async fn summary(&self) -> &str {
+        self.text().summary.as_str()
     }
 
     /// The full text; paragraphs are separated by a blank line.
-    async fn body(&self) -> Option<&str> {
-        self.text().map(|t| t.body.as_str())
+    async fn body(&self) -> &str {
+        self.text().body.as_str()
     }
 
     /// The languages this bulletin is written in.

@@ -8,7 +8,6 @@ use async_graphql::{Context, Object, SimpleObject};
 use boletin_domain::bulletin::BulletinFilter;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::facets::{Facet, FacetKey, SearchScope};
-use boletin_domain::language::pick;
 
 /// How the bulletins of a list or search spread over countries, themes, programs and years. Counts are for the
 /// whole selection (every page), with the current filter and query applied; each list holds the 50 most
@@ -55,7 +54,7 @@ impl Facets {
                     FacetKey::Theme(theme) => (theme.code().to_owned(), theme.label(lang).to_owned()),
                     FacetKey::Program(id) => {
                         let program = programs.get(&id)?;
-                        let name = pick(&program.texts, lang).map_or_else(String::new, |t| t.name.clone());
+                        let name = program.texts.pick(lang).name.clone();
                         (program.slug.to_string(), name)
                     }
                     FacetKey::Year(year) => (year.to_string(), year.to_string()),

@@ -13,7 +13,6 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use boletin_domain::bulletin::Visibility;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::indicator::{Indicator, IndicatorText};
-use boletin_domain::language::pick;
 use boletin_domain::observation::Observation;
 
 /// The unit an indicator counts in.
@@ -101,8 +100,8 @@ impl IndicatorNode {
         Self { indicator, lang }
     }
 
-    fn text(&self) -> Option<&IndicatorText> {
-        pick(&self.indicator.texts, self.lang.into())
+    fn text(&self) -> &IndicatorText {
+        self.indicator.texts.pick(self.lang.into())
     }
 
     async fn load_observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Observation>> {
@@ -129,18 +128,18 @@ impl IndicatorNode {
     }
 
     /// The language of `name` and `definition`.
-    async fn language(&self) -> Option<Language> {
-        self.text().map(|t| t.lang.into())
+    async fn language(&self) -> Language {
+        self.text().lang.into()
     }
 
     /// A short name for a chart axis.
-    async fn name(&self) -> Option<&str> {
-        self.text().map(|t| t.name.as_str())
+    async fn name(&self) -> &str {
+        self.text().name.as_str()
     }
 
     /// Exactly what is counted.
-    async fn definition(&self) -> Option<&str> {
-        self.text().map(|t| t.definition.as_str())
+    async fn definition(&self) -> &str {
+        self.text().definition.as_str()
     }
 
     /// The unit of its figures.

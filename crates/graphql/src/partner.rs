@@ -11,7 +11,6 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::PartnerId;
-use boletin_domain::language::pick;
 use boletin_domain::partner::{Partner, PartnerText};
 
 /// What kind of organisation a partner is.
@@ -112,8 +111,8 @@ impl PartnerNode {
         Self { partner, lang }
     }
 
-    fn text(&self) -> Option<&PartnerText> {
-        pick(&self.partner.texts, self.lang.into())
+    fn text(&self) -> &PartnerText {
+        self.partner.texts.pick(self.lang.into())
     }
 }
 
@@ -131,19 +130,19 @@ impl PartnerNode {
     }
 
     /// The language of `name` and `acronym`: the one asked for, or the other when there is no version in it.
-    async fn language(&self) -> Option<Language> {
-        self.text().map(|t| t.lang.into())
+    async fn language(&self) -> Language {
+        self.text().lang.into()
     }
 
     /// The organisation's name, e.g. `International Organization for Migration` or
     /// `Organización Internacional para las Migraciones`.
-    async fn name(&self) -> Option<&str> {
-        self.text().map(|t| t.name.as_str())
+    async fn name(&self) -> &str {
+        self.text().name.as_str()
     }
 
     /// The usual abbreviation in that language, e.g. `IOM` or `OIM`.
     async fn acronym(&self) -> Option<&str> {
-        self.text().and_then(|t| t.acronym.as_deref())
+        self.text().acronym.as_deref()
     }
 
     /// What kind of organisation it is.

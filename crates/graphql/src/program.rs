@@ -11,7 +11,6 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::BulletinId;
-use boletin_domain::language::pick;
 use boletin_domain::program::{Program, ProgramText};
 
 /// Program queries.
@@ -73,8 +72,8 @@ impl ProgramNode {
         Self { program, lang }
     }
 
-    fn text(&self) -> Option<&ProgramText> {
-        pick(&self.program.texts, self.lang.into())
+    fn text(&self) -> &ProgramText {
+        self.program.texts.pick(self.lang.into())
     }
 }
 
@@ -102,18 +101,18 @@ impl ProgramNode {
     }
 
     /// The language of `name` and `description`.
-    async fn language(&self) -> Option<Language> {
-        self.text().map(|t| t.lang.into())
+    async fn language(&self) -> Language {
+        self.text().lang.into()
     }
 
     /// The program's name.
-    async fn name(&self) -> Option<&str> {
-        self.text().map(|t| t.name.as_str())
+    async fn name(&self) -> &str {
+        self.text().name.as_str()
     }
 
     /// What the program does.
-    async fn description(&self) -> Option<&str> {
-        self.text().map(|t| t.description.as_str())
+    async fn description(&self) -> &str {
+        self.text().description.as_str()
     }
 
     /// The first day of the program.

@@ -409,7 +409,7 @@ async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
 
 #[tokio::test]
 async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() {
-    use boletin_domain::language::{Language, pick};
+    use boletin_domain::language::Language;
     on_each_backend(
         "a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language",
         |db| async move {
@@ -439,9 +439,9 @@ async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() 
                 .await;
                 assert_eq!(lean.len(), all.len());
                 for (lean, full) in lean.iter().zip(&all) {
-                    let wanted = pick(&full.texts, lang).unwrap_or_else(|| panic!("{} has no text", full.slug));
+                    let wanted = full.texts.pick(lang);
                     assert_eq!(lean.texts.len(), 1, "{}: {:?}", lean.slug, lean.texts);
-                    let text = &lean.texts[0];
+                    let text = lean.texts.pick(lang);
                     assert_eq!(
                         (text.lang, &text.title, &text.summary, text.body.as_str()),
                         (wanted.lang, &wanted.title, &wanted.summary, ""),

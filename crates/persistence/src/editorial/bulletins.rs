@@ -276,7 +276,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             countries: bulletin.countries,
             themes: bulletin.themes,
             status: bulletin.status,
-            texts: bulletin.texts,
+            texts: bulletin.texts.into_vec(),
             programs: program_ids
                 .iter()
                 .map(|id| slug_of(&program_slugs, *id))

@@ -96,7 +96,7 @@ impl RecordStore<NewIndicator> for SqlStore {
                 unit: indicator.unit,
                 aggregation: indicator.aggregation,
                 dimensions: indicator.dimensions,
-                texts: indicator.texts,
+                texts: indicator.texts.into_vec(),
             },
         }))
     }

@@ -82,7 +82,7 @@ impl RecordStore<NewPartner> for SqlStore {
             version: partner.version,
             record: NewPartner {
                 slug: partner.slug,
-                texts: partner.texts,
+                texts: partner.texts.into_vec(),
                 kind: partner.kind,
                 country: partner.country,
                 website: partner.website,

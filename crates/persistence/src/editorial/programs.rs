@@ -157,7 +157,7 @@ impl RecordStore<NewProgram> for SqlStore {
             parent: program.parent.map(|p| slug_of(&parents, p.0)).transpose()?,
             period: program.period,
             countries: program.countries,
-            texts: program.texts,
+            texts: program.texts.into_vec(),
             partners: partners_by_slug(self.db(), &links).await?,
         };
         Ok(Some(Stored {

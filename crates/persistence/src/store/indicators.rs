@@ -12,7 +12,7 @@ use boletin_domain::bulletin::Visibility;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
-use boletin_domain::language::Language;
+use boletin_domain::language::{Language, Versions};
 use boletin_domain::observation::{Disaggregation, Observation, ReferencePeriod};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
@@ -54,9 +54,15 @@ async fn load(db: &DatabaseConnection, select: Select<indicators::Entity>) -> Do
     )?;
     let mut dimensions_of = group_by_owner(dimensions, |d| d.indicator_id, |d| Ok(d.dimension))?;
     rows.into_iter()
-        .map(|row| {
-            let mut texts = texts_of.remove(&row.id).unwrap_or_default();
-            texts.sort_by_key(|t| t.lang);
+        // A record without texts was deleted between this read and the one of its texts: it is left out.
+        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
+        .map(|(row, texts)| {
+            let texts = Versions::new(texts).ok_or_else(|| {
+                corrupt(
+                    "indicator_translations",
+                    format!("two versions of {} in one language", row.id),
+                )
+            })?;
             Ok(Indicator {
                 id: IndicatorId(row.id),
                 code: row.code,

@@ -7,7 +7,7 @@ use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
-use boletin_domain::language::Language;
+use boletin_domain::language::{Language, Versions};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::program::{Period, Program, ProgramText};
 use boletin_domain::slug::Slug;
@@ -56,9 +56,15 @@ async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> Doma
         |c| CountryCode::parse(&c.country).map_err(|e| corrupt("program_countries", e)),
     )?;
     rows.into_iter()
-        .map(|row| {
-            let mut texts = texts_of.remove(&row.id).unwrap_or_default();
-            texts.sort_by_key(|t| t.lang);
+        // A record without texts was deleted between this read and the one of its texts: it is left out.
+        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
+        .map(|(row, texts)| {
+            let texts = Versions::new(texts).ok_or_else(|| {
+                corrupt(
+                    "program_translations",
+                    format!("two versions of {} in one language", row.id),
+                )
+            })?;
             Ok(Program {
                 id: ProgramId(row.id),
                 slug: Slug::parse(&row.slug).map_err(|e| corrupt("programs", e))?,
