@@ -1,6 +1,7 @@
-//! Reading indicators and their visible observations.
+//! Reading indicators (a [`Record`]) and their visible observations.
 
 use super::bulletins::source_with_status;
+use super::records::{self, Record};
 use super::{group_by_owner, rows_of};
 use crate::entity::{
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
@@ -15,100 +16,72 @@ use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
 use boletin_domain::language::{Language, Versions};
 use boletin_domain::observation::{Disaggregation, Observation, ReferencePeriod};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use std::collections::HashMap;
 
-async fn load(db: &DatabaseConnection, select: Select<indicators::Entity>) -> DomainResult<Vec<Indicator>> {
-    let rows = select
-        .order_by_asc(indicators::Column::Code)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let texts = rows_of::<indicator_translations::Entity>(
-        db,
-        indicator_translations::Column::IndicatorId,
-        &ids,
-        &[indicator_translations::Column::Lang],
-    )
-    .await?;
-    let dimensions = rows_of::<indicator_dimensions::Entity>(
-        db,
-        indicator_dimensions::Column::IndicatorId,
-        &ids,
-        &[indicator_dimensions::Column::Position],
-    )
-    .await?;
-    let mut texts_of = group_by_owner(
-        texts,
-        |t| t.indicator_id,
-        |t| {
-            let lang = Language::parse(&t.lang).map_err(|e| corrupt("indicator_translations", e))?;
-            Ok(IndicatorText {
-                lang,
-                name: t.name,
-                definition: t.definition,
-            })
-        },
-    )?;
-    let mut dimensions_of = group_by_owner(dimensions, |d| d.indicator_id, |d| Ok(d.dimension))?;
-    rows.into_iter()
-        // A record without texts was deleted between this read and the one of its texts: it is left out.
-        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
-        .map(|(row, texts)| {
-            let texts = Versions::new(texts).ok_or_else(|| {
-                corrupt(
-                    "indicator_translations",
-                    format!("two versions of {} in one language", row.id),
-                )
-            })?;
-            Ok(Indicator {
-                id: IndicatorId(row.id),
-                code: row.code,
-                unit: Unit::parse(&row.unit).map_err(|e| corrupt("indicators", e))?,
-                aggregation: Aggregation::parse(&row.aggregation).map_err(|e| corrupt("indicators", e))?,
-                dimensions: dimensions_of.remove(&row.id).unwrap_or_default(),
-                texts,
-                version: row.version,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Indicator>> {
-    load(db, indicators::Entity::find()).await
-}
-
+/// The indicator with this key, if any (for the editorial writes, which read back what they wrote).
 pub(crate) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult<Option<Indicator>> {
-    Ok(
-        load(db, indicators::Entity::find().filter(indicators::Column::Code.eq(code)))
-            .await?
-            .into_iter()
-            .next(),
-    )
+    records::by_key(db, code).await
 }
 
-pub(crate) async fn by_codes(db: &DatabaseConnection, codes: &[String]) -> DomainResult<Vec<Indicator>> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    load(
-        db,
-        indicators::Entity::find().filter(indicators::Column::Code.is_in(codes.iter().cloned())),
-    )
-    .await
-}
-
+/// The indicators whose id is one of `ids`.
 pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Indicator>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    records::by_ids(db, ids).await
+}
+
+impl Record for Indicator {
+    type Table = indicators::Entity;
+    type Translations = indicator_translations::Entity;
+    type Text = IndicatorText;
+    type Child = String;
+    const TRANSLATIONS: &'static str = "indicator_translations";
+
+    fn key() -> indicators::Column {
+        indicators::Column::Code
     }
-    load(
-        db,
-        indicators::Entity::find().filter(indicators::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await
+    fn id_column() -> indicators::Column {
+        indicators::Column::Id
+    }
+    fn id(row: &indicators::Model) -> i64 {
+        row.id
+    }
+    fn translations_owner() -> indicator_translations::Column {
+        indicator_translations::Column::IndicatorId
+    }
+    fn translations_language() -> indicator_translations::Column {
+        indicator_translations::Column::Lang
+    }
+    fn translation_owner(row: &indicator_translations::Model) -> i64 {
+        row.indicator_id
+    }
+    fn text(row: indicator_translations::Model) -> DomainResult<IndicatorText> {
+        Ok(IndicatorText {
+            lang: Language::parse(&row.lang).map_err(|e| corrupt("indicator_translations", e))?,
+            name: row.name,
+            definition: row.definition,
+        })
+    }
+    /// Its dimensions, in their order.
+    async fn children(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<String>>> {
+        let dimensions = rows_of::<indicator_dimensions::Entity>(
+            db,
+            indicator_dimensions::Column::IndicatorId,
+            ids,
+            &[indicator_dimensions::Column::Position],
+        )
+        .await?;
+        group_by_owner(dimensions, |d| d.indicator_id, |d| Ok(d.dimension))
+    }
+    fn assemble(row: indicators::Model, texts: Versions<IndicatorText>, dimensions: Vec<String>) -> DomainResult<Self> {
+        Ok(Indicator {
+            id: IndicatorId(row.id),
+            code: row.code,
+            unit: Unit::parse(&row.unit).map_err(|e| corrupt("indicators", e))?,
+            aggregation: Aggregation::parse(&row.aggregation).map_err(|e| corrupt("indicators", e))?,
+            dimensions,
+            texts,
+            version: row.version,
+        })
+    }
 }
 
 /// Observations whose source bulletin `visibility` sees, oldest period first, with their countries and parts.

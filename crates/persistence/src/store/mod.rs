@@ -9,6 +9,7 @@ pub(crate) mod indicators;
 mod kept;
 pub(crate) mod partners;
 pub(crate) mod programs;
+pub(crate) mod records;
 mod search;
 mod statistics;
 
@@ -337,11 +338,11 @@ impl CatalogStore for SqlStore {
     }
 
     async fn programs(&self) -> DomainResult<Vec<Program>> {
-        programs::all(&self.db).await
+        records::all(&self.db).await
     }
 
     async fn program_by_slug(&self, slug: &Slug) -> DomainResult<Option<Program>> {
-        programs::by_slug(&self.db, slug).await
+        records::by_key(&self.db, slug.as_str()).await
     }
 
     async fn programs_by_ids(&self, ids: &[ProgramId]) -> DomainResult<Vec<Program>> {
@@ -350,7 +351,7 @@ impl CatalogStore for SqlStore {
                 &raw_ids(ids, |id| id.0),
                 || self.change_generation(),
                 |program| program.id.0,
-                |ids| async move { programs::by_ids(&self.db, &ids).await },
+                |ids| async move { records::by_ids(&self.db, &ids).await },
             )
             .await
     }
@@ -368,11 +369,11 @@ impl CatalogStore for SqlStore {
     }
 
     async fn partners(&self) -> DomainResult<Vec<Partner>> {
-        partners::all(&self.db).await
+        records::all(&self.db).await
     }
 
     async fn partner_by_slug(&self, slug: &Slug) -> DomainResult<Option<Partner>> {
-        partners::by_slug(&self.db, slug).await
+        records::by_key(&self.db, slug.as_str()).await
     }
 
     async fn partners_by_ids(&self, ids: &[PartnerId]) -> DomainResult<Vec<Partner>> {
@@ -381,7 +382,7 @@ impl CatalogStore for SqlStore {
                 &raw_ids(ids, |id| id.0),
                 || self.change_generation(),
                 |partner| partner.id.0,
-                |ids| async move { partners::by_ids(&self.db, &ids).await },
+                |ids| async move { records::by_ids(&self.db, &ids).await },
             )
             .await
     }
@@ -395,15 +396,15 @@ impl CatalogStore for SqlStore {
     }
 
     async fn indicators(&self) -> DomainResult<Vec<Indicator>> {
-        indicators::all(&self.db).await
+        records::all(&self.db).await
     }
 
     async fn indicator_by_code(&self, code: &str) -> DomainResult<Option<Indicator>> {
-        indicators::by_code(&self.db, code).await
+        records::by_key(&self.db, code).await
     }
 
     async fn indicators_by_codes(&self, codes: &[String]) -> DomainResult<Vec<Indicator>> {
-        indicators::by_codes(&self.db, codes).await
+        records::by_keys(&self.db, codes).await
     }
 
     async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> DomainResult<Vec<Indicator>> {
@@ -412,7 +413,7 @@ impl CatalogStore for SqlStore {
                 &raw_ids(ids, |id| id.0),
                 || self.change_generation(),
                 |indicator| indicator.id.0,
-                |ids| async move { indicators::by_ids(&self.db, &ids).await },
+                |ids| async move { records::by_ids(&self.db, &ids).await },
             )
             .await
     }

@@ -1,8 +1,8 @@
-//! Reading partners, their programs and bulletins.
+//! Reading partners (a [`Record`]), their programs and bulletins.
 
-use super::{group_by_owner, rows_of};
+use super::records::{self, Record};
 use crate::entity::{bulletin_partners, partner_translations, partners, program_partners};
-use crate::error::{corrupt, db_error};
+use crate::error::corrupt;
 use boletin_domain::DomainResult;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::country::CountryCode;
@@ -10,88 +10,66 @@ use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
 use boletin_domain::language::{Language, Versions};
 use boletin_domain::partner::{Partner, PartnerKind, PartnerText};
 use boletin_domain::slug::Slug;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::DatabaseConnection;
 
-async fn load(db: &DatabaseConnection, select: Select<partners::Entity>) -> DomainResult<Vec<Partner>> {
-    let rows = select
-        .order_by_asc(partners::Column::Slug)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let texts = rows_of::<partner_translations::Entity>(
-        db,
-        partner_translations::Column::PartnerId,
-        &ids,
-        &[partner_translations::Column::Lang],
-    )
-    .await?;
-    let mut texts_of = group_by_owner(
-        texts,
-        |t| t.partner_id,
-        |t| {
-            let lang = Language::parse(&t.lang).map_err(|e| corrupt("partner_translations", e))?;
-            Ok(PartnerText {
-                lang,
-                name: t.name,
-                acronym: t.acronym,
-            })
-        },
-    )?;
-    rows.into_iter()
-        // A record without texts was deleted between this read and the one of its texts: it is left out.
-        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
-        .map(|(row, texts)| {
-            let texts = Versions::new(texts).ok_or_else(|| {
-                corrupt(
-                    "partner_translations",
-                    format!("two versions of {} in one language", row.id),
-                )
-            })?;
-            Ok(Partner {
-                id: PartnerId(row.id),
-                slug: Slug::parse(&row.slug).map_err(|e| corrupt("partners", e))?,
-                texts,
-                kind: PartnerKind::parse(&row.kind).map_err(|e| corrupt("partners", e))?,
-                country: row
-                    .country
-                    .as_deref()
-                    .map(CountryCode::parse)
-                    .transpose()
-                    .map_err(|e| corrupt("partners", e))?,
-                website: row.website,
-                version: row.version,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Partner>> {
-    load(db, partners::Entity::find()).await
-}
-
+/// The partner with this key, if any (for the editorial writes, which read back what they wrote).
 pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Partner>> {
-    Ok(load(
-        db,
-        partners::Entity::find().filter(partners::Column::Slug.eq(slug.as_str())),
-    )
-    .await?
-    .into_iter()
-    .next())
+    records::by_key(db, slug.as_str()).await
 }
 
+/// The partners whose id is one of `ids`.
 pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Partner>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    records::by_ids(db, ids).await
+}
+
+impl Record for Partner {
+    type Table = partners::Entity;
+    type Translations = partner_translations::Entity;
+    type Text = PartnerText;
+    type Child = ();
+    const TRANSLATIONS: &'static str = "partner_translations";
+
+    fn key() -> partners::Column {
+        partners::Column::Slug
     }
-    load(
-        db,
-        partners::Entity::find().filter(partners::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await
+    fn id_column() -> partners::Column {
+        partners::Column::Id
+    }
+    fn id(row: &partners::Model) -> i64 {
+        row.id
+    }
+    fn translations_owner() -> partner_translations::Column {
+        partner_translations::Column::PartnerId
+    }
+    fn translations_language() -> partner_translations::Column {
+        partner_translations::Column::Lang
+    }
+    fn translation_owner(row: &partner_translations::Model) -> i64 {
+        row.partner_id
+    }
+    fn text(row: partner_translations::Model) -> DomainResult<PartnerText> {
+        Ok(PartnerText {
+            lang: Language::parse(&row.lang).map_err(|e| corrupt("partner_translations", e))?,
+            name: row.name,
+            acronym: row.acronym,
+        })
+    }
+    fn assemble(row: partners::Model, texts: Versions<PartnerText>, _: Vec<()>) -> DomainResult<Self> {
+        Ok(Partner {
+            id: PartnerId(row.id),
+            slug: Slug::parse(&row.slug).map_err(|e| corrupt("partners", e))?,
+            texts,
+            kind: PartnerKind::parse(&row.kind).map_err(|e| corrupt("partners", e))?,
+            country: row
+                .country
+                .as_deref()
+                .map(CountryCode::parse)
+                .transpose()
+                .map_err(|e| corrupt("partners", e))?,
+            website: row.website,
+            version: row.version,
+        })
+    }
 }
 
 pub(crate) async fn programs(

@@ -1,5 +1,6 @@
-//! Reading programs, their partners, sub-programs and bulletins.
+//! Reading programs (a [`Record`]), their partners, sub-programs and bulletins.
 
+use super::records::{self, Record};
 use super::{group_by_owner, rows_of};
 use crate::entity::{bulletin_programs, program_countries, program_partners, program_translations, programs};
 use crate::error::{corrupt, db_error};
@@ -11,106 +12,87 @@ use boletin_domain::language::{Language, Versions};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::program::{Period, Program, ProgramText};
 use boletin_domain::slug::Slug;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
 
-async fn load(db: &DatabaseConnection, select: Select<programs::Entity>) -> DomainResult<Vec<Program>> {
-    let rows = select
-        .order_by_asc(programs::Column::Slug)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
+/// The program with this key, if any (for the editorial writes, which read back what they wrote).
+pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Program>> {
+    records::by_key(db, slug.as_str()).await
+}
+
+/// The programs whose id is one of `ids`.
+pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Program>> {
+    records::by_ids(db, ids).await
+}
+
+impl Record for Program {
+    type Table = programs::Entity;
+    type Translations = program_translations::Entity;
+    type Text = ProgramText;
+    type Child = CountryCode;
+    const TRANSLATIONS: &'static str = "program_translations";
+
+    fn key() -> programs::Column {
+        programs::Column::Slug
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    // Two statements sent at once, on connections of their own.
-    let (texts, countries) = tokio::try_join!(
-        rows_of::<program_translations::Entity>(
-            db,
-            program_translations::Column::ProgramId,
-            &ids,
-            &[program_translations::Column::Lang],
-        ),
-        rows_of::<program_countries::Entity>(
+    fn id_column() -> programs::Column {
+        programs::Column::Id
+    }
+    fn id(row: &programs::Model) -> i64 {
+        row.id
+    }
+    fn translations_owner() -> program_translations::Column {
+        program_translations::Column::ProgramId
+    }
+    fn translations_language() -> program_translations::Column {
+        program_translations::Column::Lang
+    }
+    fn translation_owner(row: &program_translations::Model) -> i64 {
+        row.program_id
+    }
+    fn text(row: program_translations::Model) -> DomainResult<ProgramText> {
+        Ok(ProgramText {
+            lang: Language::parse(&row.lang).map_err(|e| corrupt("program_translations", e))?,
+            name: row.name,
+            description: row.description,
+        })
+    }
+    async fn children(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<HashMap<i64, Vec<CountryCode>>> {
+        let countries = rows_of::<program_countries::Entity>(
             db,
             program_countries::Column::ProgramId,
-            &ids,
+            ids,
             &[program_countries::Column::Country],
-        ),
-    )?;
-    let mut texts_of = group_by_owner(
-        texts,
-        |t| t.program_id,
-        |t| {
-            let lang = Language::parse(&t.lang).map_err(|e| corrupt("program_translations", e))?;
-            Ok(ProgramText {
-                lang,
-                name: t.name,
-                description: t.description,
-            })
-        },
-    )?;
-    let mut countries_of = group_by_owner(
-        countries,
-        |c| c.program_id,
-        |c| CountryCode::parse(&c.country).map_err(|e| corrupt("program_countries", e)),
-    )?;
-    rows.into_iter()
-        // A record without texts was deleted between this read and the one of its texts: it is left out.
-        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
-        .map(|(row, texts)| {
-            let texts = Versions::new(texts).ok_or_else(|| {
-                corrupt(
-                    "program_translations",
-                    format!("two versions of {} in one language", row.id),
-                )
-            })?;
-            Ok(Program {
-                id: ProgramId(row.id),
-                slug: Slug::parse(&row.slug).map_err(|e| corrupt("programs", e))?,
-                parent: row.parent_id.map(ProgramId),
-                period: Period {
-                    start: row.start_on,
-                    end: row.end_on,
-                },
-                countries: countries_of.remove(&row.id).unwrap_or_default(),
-                texts,
-                version: row.version,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn all(db: &DatabaseConnection) -> DomainResult<Vec<Program>> {
-    load(db, programs::Entity::find()).await
-}
-
-pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Program>> {
-    Ok(load(
-        db,
-        programs::Entity::find().filter(programs::Column::Slug.eq(slug.as_str())),
-    )
-    .await?
-    .into_iter()
-    .next())
-}
-
-pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Program>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+        )
+        .await?;
+        group_by_owner(
+            countries,
+            |c| c.program_id,
+            |c| CountryCode::parse(&c.country).map_err(|e| corrupt("program_countries", e)),
+        )
     }
-    load(
-        db,
-        programs::Entity::find().filter(programs::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await
+    fn assemble(row: programs::Model, texts: Versions<ProgramText>, countries: Vec<CountryCode>) -> DomainResult<Self> {
+        Ok(Program {
+            id: ProgramId(row.id),
+            slug: Slug::parse(&row.slug).map_err(|e| corrupt("programs", e))?,
+            parent: row.parent_id.map(ProgramId),
+            period: Period {
+                start: row.start_on,
+                end: row.end_on,
+            },
+            countries,
+            texts,
+            version: row.version,
+        })
+    }
 }
 
+/// The sub-programs of `parents`.
 pub(crate) async fn children(db: &DatabaseConnection, parents: &[i64]) -> DomainResult<Vec<Program>> {
     if parents.is_empty() {
         return Ok(Vec::new());
     }
-    load(
+    records::load(
         db,
         programs::Entity::find().filter(programs::Column::ParentId.is_in(parents.iter().copied())),
     )
