@@ -1,5 +1,6 @@
 //! The workspace's shape, from `cargo metadata`: each crate depends only on the layers below it and never on the
-//! libraries of another layer, and every dependency a crate declares is used in its code.
+//! libraries of another layer, every dependency a crate declares is used in its code, only the binary reads the
+//! environment, and no crate embeds a file from outside its folder.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -201,4 +202,77 @@ fn a_dependency_is_named_only_as_a_path() {
     assert!(!names("use serde_json::Value;", "serde"));
     assert!(!names("let my_serde = 1;", "serde"));
     assert!(names("extern crate getrandom;", "getrandom"));
+}
+
+/// The library sources of every package (`src/`, not its tests, benches or build script), by package name.
+fn library_sources() -> Vec<(String, PathBuf, Vec<PathBuf>)> {
+    let metadata = metadata();
+    packages(&metadata)
+        .into_iter()
+        .map(|(name, dir, _)| {
+            let mut files = Vec::new();
+            sources(&dir.join("src"), &[], &mut files);
+            (name, dir, files)
+        })
+        .collect()
+}
+
+/// Library crates take their settings as arguments (ARCHITECTURE.md's invariants): only the binary reads the
+/// environment, and the test-support fixtures, which read `TEST_DATABASE_URL` and `CI` as a test harness does.
+#[test]
+fn only_the_binary_reads_the_environment() {
+    let allowed = ["crates/server/src/main.rs", "crates/persistence/src/testing.rs"];
+    let mut readers = Vec::new();
+    for (_, _, files) in library_sources() {
+        for file in files {
+            let path = file.to_string_lossy().replace('\\', "/");
+            if allowed.iter().any(|a| path.ends_with(a)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if ["env::var", "env::vars", "env::var_os"]
+                .iter()
+                .any(|call| text.contains(call))
+            {
+                readers.push(path);
+            }
+        }
+    }
+    assert!(
+        readers.is_empty(),
+        "library code reads the environment:\n{}",
+        readers.join("\n")
+    );
+}
+
+/// A crate embeds only files inside its own folder, so it builds the same wherever its folder is copied
+/// (`include_str!`/`include_bytes!` paths never climb out of it).
+#[test]
+fn a_crate_embeds_only_its_own_files() {
+    let mut outside = Vec::new();
+    for (name, dir, files) in library_sources() {
+        let dir = dir.canonicalize().unwrap_or(dir);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for macro_name in ["include_str!(\"", "include_bytes!(\""] {
+                for (at, _) in text.match_indices(macro_name) {
+                    let rest = &text[at + macro_name.len()..];
+                    let relative = rest.split('"').next().unwrap_or_default();
+                    if relative.starts_with("concat!") || relative.contains('{') {
+                        continue;
+                    }
+                    let target = file.parent().map(|p| p.join(relative)).unwrap_or_default();
+                    let inside = target.canonicalize().is_ok_and(|t| t.starts_with(&dir));
+                    if !inside {
+                        outside.push(format!("{name}: {} embeds {relative}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "embedded files outside their crate:\n{}",
+        outside.join("\n")
+    );
 }

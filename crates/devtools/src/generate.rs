@@ -11,13 +11,13 @@
 //! exceed their figure.
 
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin, PartnerLink, Theme};
+use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin, NewBulletinParts, PartnerLink, Theme};
 use boletin_domain::country::CountryCode;
-use boletin_domain::indicator::{Aggregation, IndicatorText, NewIndicator, Unit};
+use boletin_domain::indicator::{Aggregation, IndicatorText, NewIndicator, NewIndicatorParts, Unit};
 use boletin_domain::language::Language;
-use boletin_domain::observation::{Disaggregation, NewObservation, ReferencePeriod};
-use boletin_domain::partner::{NewPartner, PartnerKind, PartnerRole, PartnerText};
-use boletin_domain::program::{NewProgram, Period, ProgramText};
+use boletin_domain::observation::{Disaggregation, NewObservation, NewObservationParts, ReferencePeriod};
+use boletin_domain::partner::{NewPartner, NewPartnerParts, PartnerKind, PartnerRole, PartnerText};
+use boletin_domain::program::{NewProgram, NewProgramParts, Period, ProgramText};
 use boletin_domain::seed::Dataset;
 use boletin_domain::slug::Slug;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -313,10 +313,10 @@ const OFFICE_INDICATORS: [OfficeIndicator; 9] = [
 ];
 
 /// Indicator `n`: the office's own first, then synthetic ones (`indicator_09`, …; every fifth a stock).
-fn indicator(n: usize) -> NewIndicator {
+fn indicator(n: usize) -> Result<NewIndicator, DomainError> {
     let (topic_en, topic_es, _) = TOPICS[n % TOPICS.len()];
     if let Some((code, unit, aggregation, dimensions, en, es)) = OFFICE_INDICATORS.get(n) {
-        return NewIndicator {
+        return NewIndicator::new(NewIndicatorParts {
             code: (*code).to_owned(),
             unit: *unit,
             aggregation: *aggregation,
@@ -333,10 +333,10 @@ fn indicator(n: usize) -> NewIndicator {
                     definition: format!("{es}, según los boletines de la oficina."),
                 },
             ],
-        };
+        });
     }
     let stock = n % 5 == 4;
-    NewIndicator {
+    NewIndicator::new(NewIndicatorParts {
         code: format!("indicator_{n:02}"),
         unit: if stock { Unit::Countries } else { Unit::People },
         aggregation: if stock { Aggregation::Latest } else { Aggregation::Sum },
@@ -357,7 +357,7 @@ fn indicator(n: usize) -> NewIndicator {
                 definition: format!("Personas alcanzadas por actividades de {topic_es}."),
             },
         ],
-    }
+    })
 }
 
 /// The period a bulletin published on `published` reports, and a plausible value of `indicator` for it: most
@@ -423,7 +423,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                 PartnerKind::Donor => (format!("Development Fund {n}"), format!("Fondo de Desarrollo {n}")),
                 _ => (format!("Partner Organization {n}"), format!("Organización Socia {n}")),
             };
-            Ok(NewPartner {
+            NewPartner::new(NewPartnerParts {
                 slug: slug(&en)?,
                 texts: vec![
                     PartnerText {
@@ -448,9 +448,9 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
     for n in 0..300 {
         let (topic_en, topic_es, _) = *random.pick(&TOPICS);
         let place = random.pick(&CITIES);
-        let parent = (n > 20 && random.chance(20)).then(|| programs[random.below(20)].slug.clone());
+        let parent = (n > 20 && random.chance(20)).then(|| programs[random.below(20)].slug().clone());
         let begins = day(&mut random, start, span_days - 400);
-        programs.push(NewProgram {
+        programs.push(NewProgram::new(NewProgramParts {
             slug: slug(&format!("{topic_en} {place} {n}"))?,
             parent,
             period: Period {
@@ -482,7 +482,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
             partners: {
                 let mut links: Vec<PartnerLink<Slug>> = Vec::new();
                 for _ in 0..1 + random.below(3) {
-                    let partner = partners[random.below(partners.len())].slug.clone();
+                    let partner = partners[random.below(partners.len())].slug().clone();
                     let role = *random.pick(&ROLES);
                     if links.iter().all(|l| l.partner != partner) {
                         links.push(PartnerLink { partner, role });
@@ -490,10 +490,10 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                 }
                 links
             },
-        });
+        })?);
     }
 
-    let indicators: Vec<NewIndicator> = (0..30).map(indicator).collect();
+    let indicators: Vec<NewIndicator> = (0..30).map(indicator).collect::<Result<_, _>>()?;
     // Each program reports two to four indicators, month after month.
     let tracked: Vec<Vec<usize>> = (0..programs.len())
         .map(|_| {
@@ -508,7 +508,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
         })
         .collect();
     let program_index: std::collections::HashMap<&Slug, usize> =
-        programs.iter().enumerate().map(|(n, p)| (&p.slug, n)).collect();
+        programs.iter().enumerate().map(|(n, p)| (p.slug(), n)).collect();
 
     let mut dates: Vec<NaiveDate> = (0..bulletins).map(|_| day(&mut random, start, span_days)).collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
@@ -547,7 +547,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     countries.push(other);
                 }
             }
-            Ok(NewBulletin {
+            NewBulletin::new(NewBulletinParts {
                 slug: Slug::parse(&format!("{}-{n}", slug(&title_en)?.as_str()))?,
                 published_on,
                 dateline: Some(format!("{city}, {}", country_code.name(Language::En))),
@@ -568,9 +568,9 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                         body: body_es.join("\n\n"),
                     },
                 ],
-                programs: vec![programs[random.below(programs.len())].slug.clone()],
+                programs: vec![programs[random.below(programs.len())].slug().clone()],
                 partners: vec![PartnerLink {
-                    partner: partners[random.below(partners.len())].slug.clone(),
+                    partner: partners[random.below(partners.len())].slug().clone(),
                     role: *random.pick(&ROLES),
                 }],
             })
@@ -583,10 +583,10 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
         (0..observations)
             .map(|_| -> Result<NewObservation, DomainError> {
                 let source = &bulletins[random.below(bulletins.len())];
-                let program = &programs[program_index[&source.programs[0]]];
-                let indicator = &indicators[*random.pick(&tracked[program_index[&program.slug]])];
-                let (period, value) = reported_period(&mut random, source.published_on, &indicator.code);
-                let mut countries = program.countries.clone();
+                let program = &programs[program_index[&source.programs()[0]]];
+                let indicator = &indicators[*random.pick(&tracked[program_index[&program.slug()]])];
+                let (period, value) = reported_period(&mut random, source.published_on(), indicator.code());
+                let mut countries = program.countries().to_vec();
                 if random.chance(1) {
                     let other = regional_country(&mut random)?;
                     if !countries.contains(&other) {
@@ -594,7 +594,7 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     }
                 }
                 let mut disaggregations = Vec::new();
-                for name in &indicator.dimensions {
+                for name in indicator.dimensions() {
                     if !random.chance(50) {
                         continue;
                     }
@@ -610,17 +610,17 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                         });
                     }
                 }
-                Ok(NewObservation {
-                    indicator: indicator.code.clone(),
-                    source: source.slug.clone(),
+                NewObservation::new(NewObservationParts {
+                    indicator: indicator.code().to_owned(),
+                    source: source.slug().clone(),
                     value,
                     period,
                     countries,
                     place: random.chance(50).then(|| (*random.pick(&CITIES)).to_owned()),
-                    program: program.slug.clone(),
+                    program: program.slug().clone(),
                     partner: random
                         .chance(70)
-                        .then(|| random.pick(&program.partners).partner.clone()),
+                        .then(|| random.pick(program.partners()).partner.clone()),
                     note: None,
                     disaggregations,
                 })
@@ -656,10 +656,12 @@ mod tests {
             format!("{:?}", a.bulletins[17]),
             format!("{:?}", generate(8).bulletins[17])
         );
-        let countries: std::collections::HashSet<_> = a.partners.iter().filter_map(|p| p.country).collect();
+        let countries: std::collections::HashSet<_> = a.partners.iter().filter_map(|p| p.country()).collect();
         assert!(countries.len() > 12, "{countries:?}");
         assert!(
-            a.bulletins.windows(2).all(|w| w[0].published_on >= w[1].published_on),
+            a.bulletins
+                .windows(2)
+                .all(|w| w[0].published_on() >= w[1].published_on()),
             "newest first"
         );
     }

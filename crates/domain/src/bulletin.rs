@@ -1,11 +1,11 @@
 //! Bulletins: short, dated news items in Spanish and English.
 
-use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::{BulletinId, PartnerId, ProgramId};
 use crate::language::{Language, Translated, Versions, check_versions};
 use crate::partner::PartnerRole;
 use crate::slug::Slug;
+use crate::{DomainError, DomainResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -199,11 +199,12 @@ pub struct BulletinLinks {
     pub partners: Vec<(BulletinId, PartnerLink<PartnerId>)>,
 }
 
-/// A bulletin to be created: validated, with its relations named by slug.
+/// The fields of a [`NewBulletin`], not yet checked: what an import, a generator or a seed file fills in, and
+/// what [`NewBulletin::new`] checks. Its serde form is the bulletin's form in the seed file and the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewBulletin {
-    /// The unique key; derived from the English (or first) title when absent.
+pub struct NewBulletinParts {
+    /// The unique key.
     pub slug: Slug,
     /// The date it was published.
     pub published_on: NaiveDate,
@@ -230,14 +231,25 @@ pub struct NewBulletin {
     pub partners: Vec<PartnerLink<Slug>>,
 }
 
+/// A bulletin to be created, with its relations named by slug: valid by construction.
+///
+/// The only ways to get one are [`NewBulletin::new`] (also as `TryFrom<NewBulletinParts>`) and deserializing,
+/// which calls it, so every `NewBulletin` obeys the rules. To change one, take it apart with
+/// [`NewBulletin::into_parts`] and build it again. It serializes as its [`NewBulletinParts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewBulletinParts")]
+pub struct NewBulletin(NewBulletinParts);
+
 impl NewBulletin {
-    /// Checks the rules: at least one text, one per language, titles and bodies not empty, no duplicates.
-    pub fn validate(&self) -> Result<(), DomainError> {
-        check_versions(&self.texts, "a bulletin needs at least one language version", &[])?;
-        for (index, text) in self.texts.iter().enumerate() {
+    /// `parts` once checked: at least one text, one per language, titles and bodies not empty (see
+    /// [`check_text`]), no blank dateline, no duplicates. Errors name the field's path within the bulletin
+    /// (`translations[1].lang`, `themes[1]`).
+    pub fn new(parts: NewBulletinParts) -> DomainResult<Self> {
+        check_versions(&parts.texts, "a bulletin needs at least one language version", &[])?;
+        for (index, text) in parts.texts.iter().enumerate() {
             check_text(text).map_err(|e| e.within(&format!("translations[{index}]")))?;
         }
-        if let Some(dateline) = &self.dateline
+        if let Some(dateline) = &parts.dateline
             && dateline.trim().is_empty()
         {
             return Err(DomainError::invalid(
@@ -245,11 +257,70 @@ impl NewBulletin {
                 "must not be blank; leave it out instead",
             ));
         }
-        ensure_unique("countries", &self.countries)?;
-        ensure_unique("themes", &self.themes)?;
-        ensure_unique("programs", &self.programs)?;
-        ensure_unique("partners", &self.partners)?;
-        Ok(())
+        ensure_unique("countries", &parts.countries)?;
+        ensure_unique("themes", &parts.themes)?;
+        ensure_unique("programs", &parts.programs)?;
+        ensure_unique("partners", &parts.partners)?;
+        Ok(Self(parts))
+    }
+
+    /// Its fields, to change some and build it again with [`NewBulletin::new`].
+    pub fn into_parts(self) -> NewBulletinParts {
+        self.0
+    }
+
+    /// The unique key.
+    pub fn slug(&self) -> &Slug {
+        &self.0.slug
+    }
+
+    /// The date it was published.
+    pub fn published_on(&self) -> NaiveDate {
+        self.0.published_on
+    }
+
+    /// The place it was written from, never blank.
+    pub fn dateline(&self) -> Option<&str> {
+        self.0.dateline.as_deref()
+    }
+
+    /// The countries it concerns, each once.
+    pub fn countries(&self) -> &[CountryCode] {
+        &self.0.countries
+    }
+
+    /// Its themes, each once.
+    pub fn themes(&self) -> &[Theme] {
+        &self.0.themes
+    }
+
+    /// Draft, published or archived.
+    pub fn status(&self) -> BulletinStatus {
+        self.0.status
+    }
+
+    /// Its language versions: at least one, one per language.
+    pub fn texts(&self) -> &[BulletinText] {
+        &self.0.texts
+    }
+
+    /// The programs it reports on, by slug, each once.
+    pub fn programs(&self) -> &[Slug] {
+        &self.0.programs
+    }
+
+    /// The partners it names, by slug, with their roles, each pair once.
+    pub fn partners(&self) -> &[PartnerLink<Slug>] {
+        &self.0.partners
+    }
+}
+
+impl TryFrom<NewBulletinParts> for NewBulletin {
+    type Error = DomainError;
+
+    /// [`NewBulletin::new`].
+    fn try_from(parts: NewBulletinParts) -> DomainResult<Self> {
+        Self::new(parts)
     }
 }
 
@@ -421,8 +492,8 @@ mod tests {
         }
     }
 
-    fn bulletin() -> NewBulletin {
-        NewBulletin {
+    fn bulletin() -> NewBulletinParts {
+        NewBulletinParts {
             slug: Slug::parse("a").expect("a valid slug"),
             published_on: NaiveDate::from_ymd_opt(2019, 3, 8).unwrap_or_default(),
             dateline: None,
@@ -435,25 +506,38 @@ mod tests {
         }
     }
 
+    fn invalid_field(result: DomainResult<NewBulletin>) -> String {
+        match result {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn a_valid_bulletin_passes() {
-        assert_eq!(bulletin().validate(), Ok(()));
+    fn a_valid_bulletin_passes_and_keeps_its_parts() {
+        let bulletin = NewBulletin::new(bulletin()).expect("a valid bulletin");
+        assert_eq!(bulletin.slug().as_str(), "a");
+        assert_eq!(bulletin.themes(), [Theme::Health]);
+        assert_eq!(bulletin.into_parts(), self::bulletin());
     }
 
     #[test]
     fn refuses_missing_texts_duplicates_and_blank_titles() {
         let mut b = bulletin();
         b.texts.clear();
-        assert!(b.validate().is_err());
+        assert_eq!(invalid_field(NewBulletin::new(b)), "translations");
         let mut b = bulletin();
         b.texts.push(text(Language::En, "Again"));
-        assert!(matches!(b.validate(), Err(DomainError::Invalid { field, .. }) if field == "translations[1].lang"));
+        assert_eq!(invalid_field(NewBulletin::new(b)), "translations[1].lang");
         let mut b = bulletin();
         b.texts[0].title = "  ".into();
-        assert!(b.validate().is_err());
+        assert_eq!(invalid_field(NewBulletin::new(b)), "translations[0].title");
         let mut b = bulletin();
         b.themes = vec![Theme::Health, Theme::Health];
-        assert!(matches!(b.validate(), Err(DomainError::Invalid { field, .. }) if field == "themes[1]"));
+        assert_eq!(invalid_field(NewBulletin::new(b)), "themes[1]");
+        let mut b = bulletin();
+        b.dateline = Some(" ".into());
+        assert_eq!(invalid_field(NewBulletin::new(b)), "dateline");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! lines, up to the next date line. Lines are trimmed; lines within one paragraph are kept apart by a newline.
 
 use crate::DomainError;
-use crate::bulletin::{BulletinStatus, BulletinText, NewBulletin};
+use crate::bulletin::{BulletinStatus, BulletinText, NewBulletin, NewBulletinParts};
 use crate::country::CountryCode;
 use crate::language::Language;
 use crate::slug::Slug;
@@ -40,7 +40,7 @@ impl PageBulletin {
     pub fn to_new_bulletin(&self, status: BulletinStatus) -> Result<NewBulletin, DomainError> {
         let body = self.paragraphs.join("\n\n");
         let first = self.paragraphs.first().map(String::as_str).unwrap_or_default();
-        let bulletin = NewBulletin {
+        NewBulletin::new(NewBulletinParts {
             slug: Slug::from_title(&self.title)?,
             published_on: self.published_on,
             dateline: dateline(first),
@@ -55,9 +55,7 @@ impl PageBulletin {
             }],
             programs: Vec::new(),
             partners: Vec::new(),
-        };
-        bulletin.validate()?;
-        Ok(bulletin)
+        })
     }
 }
 
@@ -237,16 +235,16 @@ mod tests {
             .to_new_bulletin(BulletinStatus::Published)
             .expect("a valid bulletin");
         assert_eq!(
-            bulletin.slug.as_str(),
+            bulletin.slug().as_str(),
             "iom-promotes-labor-integration-of-migrants-in-tijuana"
         );
-        assert_eq!(bulletin.dateline.as_deref(), Some("Tijuana, Mexico"));
+        assert_eq!(bulletin.dateline(), Some("Tijuana, Mexico"));
         assert_eq!(
-            bulletin.countries,
+            bulletin.countries(),
             [CountryCode::parse("MX").expect("a valid country code")]
         );
         assert_eq!(
-            bulletin.texts[0].summary,
+            bulletin.texts()[0].summary,
             "Tijuana, Mexico, February 28, 2019.  33 migrants have been hired."
         );
     }

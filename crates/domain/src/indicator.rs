@@ -1,9 +1,9 @@
 //! Indicators: what the office counts, in which unit, and how figures add up.
 
-use crate::DomainError;
 use crate::id::IndicatorId;
 use crate::language::{Language, Translated, Versions, check_versions};
 use crate::observation::Observation;
+use crate::{DomainError, DomainResult};
 use serde::{Deserialize, Serialize};
 
 /// The unit an indicator counts in.
@@ -132,10 +132,11 @@ pub struct Indicator {
     pub version: i32,
 }
 
-/// An indicator to be created.
+/// The fields of a [`NewIndicator`], not yet checked: what an editor, a generator or a seed file fills in, and
+/// what [`NewIndicator::new`] checks. Its serde form is the indicator's form in the seed file and the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewIndicator {
+pub struct NewIndicatorParts {
     /// The stable code.
     pub code: String,
     /// What it counts in.
@@ -150,20 +151,70 @@ pub struct NewIndicator {
     pub texts: Vec<IndicatorText>,
 }
 
+/// An indicator to be created: valid by construction.
+///
+/// The only ways to get one are [`NewIndicator::new`] (also as `TryFrom<NewIndicatorParts>`) and
+/// deserializing, which calls it, so every `NewIndicator` obeys the rules. To change one, take it apart with
+/// [`NewIndicator::into_parts`] and build it again. It serializes as its [`NewIndicatorParts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewIndicatorParts")]
+pub struct NewIndicator(NewIndicatorParts);
+
 impl NewIndicator {
-    /// Checks the code, the dimensions (same form as codes, no repeats) and the texts.
-    pub fn validate(&self) -> Result<(), DomainError> {
-        validate_code(&self.code)?;
-        for (index, dimension) in self.dimensions.iter().enumerate() {
+    /// `parts` once checked: the code, the dimensions (same form as codes, no repeats) and the texts (a name in
+    /// each, one per language). Errors name the field's path within the indicator (`code`, `dimensions[1]`,
+    /// `translations[0].name`).
+    pub fn new(parts: NewIndicatorParts) -> DomainResult<Self> {
+        validate_code(&parts.code)?;
+        for (index, dimension) in parts.dimensions.iter().enumerate() {
             validate_code(dimension).map_err(|e| e.within(&format!("dimensions[{index}]")))?;
         }
-        crate::bulletin::ensure_unique("dimensions", &self.dimensions)?;
+        crate::bulletin::ensure_unique("dimensions", &parts.dimensions)?;
         check_versions(
-            &self.texts,
+            &parts.texts,
             "an indicator needs a name in at least one language",
             &[("name", |t| &t.name)],
         )?;
-        Ok(())
+        Ok(Self(parts))
+    }
+
+    /// Its fields, to change some and build it again with [`NewIndicator::new`].
+    pub fn into_parts(self) -> NewIndicatorParts {
+        self.0
+    }
+
+    /// The stable code, lower-case words joined by underscores.
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// What it counts in.
+    pub fn unit(&self) -> Unit {
+        self.0.unit
+    }
+
+    /// How its figures combine.
+    pub fn aggregation(&self) -> Aggregation {
+        self.0.aggregation
+    }
+
+    /// The disaggregation dimensions it allows, each once and shaped like a code.
+    pub fn dimensions(&self) -> &[String] {
+        &self.0.dimensions
+    }
+
+    /// Its names and definitions: at least one, one per language, each with a name.
+    pub fn texts(&self) -> &[IndicatorText] {
+        &self.0.texts
+    }
+}
+
+impl TryFrom<NewIndicatorParts> for NewIndicator {
+    type Error = DomainError;
+
+    /// [`NewIndicator::new`].
+    fn try_from(parts: NewIndicatorParts) -> DomainResult<Self> {
+        Self::new(parts)
     }
 }
 
@@ -209,6 +260,42 @@ mod tests {
             observation(3, "GT", 5, 2.0),
         );
         assert_eq!(Aggregation::Latest.total(&[&a, &b, &c]), 7.0);
+    }
+
+    #[test]
+    fn a_new_indicator_checks_its_code_dimensions_and_names() {
+        let parts = NewIndicatorParts {
+            code: "returns_assisted".into(),
+            unit: Unit::People,
+            aggregation: Aggregation::Sum,
+            dimensions: vec!["age_group".into(), "sex".into()],
+            texts: vec![IndicatorText {
+                lang: Language::En,
+                name: "Returns".into(),
+                definition: String::new(),
+            }],
+        };
+        let indicator = NewIndicator::new(parts.clone()).expect("a valid indicator");
+        assert_eq!(
+            (indicator.code(), indicator.dimensions().len()),
+            ("returns_assisted", 2)
+        );
+        let field = |parts: NewIndicatorParts| match NewIndicator::new(parts) {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        let mut bad = parts.clone();
+        bad.code = "Returns".into();
+        assert_eq!(field(bad), "code");
+        let mut bad = parts.clone();
+        bad.dimensions[1] = "age_group".into();
+        assert_eq!(field(bad), "dimensions[1]");
+        let mut bad = parts.clone();
+        bad.dimensions[0] = "Age".into();
+        assert_eq!(field(bad), "dimensions[0].code");
+        let mut bad = parts;
+        bad.texts[0].name = " ".into();
+        assert_eq!(field(bad), "translations[0].name");
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Partners: the governments, municipalities, agencies, NGOs and donors the office works with.
 
-use crate::DomainError;
 use crate::country::CountryCode;
 use crate::id::PartnerId;
 use crate::language::{Language, Translated, Versions, check_versions};
 use crate::slug::Slug;
+use crate::{DomainError, DomainResult};
 use serde::{Deserialize, Serialize};
 
 /// What kind of organisation a partner is.
@@ -103,10 +103,11 @@ pub struct Partner {
     pub version: i32,
 }
 
-/// A partner to be created: validated, without an id.
+/// The fields of a [`NewPartner`], not yet checked: what a generator or a seed file fills in, and what
+/// [`NewPartner::new`] checks. Its serde form is the partner's form in the seed file and the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewPartner {
+pub struct NewPartnerParts {
     /// The partner's unique key.
     pub slug: Slug,
     /// Its names and abbreviations, one per language; at least one.
@@ -122,21 +123,70 @@ pub struct NewPartner {
     pub website: Option<String>,
 }
 
+/// A partner to be created, without an id: valid by construction.
+///
+/// The only ways to get one are [`NewPartner::new`] (also as `TryFrom<NewPartnerParts>`) and deserializing,
+/// which calls it, so every `NewPartner` obeys the rules. To change one, take it apart with
+/// [`NewPartner::into_parts`] and build it again. It serializes as its [`NewPartnerParts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewPartnerParts")]
+pub struct NewPartner(NewPartnerParts);
+
 impl NewPartner {
-    /// Checks the rules a partner obeys beyond its types: a name in each of its languages, one version per
-    /// language, and a web address that is one.
-    pub fn validate(&self) -> Result<(), DomainError> {
+    /// `parts` once checked against the rules a partner obeys beyond its types: a name in each of its
+    /// languages, one version per language, and a web address that is one. Errors name the field's path within
+    /// the partner (`translations[1].lang`, `website`).
+    pub fn new(parts: NewPartnerParts) -> DomainResult<Self> {
         check_versions(
-            &self.texts,
+            &parts.texts,
             "a partner needs a name in at least one language",
             &[("name", |t| &t.name)],
         )?;
-        if let Some(website) = &self.website
+        if let Some(website) = &parts.website
             && !(website.starts_with("https://") || website.starts_with("http://"))
         {
             return Err(DomainError::invalid("website", "must start with http:// or https://"));
         }
-        Ok(())
+        Ok(Self(parts))
+    }
+
+    /// Its fields, to change some and build it again with [`NewPartner::new`].
+    pub fn into_parts(self) -> NewPartnerParts {
+        self.0
+    }
+
+    /// The partner's unique key.
+    pub fn slug(&self) -> &Slug {
+        &self.0.slug
+    }
+
+    /// Its names and abbreviations: at least one, one per language, each with a name.
+    pub fn texts(&self) -> &[PartnerText] {
+        &self.0.texts
+    }
+
+    /// What kind of organisation it is.
+    pub fn kind(&self) -> PartnerKind {
+        self.0.kind
+    }
+
+    /// Where it is based.
+    pub fn country(&self) -> Option<CountryCode> {
+        self.0.country
+    }
+
+    /// Its website, an `http` or `https` address.
+    pub fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+}
+
+impl TryFrom<NewPartnerParts> for NewPartner {
+    type Error = DomainError;
+
+    /// [`NewPartner::new`].
+    fn try_from(parts: NewPartnerParts) -> DomainResult<Self> {
+        Self::new(parts)
     }
 }
 
@@ -157,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_partner_needs_a_name_and_a_real_website() {
-        let mut partner = NewPartner {
+        let mut partner = NewPartnerParts {
             slug: Slug::parse("iom").expect("a valid slug"),
             texts: vec![PartnerText {
                 lang: Language::En,
@@ -168,14 +218,16 @@ mod tests {
             country: None,
             website: Some("https://www.iom.int".into()),
         };
-        assert!(partner.validate().is_ok());
+        assert!(NewPartner::new(partner.clone()).is_ok());
         partner.website = Some("javascript:alert(1)".into());
-        assert!(partner.validate().is_err());
+        assert!(NewPartner::new(partner.clone()).is_err());
         partner.website = None;
         let mut twice = partner.clone();
         twice.texts.push(twice.texts[0].clone());
-        assert!(matches!(twice.validate(), Err(DomainError::Invalid { field, .. }) if field == "translations[1].lang"));
+        assert!(
+            matches!(NewPartner::new(twice), Err(DomainError::Invalid { field, .. }) if field == "translations[1].lang")
+        );
         partner.texts[0].name = " ".into();
-        assert!(partner.validate().is_err());
+        assert!(NewPartner::new(partner).is_err());
     }
 }

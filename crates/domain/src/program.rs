@@ -1,11 +1,11 @@
 //! Programs: regional programs and the projects and campaigns they contain.
 
-use crate::DomainError;
 use crate::bulletin::{PartnerLink, ensure_unique};
 use crate::country::CountryCode;
 use crate::id::ProgramId;
 use crate::language::{Language, Translated, Versions, check_versions};
 use crate::slug::Slug;
+use crate::{DomainError, DomainResult};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -64,10 +64,11 @@ pub struct Program {
     pub version: i32,
 }
 
-/// A program to be created: validated, with its relations named by slug.
+/// The fields of a [`NewProgram`], not yet checked: what a generator or a seed file fills in, and what
+/// [`NewProgram::new`] checks. Its serde form is the program's form in the seed file and the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewProgram {
+pub struct NewProgramParts {
     /// The program's unique key.
     pub slug: Slug,
     /// The program this one belongs to.
@@ -86,21 +87,76 @@ pub struct NewProgram {
     pub partners: Vec<PartnerLink<Slug>>,
 }
 
+/// A program to be created, with its relations named by slug: valid by construction.
+///
+/// The only ways to get one are [`NewProgram::new`] (also as `TryFrom<NewProgramParts>`) and deserializing,
+/// which calls it, so every `NewProgram` obeys the rules. To change one, take it apart with
+/// [`NewProgram::into_parts`] and build it again. It serializes as its [`NewProgramParts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewProgramParts")]
+pub struct NewProgram(NewProgramParts);
+
 impl NewProgram {
-    /// Checks the rules: a name, one text per language, a period that does not end before it starts, and a
-    /// parent other than itself.
-    pub fn validate(&self) -> Result<(), DomainError> {
+    /// `parts` once checked: a name, one text per language, a period that does not end before it starts, a
+    /// parent other than itself, no country or partner twice. Errors name the field's path within the program
+    /// (`translations[0].name`, `endOn`, `parent`).
+    pub fn new(parts: NewProgramParts) -> DomainResult<Self> {
         check_versions(
-            &self.texts,
+            &parts.texts,
             "a program needs a name in at least one language",
             &[("name", |t| &t.name)],
         )?;
-        self.period.validate("endOn")?;
-        if self.parent.as_ref() == Some(&self.slug) {
+        parts.period.validate("endOn")?;
+        if parts.parent.as_ref() == Some(&parts.slug) {
             return Err(DomainError::invalid("parent", "a program cannot contain itself"));
         }
-        ensure_unique("countries", &self.countries)?;
-        ensure_unique("partners", &self.partners)
+        ensure_unique("countries", &parts.countries)?;
+        ensure_unique("partners", &parts.partners)?;
+        Ok(Self(parts))
+    }
+
+    /// Its fields, to change some and build it again with [`NewProgram::new`].
+    pub fn into_parts(self) -> NewProgramParts {
+        self.0
+    }
+
+    /// The program's unique key.
+    pub fn slug(&self) -> &Slug {
+        &self.0.slug
+    }
+
+    /// The program this one belongs to, never itself.
+    pub fn parent(&self) -> Option<&Slug> {
+        self.0.parent.as_ref()
+    }
+
+    /// When it runs; it does not end before it starts.
+    pub fn period(&self) -> Period {
+        self.0.period
+    }
+
+    /// Where it works, each country once.
+    pub fn countries(&self) -> &[CountryCode] {
+        &self.0.countries
+    }
+
+    /// Its names and descriptions: at least one, one per language, each with a name.
+    pub fn texts(&self) -> &[ProgramText] {
+        &self.0.texts
+    }
+
+    /// Its partners and their roles, each pair once.
+    pub fn partners(&self) -> &[PartnerLink<Slug>] {
+        &self.0.partners
+    }
+}
+
+impl TryFrom<NewProgramParts> for NewProgram {
+    type Error = DomainError;
+
+    /// [`NewProgram::new`].
+    fn try_from(parts: NewProgramParts) -> DomainResult<Self> {
+        Self::new(parts)
     }
 }
 
@@ -143,7 +199,7 @@ mod tests {
     #[test]
     fn a_program_cannot_be_its_own_parent() {
         let slug = Slug::parse("rmp").expect("a valid slug");
-        let program = NewProgram {
+        let program = NewProgramParts {
             slug: slug.clone(),
             parent: Some(slug),
             period: Period {
@@ -158,6 +214,6 @@ mod tests {
             }],
             partners: vec![],
         };
-        assert!(matches!(program.validate(), Err(DomainError::Invalid { field, .. }) if field == "parent"));
+        assert!(matches!(NewProgram::new(program), Err(DomainError::Invalid { field, .. }) if field == "parent"));
     }
 }

@@ -14,7 +14,7 @@ use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::observation::NewObservation;
 use boletin_domain::program::NewProgram;
-use boletin_domain::seed::Dataset;
+use boletin_domain::seed::{Dataset, DatasetParts};
 use boletin_domain::slug::Slug;
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, Set};
@@ -86,7 +86,7 @@ impl SqlStore {
         let now = Utc::now();
         let txn = self.begin_write().await.map_err(db_error)?;
 
-        let partner_ids: Ids = dataset.partners.iter().map(|p| p.slug.to_string()).zip(1..).collect();
+        let partner_ids: Ids = dataset.partners.iter().map(|p| p.slug().to_string()).zip(1..).collect();
         let rows = dataset.partners.iter().zip(1..);
         insert_all(
             &txn,
@@ -98,9 +98,9 @@ impl SqlStore {
         children.insert(&txn).await?;
         progress("partners", dataset.partners.len(), dataset.partners.len());
 
-        let program_ids: Ids = dataset.programs.iter().map(|p| p.slug.to_string()).zip(1..).collect();
+        let program_ids: Ids = dataset.programs.iter().map(|p| p.slug().to_string()).zip(1..).collect();
         let rows = dataset.programs.iter().zip(1..);
-        let parent = |p: &NewProgram| p.parent.as_ref().map(|s| program_ids[s.as_str()]);
+        let parent = |p: &NewProgram| p.parent().map(|s| program_ids[s.as_str()]);
         insert_all(
             &txn,
             rows.clone()
@@ -113,7 +113,7 @@ impl SqlStore {
         children.insert(&txn).await?;
         progress("programs", dataset.programs.len(), dataset.programs.len());
 
-        let indicator_ids: HashMap<&str, i64> = dataset.indicators.iter().map(|i| i.code.as_str()).zip(1..).collect();
+        let indicator_ids: HashMap<&str, i64> = dataset.indicators.iter().map(|i| i.code()).zip(1..).collect();
         let rows = dataset.indicators.iter().zip(1..);
         insert_all(
             &txn,
@@ -135,7 +135,7 @@ impl SqlStore {
             .zip(1..)
             .map(|(bulletin, id)| (id, bulletin))
             .collect();
-        let bulletin_ids: Ids = numbered.iter().map(|(id, b)| (b.slug.to_string(), *id)).collect();
+        let bulletin_ids: Ids = numbered.iter().map(|(id, b)| (b.slug().to_string(), *id)).collect();
         for (done, chunk) in numbered.chunks(CHUNK).enumerate() {
             let rows: Vec<_> = chunk
                 .iter()
@@ -147,7 +147,7 @@ impl SqlStore {
                 children.add(*id, bulletin, &program_ids, &partner_ids);
             }
             children.insert(&txn).await?;
-            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts.as_slice())).collect();
+            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts())).collect();
             crate::search_index::insert_many(&txn, &texts).await?;
             progress("bulletins", ((done + 1) * CHUNK).min(count), count);
         }
@@ -155,8 +155,8 @@ impl SqlStore {
         let published: std::collections::HashSet<&Slug> = dataset
             .bulletins
             .iter()
-            .filter(|b| b.status == BulletinStatus::Published)
-            .map(|b| &b.slug)
+            .filter(|b| b.status() == BulletinStatus::Published)
+            .map(NewBulletin::slug)
             .collect();
         let count = dataset.observations.len();
         let mut visible_observations = Vec::new();
@@ -164,10 +164,10 @@ impl SqlStore {
             let first = (done * CHUNK) as i64 + 1;
             let numbered = chunk.iter().zip(first..);
             let links = |figure: &NewObservation| FigureLinks {
-                indicator: indicator_ids[figure.indicator.as_str()],
-                program: program_ids[figure.program.as_str()],
-                partner: figure.partner.as_ref().map(|p| partner_ids[p.as_str()]),
-                source: bulletin_ids[figure.source.as_str()],
+                indicator: indicator_ids[figure.indicator()],
+                program: program_ids[figure.program().as_str()],
+                partner: figure.partner().map(|p| partner_ids[p.as_str()]),
+                source: bulletin_ids[figure.source().as_str()],
             };
             let rows = numbered
                 .clone()
@@ -179,7 +179,7 @@ impl SqlStore {
             children.insert(&txn).await?;
             visible_observations.extend(
                 numbered
-                    .filter(|(observation, _)| published.contains(&observation.source))
+                    .filter(|(observation, _)| published.contains(&observation.source()))
                     .map(|(_, id)| id),
             );
             progress("observations", ((done + 1) * CHUNK).min(count), count);
@@ -188,7 +188,7 @@ impl SqlStore {
         // The feed gets everything the public can now see, in the order a client should apply it.
         let visible_bulletins: Vec<i64> = numbered
             .iter()
-            .filter(|(_, b)| b.status == BulletinStatus::Published)
+            .filter(|(_, b)| b.status() == BulletinStatus::Published)
             .map(|(id, _)| *id)
             .collect();
         let range = |n: usize| (1..=n as i64).collect::<Vec<_>>();
@@ -240,11 +240,16 @@ async fn continue_sequences(txn: &DatabaseTransaction) -> Result<(), DomainError
 }
 
 /// The seed catalogue shipped with boletin: the office's first page of bulletins, with their programs,
-/// partners and figures (`seed/boletin.json`).
-pub const BUILTIN_SEED: &str = include_str!("../../../seed/boletin.json");
+/// partners and figures (`crates/persistence/seed/boletin.json`).
+pub const BUILTIN_SEED: &str = include_str!("../seed/boletin.json");
 
-/// Reads a dataset from its JSON form, naming the line and column of a syntax or shape error.
+/// Reads a dataset from its JSON form, naming the line and column of a syntax or shape error, and the path of
+/// a record that breaks its own rules (`bulletins[3].translations[0].title`). The rules between records are
+/// checked when it is loaded ([`Dataset::validate`]).
 pub fn parse_dataset(json: &str) -> Result<Dataset, DomainError> {
-    serde_json::from_str(json)
-        .map_err(|e| DomainError::invalid("seed", format!("line {}, column {}: {e}", e.line(), e.column())))
+    // Through the parts, not `Dataset`'s own `Deserialize` (which checks them too): serde would flatten a
+    // record's error into text at the end of the document, where the parts give it with its path.
+    let parts: DatasetParts = serde_json::from_str(json)
+        .map_err(|e| DomainError::invalid("seed", format!("line {}, column {}: {e}", e.line(), e.column())))?;
+    Dataset::new(parts)
 }

@@ -82,10 +82,10 @@ pub(crate) fn bulletin_row(
 ) -> bulletins::ActiveModel {
     bulletins::ActiveModel {
         id,
-        slug: Set(bulletin.slug.to_string()),
-        published_on: Set(bulletin.published_on),
-        dateline: Set(bulletin.dateline.clone()),
-        status: Set(bulletin.status.code().to_owned()),
+        slug: Set(bulletin.slug().to_string()),
+        published_on: Set(bulletin.published_on()),
+        dateline: Set(bulletin.dateline().map(str::to_owned)),
+        status: Set(bulletin.status().code().to_owned()),
         version: Set(version),
         created_at: Set(now),
         updated_at: Set(now),
@@ -106,7 +106,7 @@ impl BulletinChildren {
     /// Adds the rows of bulletin `id`; `program_ids` and `partner_ids` hold every slug it names.
     pub(crate) fn add(&mut self, id: i64, bulletin: &NewBulletin, program_ids: &Ids, partner_ids: &Ids) {
         self.translations
-            .extend(bulletin.texts.iter().map(|t| bulletin_translations::ActiveModel {
+            .extend(bulletin.texts().iter().map(|t| bulletin_translations::ActiveModel {
                 bulletin_id: Set(id),
                 lang: Set(t.lang.code().to_owned()),
                 title: Set(t.title.clone()),
@@ -114,22 +114,22 @@ impl BulletinChildren {
                 body: Set(t.body.clone()),
             }));
         self.countries
-            .extend(bulletin.countries.iter().map(|c| bulletin_countries::ActiveModel {
+            .extend(bulletin.countries().iter().map(|c| bulletin_countries::ActiveModel {
                 bulletin_id: Set(id),
                 country: Set(c.to_string()),
             }));
         self.themes
-            .extend(bulletin.themes.iter().map(|t| bulletin_themes::ActiveModel {
+            .extend(bulletin.themes().iter().map(|t| bulletin_themes::ActiveModel {
                 bulletin_id: Set(id),
                 theme: Set(t.code().to_owned()),
             }));
         self.programs
-            .extend(bulletin.programs.iter().map(|p| bulletin_programs::ActiveModel {
+            .extend(bulletin.programs().iter().map(|p| bulletin_programs::ActiveModel {
                 bulletin_id: Set(id),
                 program_id: Set(program_ids[p.as_str()]),
             }));
         self.partners
-            .extend(bulletin.partners.iter().map(|link| bulletin_partners::ActiveModel {
+            .extend(bulletin.partners().iter().map(|link| bulletin_partners::ActiveModel {
                 bulletin_id: Set(id),
                 partner_id: Set(partner_ids[link.partner.as_str()]),
                 role: Set(link.role.code().to_owned()),
@@ -166,10 +166,10 @@ pub(crate) fn partner_row(
 ) -> partners::ActiveModel {
     partners::ActiveModel {
         id,
-        slug: Set(partner.slug.to_string()),
-        kind: Set(partner.kind.code().to_owned()),
-        country: Set(partner.country.map(|c| c.to_string())),
-        website: Set(partner.website.clone()),
+        slug: Set(partner.slug().to_string()),
+        kind: Set(partner.kind().code().to_owned()),
+        country: Set(partner.country().map(|c| c.to_string())),
+        website: Set(partner.website().map(str::to_owned)),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(version),
@@ -186,7 +186,7 @@ impl PartnerChildren {
     /// Adds the rows of partner `id`.
     pub(crate) fn add(&mut self, id: i64, partner: &NewPartner) {
         self.translations
-            .extend(partner.texts.iter().map(|t| partner_translations::ActiveModel {
+            .extend(partner.texts().iter().map(|t| partner_translations::ActiveModel {
                 partner_id: Set(id),
                 lang: Set(t.lang.code().to_owned()),
                 name: Set(t.name.clone()),
@@ -216,10 +216,10 @@ pub(crate) fn program_row(
 ) -> programs::ActiveModel {
     programs::ActiveModel {
         id,
-        slug: Set(program.slug.to_string()),
+        slug: Set(program.slug().to_string()),
         parent_id: Set(parent),
-        start_on: Set(program.period.start),
-        end_on: Set(program.period.end),
+        start_on: Set(program.period().start),
+        end_on: Set(program.period().end),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(version),
@@ -238,19 +238,19 @@ impl ProgramChildren {
     /// Adds the rows of program `id`; `partner_ids` holds every partner it names.
     pub(crate) fn add(&mut self, id: i64, program: &NewProgram, partner_ids: &Ids) {
         self.translations
-            .extend(program.texts.iter().map(|t| program_translations::ActiveModel {
+            .extend(program.texts().iter().map(|t| program_translations::ActiveModel {
                 program_id: Set(id),
                 lang: Set(t.lang.code().to_owned()),
                 name: Set(t.name.clone()),
                 description: Set(t.description.clone()),
             }));
         self.countries
-            .extend(program.countries.iter().map(|c| program_countries::ActiveModel {
+            .extend(program.countries().iter().map(|c| program_countries::ActiveModel {
                 program_id: Set(id),
                 country: Set(c.to_string()),
             }));
         self.partners
-            .extend(program.partners.iter().map(|link| program_partners::ActiveModel {
+            .extend(program.partners().iter().map(|link| program_partners::ActiveModel {
                 program_id: Set(id),
                 partner_id: Set(partner_ids[link.partner.as_str()]),
                 role: Set(link.role.code().to_owned()),
@@ -282,9 +282,9 @@ pub(crate) fn indicator_row(
 ) -> indicators::ActiveModel {
     indicators::ActiveModel {
         id,
-        code: Set(indicator.code.clone()),
-        unit: Set(indicator.unit.code().to_owned()),
-        aggregation: Set(indicator.aggregation.code().to_owned()),
+        code: Set(indicator.code().to_owned()),
+        unit: Set(indicator.unit().code().to_owned()),
+        aggregation: Set(indicator.aggregation().code().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(version),
@@ -302,7 +302,7 @@ impl IndicatorChildren {
     /// Adds the rows of indicator `id`.
     pub(crate) fn add(&mut self, id: i64, indicator: &NewIndicator) {
         self.translations
-            .extend(indicator.texts.iter().map(|t| indicator_translations::ActiveModel {
+            .extend(indicator.texts().iter().map(|t| indicator_translations::ActiveModel {
                 indicator_id: Set(id),
                 lang: Set(t.lang.code().to_owned()),
                 name: Set(t.name.clone()),
@@ -311,7 +311,7 @@ impl IndicatorChildren {
         self.dimensions
             .extend(
                 indicator
-                    .dimensions
+                    .dimensions()
                     .iter()
                     .zip(0..)
                     .map(|(d, position)| indicator_dimensions::ActiveModel {
@@ -361,14 +361,14 @@ pub(crate) fn observation_row(
     observations::ActiveModel {
         id,
         indicator_id: Set(links.indicator),
-        value: Set(figure.value),
-        period_start: Set(figure.period.start),
-        period_end: Set(figure.period.end),
-        place: Set(figure.place.clone()),
+        value: Set(figure.value()),
+        period_start: Set(figure.period().start),
+        period_end: Set(figure.period().end),
+        place: Set(figure.place().map(str::to_owned)),
         program_id: Set(links.program),
         partner_id: Set(links.partner),
         source_bulletin_id: Set(links.source),
-        note: Set(figure.note.clone()),
+        note: Set(figure.note().map(str::to_owned)),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(version),
@@ -386,13 +386,13 @@ impl ObservationChildren {
     /// Adds the rows of figure `id`.
     pub(crate) fn add(&mut self, id: i64, figure: &NewObservation) {
         self.countries
-            .extend(figure.countries.iter().map(|c| observation_countries::ActiveModel {
+            .extend(figure.countries().iter().map(|c| observation_countries::ActiveModel {
                 observation_id: Set(id),
                 country: Set(c.to_string()),
             }));
         self.parts.extend(
             figure
-                .disaggregations
+                .disaggregations()
                 .iter()
                 .map(|d| observation_disaggregations::ActiveModel {
                     observation_id: Set(id),

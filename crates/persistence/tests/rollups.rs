@@ -16,7 +16,7 @@ use boletin_domain::country::CountryCode;
 use boletin_domain::editorial::{EditorialStore, RecordStore, Revision, Stored};
 use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::{Aggregation, Indicator};
-use boletin_domain::observation::{Disaggregation, NewObservation, ReferencePeriod};
+use boletin_domain::observation::{Disaggregation, NewObservation, NewObservationParts, ReferencePeriod};
 use boletin_domain::slug::Slug;
 use boletin_domain::statistics::{
     CalendarBucket, Dimension, ObservationFilter, Parts, StatisticPoint, StatisticWarning, Statistics, StatisticsQuery,
@@ -141,7 +141,7 @@ fn random_figure(random: &mut Random, catalogue: &Catalogue) -> NewObservation {
             });
         }
     }
-    NewObservation {
+    NewObservation::new(NewObservationParts {
         indicator: indicator.to_owned(),
         source: random.pick(&catalogue.bulletins).clone(),
         value,
@@ -155,7 +155,8 @@ fn random_figure(random: &mut Random, catalogue: &Catalogue) -> NewObservation {
         partner: random.chance(70).then(|| random.pick(&catalogue.partners).1.clone()),
         note: None,
         disaggregations,
-    }
+    })
+    .expect("a valid figure")
 }
 
 /// One random write through the store's editorial interface.
@@ -179,11 +180,12 @@ async fn random_write(random: &mut Random, db: &TestDatabase, catalogue: &Catalo
             let mut after = random_figure(random, catalogue);
             if random.chance(50) {
                 // A correction of the value only, in place.
-                after = NewObservation {
-                    value: after.value,
+                after = NewObservation::new(NewObservationParts {
+                    value: after.value(),
                     disaggregations: Vec::new(),
-                    ..stored.record.clone()
-                };
+                    ..stored.record.clone().into_parts()
+                })
+                .expect("a valid correction");
             }
             let revision = Revision {
                 id,

@@ -7,7 +7,8 @@
 
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
-    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, TextsWanted, Theme, Visibility,
+    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, NewBulletin, NewBulletinParts, TextsWanted, Theme,
+    Visibility,
 };
 use boletin_domain::country::CountryCode;
 use boletin_domain::import::parse_page;
@@ -22,6 +23,13 @@ const SOURCE_PAGE: &str = include_str!("../../../seed/pages/000_22d4cd1e50c04007
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).expect("a valid slug")
+}
+
+/// `bulletin` with `change` made to its fields, checked again.
+fn changed(bulletin: &NewBulletin, change: impl FnOnce(&mut NewBulletinParts)) -> NewBulletin {
+    let mut parts = bulletin.clone().into_parts();
+    change(&mut parts);
+    NewBulletin::new(parts).expect("the changed bulletin is valid")
 }
 
 fn first(n: i32) -> PageRequest<BulletinCursor> {
@@ -40,26 +48,49 @@ fn the_seed_holds_every_bulletin_of_the_source_page_exactly_as_written() {
             .to_new_bulletin(BulletinStatus::Published)
             .expect("a valid bulletin");
         let english = seeded
-            .texts
+            .texts()
             .iter()
             .find(|t| t.lang == Language::En)
             .unwrap_or_else(|| panic!("no English text"));
-        assert_eq!(english.title, imported.texts[0].title);
-        assert_eq!(english.body, imported.texts[0].body);
-        assert_eq!(seeded.published_on, imported.published_on);
+        assert_eq!(english.title, imported.texts()[0].title);
+        assert_eq!(english.body, imported.texts()[0].body);
+        assert_eq!(seeded.published_on(), imported.published_on());
         assert_eq!(
-            seeded.slug, imported.slug,
+            seeded.slug(),
+            imported.slug(),
             "the seed's slug is the one the importer derives"
         );
         assert!(
-            seeded.texts.iter().any(|t| t.lang == Language::Es),
+            seeded.texts().iter().any(|t| t.lang == Language::Es),
             "{} has no Spanish text",
-            seeded.slug
+            seeded.slug()
         );
     }
     for observation in &dataset.observations {
-        assert!(dataset.bulletins.iter().any(|b| b.slug == observation.source));
+        assert!(dataset.bulletins.iter().any(|b| b.slug() == observation.source()));
     }
+}
+
+#[test]
+fn a_bad_record_in_a_seed_file_is_named_at_its_path_and_a_bad_shape_at_its_line() {
+    let mut seed: serde_json::Value = serde_json::from_str(BUILTIN_SEED).expect("the built-in seed is JSON");
+    seed["bulletins"][3]["translations"][0]["title"] = " ".into();
+    assert!(matches!(
+        parse_dataset(&seed.to_string()),
+        Err(DomainError::Invalid { field, .. }) if field == "bulletins[3].translations[0].title"
+    ));
+    let mut seed: serde_json::Value = serde_json::from_str(BUILTIN_SEED).expect("the built-in seed is JSON");
+    seed["observations"][0]["countries"] = serde_json::json!([]);
+    assert!(matches!(
+        parse_dataset(&seed.to_string()),
+        Err(DomainError::Invalid { field, .. }) if field == "observations[0].countries"
+    ));
+    let mut seed: serde_json::Value = serde_json::from_str(BUILTIN_SEED).expect("the built-in seed is JSON");
+    seed["partners"][0]["colour"] = "blue".into();
+    assert!(matches!(
+        parse_dataset(&seed.to_string()),
+        Err(DomainError::Invalid { field, reason }) if field == "seed" && reason.starts_with("line 1, column")
+    ));
 }
 
 #[tokio::test]
@@ -252,7 +283,7 @@ async fn drafts_and_their_figures_stay_invisible() {
         let published = [BulletinStatus::Published];
         assert_eq!(
             db.store
-                .bulletin_by_slug(&draft.slug, &published, TextsWanted::ALL)
+                .bulletin_by_slug(draft.slug(), &published, TextsWanted::ALL)
                 .await,
             Ok(None)
         );
@@ -264,7 +295,7 @@ async fn drafts_and_their_figures_stay_invisible() {
         assert_eq!(db.store.bulletin_count(&drafts).await, Ok(1));
         let found = db
             .store
-            .bulletin_by_slug(&draft.slug, &[BulletinStatus::Draft], TextsWanted::ALL)
+            .bulletin_by_slug(draft.slug(), &[BulletinStatus::Draft], TextsWanted::ALL)
             .await
             .expect("the draft lookup runs")
             .unwrap_or_else(|| panic!("the draft is missing"));
@@ -377,8 +408,8 @@ async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
                         .expect("a valid published bulletin")
                 })
                 .collect();
-            list[0].programs = vec![slug("planami")];
-            list[1].programs = vec![slug("no-such-program")];
+            list[0] = changed(&list[0], |b| b.programs = vec![slug("planami")]);
+            list[1] = changed(&list[1], |b| b.programs = vec![slug("no-such-program")]);
             let failure = db
                 .store
                 .import_bulletins(&list)
@@ -387,11 +418,13 @@ async fn imports_resolve_named_programs_and_partners_or_refuse_unknown_ones() {
                 .unwrap_or_else(|| panic!("the import should fail"));
             assert_eq!(failure.index, 1);
             assert!(matches!(failure.error, DomainError::Invalid { ref field, .. } if field == "programs"));
-            list[1].programs.clear();
-            list[1].partners = vec![boletin_domain::bulletin::PartnerLink {
-                partner: slug("iom"),
-                role: boletin_domain::partner::PartnerRole::Supporter,
-            }];
+            list[1] = changed(&list[1], |b| {
+                b.programs.clear();
+                b.partners = vec![boletin_domain::bulletin::PartnerLink {
+                    partner: slug("iom"),
+                    role: boletin_domain::partner::PartnerRole::Supporter,
+                }];
+            });
             assert_eq!(db.store.import_bulletins(&list).await, Ok(2));
             let planami = db
                 .store

@@ -2,7 +2,7 @@
 //! or removing one language version.
 
 use super::{AuditedKind, Editable, Patch, RawRecord, parse_partner_links};
-use crate::bulletin::{Bulletin, BulletinStatus, BulletinText, NewBulletin, Theme};
+use crate::bulletin::{Bulletin, BulletinStatus, BulletinText, NewBulletin, NewBulletinParts, Theme};
 use crate::country::CountryCode;
 use crate::language::Language;
 use crate::partner::PartnerRole;
@@ -15,10 +15,6 @@ impl Editable for NewBulletin {
     const NAME: &'static str = "bulletin";
     type Key = Slug;
     type Stored = Bulletin;
-
-    fn validate(&self) -> DomainResult<()> {
-        NewBulletin::validate(self)
-    }
 }
 
 /// A bulletin as an editor typed it, before checking.
@@ -64,7 +60,7 @@ impl RawRecord for RawNewBulletin {
                 Slug::from_title(title).map_err(|e| e.at("translations[0].title"))?
             }
         };
-        let bulletin = NewBulletin {
+        NewBulletin::new(NewBulletinParts {
             slug,
             published_on,
             dateline: self.dateline.filter(|d| !d.trim().is_empty()),
@@ -74,9 +70,7 @@ impl RawRecord for RawNewBulletin {
             texts: self.texts,
             programs: parse_each("programs", &self.programs, Slug::parse)?,
             partners: parse_partner_links("partners", &self.partners)?,
-        };
-        bulletin.validate()?;
-        Ok(bulletin)
+        })
     }
 }
 
@@ -103,7 +97,8 @@ pub struct BulletinPatch {
 impl Patch<NewBulletin> for BulletinPatch {
     const OPERATION: &'static str = "update";
 
-    fn apply(self, mut bulletin: NewBulletin) -> DomainResult<NewBulletin> {
+    fn apply(self, bulletin: NewBulletin) -> DomainResult<NewBulletin> {
+        let mut bulletin = bulletin.into_parts();
         let changed = (|| {
             if let Some(slug) = &self.slug {
                 bulletin.slug = Slug::parse(slug).map_err(|e| e.at("slug"))?;
@@ -126,8 +121,7 @@ impl Patch<NewBulletin> for BulletinPatch {
             if let Some(partners) = &self.partners {
                 bulletin.partners = parse_partner_links("partners", partners)?;
             }
-            bulletin.validate()?;
-            Ok(bulletin)
+            NewBulletin::new(bulletin)
         })();
         changed.map_err(|e: DomainError| e.within("input"))
     }
@@ -140,17 +134,17 @@ pub struct SetTranslation(pub BulletinText);
 impl Patch<NewBulletin> for SetTranslation {
     const OPERATION: &'static str = "set_translation";
 
-    fn apply(self, mut bulletin: NewBulletin) -> DomainResult<NewBulletin> {
+    fn apply(self, bulletin: NewBulletin) -> DomainResult<NewBulletin> {
         let text = self.0;
         // The one version on its own first, so errors name `translation.…` rather than its place in the list.
         crate::bulletin::check_text(&text).map_err(|e| e.within("translation"))?;
+        let mut bulletin = bulletin.into_parts();
         match bulletin.texts.iter_mut().find(|t| t.lang == text.lang) {
             Some(current) => *current = text,
             None => bulletin.texts.push(text),
         }
         bulletin.texts.sort_by_key(|t| t.lang);
-        bulletin.validate()?;
-        Ok(bulletin)
+        NewBulletin::new(bulletin)
     }
 }
 
@@ -161,7 +155,8 @@ pub struct RemoveTranslation(pub Language);
 impl Patch<NewBulletin> for RemoveTranslation {
     const OPERATION: &'static str = "remove_translation";
 
-    fn apply(self, mut bulletin: NewBulletin) -> DomainResult<NewBulletin> {
+    fn apply(self, bulletin: NewBulletin) -> DomainResult<NewBulletin> {
+        let mut bulletin = bulletin.into_parts();
         let before = bulletin.texts.len();
         bulletin.texts.retain(|t| t.lang != self.0);
         if bulletin.texts.len() == before {
@@ -176,7 +171,7 @@ impl Patch<NewBulletin> for RemoveTranslation {
                 "a bulletin keeps at least one language version; this is its last",
             ));
         }
-        Ok(bulletin)
+        NewBulletin::new(bulletin)
     }
 }
 
@@ -214,9 +209,9 @@ mod tests {
     #[test]
     fn a_raw_bulletin_becomes_a_draft_with_a_derived_slug() {
         let bulletin = draft();
-        assert_eq!(bulletin.slug.as_str(), "a-shelter-opens");
-        assert_eq!(bulletin.status, BulletinStatus::Draft);
-        assert_eq!(bulletin.countries[0].as_str(), "MX");
+        assert_eq!(bulletin.slug().as_str(), "a-shelter-opens");
+        assert_eq!(bulletin.status(), BulletinStatus::Draft);
+        assert_eq!(bulletin.countries()[0].as_str(), "MX");
     }
 
     #[test]
@@ -227,9 +222,9 @@ mod tests {
             ..Default::default()
         };
         let after = patch.apply(draft()).expect("the patch applies");
-        assert_eq!(after.dateline.as_deref(), Some("Tapachula, Mexico"));
-        assert_eq!(after.themes, [Theme::Health]);
-        assert_eq!((after.slug, after.countries), (draft().slug, draft().countries));
+        assert_eq!(after.dateline(), Some("Tapachula, Mexico"));
+        assert_eq!(after.themes(), [Theme::Health]);
+        assert_eq!((after.slug(), after.countries()), (draft().slug(), draft().countries()));
         let bad = BulletinPatch {
             countries: Some(vec!["MX".into(), "XX".into()]),
             ..Default::default()
@@ -247,12 +242,12 @@ mod tests {
         let spanish = SetTranslation(text(Language::Es, "Abre un albergue"))
             .apply(draft())
             .expect("the Spanish translation is added");
-        assert_eq!(spanish.texts.len(), 2);
+        assert_eq!(spanish.texts().len(), 2);
         let replaced = SetTranslation(text(Language::Es, "Abre un nuevo albergue"))
             .apply(spanish.clone())
             .expect("the Spanish translation is replaced");
-        assert_eq!(replaced.texts.len(), 2);
-        assert!(replaced.texts.iter().any(|t| t.title == "Abre un nuevo albergue"));
+        assert_eq!(replaced.texts().len(), 2);
+        assert!(replaced.texts().iter().any(|t| t.title == "Abre un nuevo albergue"));
         assert_eq!(
             field(SetTranslation(text(Language::Es, " ")).apply(draft())),
             "translation.title"
@@ -260,7 +255,7 @@ mod tests {
         let english_only = RemoveTranslation(Language::Es)
             .apply(spanish)
             .expect("the Spanish translation is removed");
-        assert_eq!(english_only.texts.len(), 1);
+        assert_eq!(english_only.texts().len(), 1);
         assert_eq!(
             field(RemoveTranslation(Language::En).apply(english_only.clone())),
             "language"

@@ -1,7 +1,7 @@
 //! Editing indicators: what an editor types to create one, and the changes an update accepts.
 
 use super::{AuditedKind, Editable, Patch, RawRecord};
-use crate::indicator::{Aggregation, Indicator, IndicatorText, NewIndicator, Unit};
+use crate::indicator::{Aggregation, Indicator, IndicatorText, NewIndicator, NewIndicatorParts, Unit};
 use crate::{DomainError, DomainResult};
 
 impl Editable for NewIndicator {
@@ -10,21 +10,18 @@ impl Editable for NewIndicator {
     /// Indicators are known by their code.
     type Key = String;
     type Stored = Indicator;
-
-    fn validate(&self) -> DomainResult<()> {
-        NewIndicator::validate(self)
-    }
 }
 
-/// An indicator as an editor typed it: its fields need no parsing beyond their types, so this is the record.
+/// An indicator as an editor typed it: its fields need no parsing beyond their types, so these are the
+/// record's parts, not yet checked.
 #[derive(Debug, Clone)]
-pub struct RawNewIndicator(pub NewIndicator);
+pub struct RawNewIndicator(pub NewIndicatorParts);
 
 impl RawRecord for RawNewIndicator {
     type Record = NewIndicator;
 
     fn parse(self) -> DomainResult<NewIndicator> {
-        Ok(self.0)
+        NewIndicator::new(self.0)
     }
 }
 
@@ -47,7 +44,8 @@ pub struct IndicatorPatch {
 impl Patch<NewIndicator> for IndicatorPatch {
     const OPERATION: &'static str = "update";
 
-    fn apply(self, mut indicator: NewIndicator) -> DomainResult<NewIndicator> {
+    fn apply(self, indicator: NewIndicator) -> DomainResult<NewIndicator> {
+        let mut indicator = indicator.into_parts();
         if let Some(code) = self.code {
             indicator.code = code;
         }
@@ -63,7 +61,6 @@ impl Patch<NewIndicator> for IndicatorPatch {
         if let Some(texts) = self.texts {
             indicator.texts = texts;
         }
-        indicator.validate().map_err(|e: DomainError| e.within("input"))?;
-        Ok(indicator)
+        NewIndicator::new(indicator).map_err(|e: DomainError| e.within("input"))
     }
 }

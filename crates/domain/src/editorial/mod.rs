@@ -118,7 +118,9 @@ impl RawAuditFilter {
     }
 }
 
-/// A kind of record editors create, change and delete.
+/// A kind of record editors create, change and delete. Its values are valid by construction (a record is
+/// built only through its checking `new`), so the use cases take a parsed or patched record as it is; the rules
+/// that need other records are the store's.
 pub trait Editable: serde::Serialize + Clone + Send + Sync + 'static {
     /// What the audit log calls it.
     const KIND: AuditedKind;
@@ -128,8 +130,6 @@ pub trait Editable: serde::Serialize + Clone + Send + Sync + 'static {
     type Key: Clone + std::fmt::Display + Send + Sync;
     /// The record as the catalogue reads it back.
     type Stored: Send;
-    /// Checks the rules the record obeys on its own (the store checks those that need other records).
-    fn validate(&self) -> DomainResult<()>;
 }
 
 /// A record as an editor typed it, before checking.
@@ -202,7 +202,6 @@ impl Editorial {
     {
         caller.require(Role::Editor)?;
         let record = input.parse().map_err(|e| e.within("input"))?;
-        record.validate().map_err(|e| e.within("input"))?;
         RecordStore::<R::Record>::create(self.store.as_ref(), &record, &actor(caller))
             .await
             .map_err(|e| e.within("input"))

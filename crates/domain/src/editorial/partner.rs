@@ -2,7 +2,7 @@
 
 use super::{AuditedKind, Editable, Patch, RawRecord};
 use crate::country::CountryCode;
-use crate::partner::{NewPartner, Partner, PartnerKind, PartnerText};
+use crate::partner::{NewPartner, NewPartnerParts, Partner, PartnerKind, PartnerText};
 use crate::slug::Slug;
 use crate::{DomainError, DomainResult};
 
@@ -11,10 +11,6 @@ impl Editable for NewPartner {
     const NAME: &'static str = "partner";
     type Key = Slug;
     type Stored = Partner;
-
-    fn validate(&self) -> DomainResult<()> {
-        NewPartner::validate(self)
-    }
 }
 
 /// A partner as an editor typed it, before checking.
@@ -49,7 +45,7 @@ impl RawRecord for RawNewPartner {
     type Record = NewPartner;
 
     fn parse(self) -> DomainResult<NewPartner> {
-        Ok(NewPartner {
+        NewPartner::new(NewPartnerParts {
             slug: Slug::parse(&self.slug).map_err(|e| e.at("slug"))?,
             texts: self.texts,
             kind: self.kind,
@@ -77,7 +73,8 @@ pub struct PartnerPatch {
 impl Patch<NewPartner> for PartnerPatch {
     const OPERATION: &'static str = "update";
 
-    fn apply(self, mut partner: NewPartner) -> DomainResult<NewPartner> {
+    fn apply(self, partner: NewPartner) -> DomainResult<NewPartner> {
+        let mut partner = partner.into_parts();
         let changed = (|| {
             if let Some(slug) = &self.slug {
                 partner.slug = Slug::parse(slug).map_err(|e| e.at("slug"))?;
@@ -94,8 +91,7 @@ impl Patch<NewPartner> for PartnerPatch {
             if let Some(texts) = self.texts {
                 partner.texts = texts;
             }
-            partner.validate()?;
-            Ok(partner)
+            NewPartner::new(partner)
         })();
         changed.map_err(|e: DomainError| e.within("input"))
     }

@@ -3,7 +3,7 @@
 use super::{AuditedKind, Editable, Patch, RawRecord, parse_partner_links};
 use crate::country::CountryCode;
 use crate::partner::PartnerRole;
-use crate::program::{NewProgram, Period, Program, ProgramText};
+use crate::program::{NewProgram, NewProgramParts, Period, Program, ProgramText};
 use crate::slug::Slug;
 use crate::{DomainError, DomainResult, parse_each};
 use chrono::NaiveDate;
@@ -13,10 +13,6 @@ impl Editable for NewProgram {
     const NAME: &'static str = "program";
     type Key = Slug;
     type Stored = Program;
-
-    fn validate(&self) -> DomainResult<()> {
-        NewProgram::validate(self)
-    }
 }
 
 /// A program as an editor typed it, before checking.
@@ -42,7 +38,7 @@ impl RawRecord for RawNewProgram {
     type Record = NewProgram;
 
     fn parse(self) -> DomainResult<NewProgram> {
-        Ok(NewProgram {
+        NewProgram::new(NewProgramParts {
             slug: Slug::parse(&self.slug).map_err(|e| e.at("slug"))?,
             parent: self
                 .parent
@@ -84,7 +80,8 @@ pub struct ProgramPatch {
 impl Patch<NewProgram> for ProgramPatch {
     const OPERATION: &'static str = "update";
 
-    fn apply(self, mut program: NewProgram) -> DomainResult<NewProgram> {
+    fn apply(self, program: NewProgram) -> DomainResult<NewProgram> {
+        let mut program = program.into_parts();
         let changed = (|| {
             if let Some(slug) = &self.slug {
                 program.slug = Slug::parse(slug).map_err(|e| e.at("slug"))?;
@@ -111,8 +108,7 @@ impl Patch<NewProgram> for ProgramPatch {
             if let Some(texts) = self.texts {
                 program.texts = texts;
             }
-            program.validate()?;
-            Ok(program)
+            NewProgram::new(program)
         })();
         changed.map_err(|e: DomainError| e.within("input"))
     }
@@ -142,10 +138,7 @@ mod tests {
     #[test]
     fn a_raw_program_parses_and_a_patch_keeps_what_it_does_not_name() {
         let program = raw().parse().expect("the raw program parses");
-        assert_eq!(
-            program.parent.as_ref().map(Slug::as_str),
-            Some("regional-migration-program")
-        );
+        assert_eq!(program.parent().map(Slug::as_str), Some("regional-migration-program"));
         let patch = ProgramPatch {
             parent: Some(None),
             end_on: Some(NaiveDate::from_ymd_opt(2020, 12, 31)),
@@ -153,10 +146,10 @@ mod tests {
         };
         let after = patch.apply(program.clone()).expect("the patch applies");
         assert_eq!(
-            (after.parent, after.period.end),
+            (after.parent(), after.period().end),
             (None, NaiveDate::from_ymd_opt(2020, 12, 31))
         );
-        assert_eq!(after.countries, program.countries);
+        assert_eq!(after.countries(), program.countries());
     }
 
     #[test]

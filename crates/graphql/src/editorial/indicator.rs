@@ -6,7 +6,7 @@ use crate::indicator::{Aggregation, IndicatorNode, Unit};
 use crate::node::Kind;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use boletin_domain::editorial::{IndicatorPatch, RawNewIndicator};
-use boletin_domain::indicator::{Indicator, IndicatorText, NewIndicator};
+use boletin_domain::indicator::{Indicator, IndicatorText, NewIndicator, NewIndicatorParts};
 
 /// The result of a change to an indicator.
 #[derive(SimpleObject)]
@@ -63,7 +63,7 @@ pub struct CreateIndicatorInput {
 
 impl From<CreateIndicatorInput> for RawNewIndicator {
     fn from(input: CreateIndicatorInput) -> Self {
-        Self(NewIndicator {
+        Self(NewIndicatorParts {
             code: input.code,
             unit: input.unit.into(),
             aggregation: input.aggregation.into(),

@@ -7,12 +7,14 @@ use super::{
     update_if_current,
 };
 use crate::entity::{bulletins, observations, partners, programs};
-use crate::error::db_error;
+use crate::error::{corrupt, db_error};
 use crate::load::ImportFailure;
 use crate::rows::{BulletinChildren, Children, Ids, bulletin_row};
 use crate::store::SqlStore;
 use crate::store::bulletins as read;
-use boletin_domain::bulletin::{Bulletin, BulletinStatus, LinksWanted, NewBulletin, TextsWanted, Visibility};
+use boletin_domain::bulletin::{
+    Bulletin, BulletinStatus, LinksWanted, NewBulletin, NewBulletinParts, TextsWanted, Visibility,
+};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{BulletinId, ObservationId};
@@ -38,7 +40,7 @@ async fn links<C: ConnectionTrait>(conn: &C, list: &[&NewBulletin]) -> Result<(I
         programs::Column::Slug,
         programs::Column::Id,
         list.iter()
-            .flat_map(|b| b.programs.iter().map(Slug::to_string))
+            .flat_map(|b| b.programs().iter().map(Slug::to_string))
             .collect(),
     )
     .await
@@ -48,16 +50,16 @@ async fn links<C: ConnectionTrait>(conn: &C, list: &[&NewBulletin]) -> Result<(I
         partners::Column::Slug,
         partners::Column::Id,
         list.iter()
-            .flat_map(|b| b.partners.iter().map(|l| l.partner.to_string()))
+            .flat_map(|b| b.partners().iter().map(|l| l.partner.to_string()))
             .collect(),
     )
     .await
     .map_err(|e| (0, e))?;
     for (index, bulletin) in list.iter().enumerate() {
-        for program in &bulletin.programs {
+        for program in bulletin.programs() {
             known(&program_ids, program.as_str(), "programs", "program has the slug").map_err(|e| (index, e))?;
         }
-        for (i, link) in bulletin.partners.iter().enumerate() {
+        for (i, link) in bulletin.partners().iter().enumerate() {
             let field = format!("partners[{i}].partner");
             known(&partner_ids, link.partner.as_str(), &field, "partner has the slug").map_err(|e| (index, e))?;
         }
@@ -82,8 +84,9 @@ async fn figures_of(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<(i64
 
 impl SqlStore {
     /// Writes new bulletins in one transaction, returning their ids in `list`'s order. Refuses the whole list,
-    /// naming the bulletin at fault, when one breaks a rule, repeats a slug, takes a slug already stored or names
-    /// an unknown program or partner. With `actor`, each creation is audited.
+    /// naming the bulletin at fault, when one repeats a slug, takes a slug already stored or names an unknown
+    /// program or partner (each bulletin obeys its own rules already: it was built by `NewBulletin::new`). With
+    /// `actor`, each creation is audited.
     pub(crate) async fn write_bulletins(
         &self,
         list: &[NewBulletin],
@@ -91,12 +94,11 @@ impl SqlStore {
     ) -> Result<Vec<i64>, ImportFailure> {
         let fail = |index: usize| move |error: DomainError| ImportFailure { index, error };
         for (index, bulletin) in list.iter().enumerate() {
-            bulletin.validate().map_err(fail(index))?;
-            if list[..index].iter().any(|b| b.slug == bulletin.slug) {
+            if list[..index].iter().any(|b| b.slug() == bulletin.slug()) {
                 return Err(fail(index)(DomainError::Conflict {
                     message: format!(
                         "the slug `{}` is taken by an earlier bulletin of this page",
-                        bulletin.slug
+                        bulletin.slug()
                     ),
                 }));
             }
@@ -110,13 +112,13 @@ impl SqlStore {
             &txn,
             bulletins::Column::Slug,
             bulletins::Column::Id,
-            list.iter().map(|b| b.slug.to_string()).collect(),
+            list.iter().map(|b| b.slug().to_string()).collect(),
         )
         .await
         .map_err(fail(0))?;
-        if let Some(index) = list.iter().position(|b| taken.contains_key(b.slug.as_str())) {
+        if let Some(index) = list.iter().position(|b| taken.contains_key(b.slug().as_str())) {
             return Err(fail(index)(DomainError::Conflict {
-                message: format!("a bulletin with the slug `{}` already exists", list[index].slug),
+                message: format!("a bulletin with the slug `{}` already exists", list[index].slug()),
             }));
         }
         let (program_ids, partner_ids) = links(&txn, &list.iter().collect::<Vec<_>>())
@@ -131,7 +133,7 @@ impl SqlStore {
                 .await
                 .map_err(fail(index))?;
             ids[index] = id;
-            if bulletin.status == BulletinStatus::Published {
+            if bulletin.status() == BulletinStatus::Published {
                 visible.push(id);
                 effects.announce(Event::BulletinPublished(BulletinId(id)));
             }
@@ -165,7 +167,7 @@ async fn insert(
     let mut children = BulletinChildren::default();
     children.add(row.id, bulletin, program_ids, partner_ids);
     children.insert(txn).await?;
-    crate::search_index::index_bulletin(txn, row.id, &bulletin.texts).await?;
+    crate::search_index::index_bulletin(txn, row.id, bulletin.texts()).await?;
     Ok(row.id)
 }
 
@@ -246,7 +248,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             .write_bulletins(std::slice::from_ref(bulletin), Some(actor))
             .await
             .map_err(|failure| failure.error)?;
-        self.written(ids.first().copied().unwrap_or_default(), &bulletin.slug)
+        self.written(ids.first().copied().unwrap_or_default(), bulletin.slug())
             .await
     }
 
@@ -269,7 +271,7 @@ impl RecordStore<NewBulletin> for SqlStore {
         )
         .await?;
         let links: Vec<_> = links.partners.into_iter().map(|(_, link)| link).collect();
-        let record = NewBulletin {
+        let record = NewBulletin::new(NewBulletinParts {
             slug: bulletin.slug,
             published_on: bulletin.published_on,
             dateline: bulletin.dateline,
@@ -282,7 +284,8 @@ impl RecordStore<NewBulletin> for SqlStore {
                 .map(|id| slug_of(&program_slugs, *id))
                 .collect::<DomainResult<_>>()?,
             partners: partners_by_slug(self.db(), &links).await?,
-        };
+        })
+        .map_err(|e| corrupt("bulletins", e))?;
         Ok(Some(Stored {
             id: bulletin.id.0,
             version: bulletin.version,
@@ -304,7 +307,7 @@ impl RecordStore<NewBulletin> for SqlStore {
         let mut children = BulletinChildren::default();
         children.add(id, after, &program_ids, &partner_ids);
         children.replace(&txn, id).await?;
-        crate::search_index::index_bulletin(&txn, id, &after.texts).await?;
+        crate::search_index::index_bulletin(&txn, id, after.texts()).await?;
         let version = revision.expected_version;
         effects.audit(
             AuditedKind::Bulletin,
@@ -313,11 +316,11 @@ impl RecordStore<NewBulletin> for SqlStore {
             Some(snapshot(revision.before, version)),
             Some(snapshot(after, version + 1)),
         );
-        if revision.before.status == BulletinStatus::Published {
+        if revision.before.status() == BulletinStatus::Published {
             effects.feed(EntityType::Bulletin, vec![id], ChangeKind::Upsert);
         }
         self.commit(txn, effects).await?;
-        self.written(id, &after.slug).await
+        self.written(id, after.slug()).await
     }
 
     async fn delete(&self, stored: &Stored<NewBulletin>, actor: &str) -> DomainResult<()> {
@@ -327,7 +330,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             super::count_where::<observations::Entity, _>(&txn, observations::Column::SourceBulletinId, stored.id)
                 .await?;
         refuse_while_used(
-            &format!("the bulletin `{}`", stored.record.slug),
+            &format!("the bulletin `{}`", stored.record.slug()),
             &[(
                 figures,
                 "figures it is the source of (archive the bulletin to withdraw it)",
@@ -344,7 +347,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             Some(snapshot(&stored.record, stored.version)),
             None,
         );
-        if stored.record.status == BulletinStatus::Published {
+        if stored.record.status() == BulletinStatus::Published {
             effects.feed(EntityType::Bulletin, vec![stored.id], ChangeKind::Delete);
         }
         self.commit(txn, effects).await

@@ -4,13 +4,13 @@
 use super::count_where;
 use super::public::{self, PublicRecord};
 use crate::entity::{indicators, observation_disaggregations, observations};
-use crate::error::db_error;
+use crate::error::{corrupt, db_error};
 use crate::rows::{IndicatorChildren, indicator_row};
 use crate::store::SqlStore;
 use crate::store::indicators as read;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
-use boletin_domain::indicator::{Indicator, NewIndicator};
+use boletin_domain::indicator::{Indicator, NewIndicator, NewIndicatorParts};
 use boletin_domain::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait};
@@ -52,7 +52,7 @@ impl PublicRecord for NewIndicator {
             .all(txn)
             .await
             .map_err(db_error)?;
-        match used.iter().find(|d| !self.dimensions.contains(d)) {
+        match used.iter().find(|d| !self.dimensions().contains(d)) {
             Some(dimension) => Err(DomainError::invalid(
                 "dimensions",
                 format!(
@@ -69,7 +69,7 @@ impl PublicRecord for NewIndicator {
     }
 
     fn describe(&self) -> String {
-        format!("the indicator `{}`", self.code)
+        format!("the indicator `{}`", self.code())
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Indicator> {
@@ -77,7 +77,7 @@ impl PublicRecord for NewIndicator {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| DomainError::not_found("indicator", record.code.as_str()))
+            .ok_or_else(|| DomainError::not_found("indicator", record.code()))
     }
 }
 
@@ -88,16 +88,21 @@ impl RecordStore<NewIndicator> for SqlStore {
     }
 
     async fn find(&self, code: &String) -> DomainResult<Option<Stored<NewIndicator>>> {
-        Ok(read::by_code(self.db(), code).await?.map(|indicator| Stored {
+        let Some(indicator) = read::by_code(self.db(), code).await? else {
+            return Ok(None);
+        };
+        let record = NewIndicator::new(NewIndicatorParts {
+            code: indicator.code,
+            unit: indicator.unit,
+            aggregation: indicator.aggregation,
+            dimensions: indicator.dimensions,
+            texts: indicator.texts.into_vec(),
+        })
+        .map_err(|e| corrupt("indicators", e))?;
+        Ok(Some(Stored {
             id: indicator.id.0,
             version: indicator.version,
-            record: NewIndicator {
-                code: indicator.code,
-                unit: indicator.unit,
-                aggregation: indicator.aggregation,
-                dimensions: indicator.dimensions,
-                texts: indicator.texts.into_vec(),
-            },
+            record,
         }))
     }
 

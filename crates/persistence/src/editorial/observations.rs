@@ -13,7 +13,7 @@ use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{IndicatorId, ObservationId};
 use boletin_domain::live::Event;
-use boletin_domain::observation::{NewObservation, Observation};
+use boletin_domain::observation::{NewObservation, NewObservationParts, Observation};
 use boletin_domain::{DomainError, DomainResult};
 use chrono::Utc;
 use sea_orm::{
@@ -39,7 +39,7 @@ async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainRe
     let indicator = id_of::<indicators::Entity, _>(
         txn,
         (indicators::Column::Code, indicators::Column::Id),
-        &figure.indicator,
+        figure.indicator(),
         "indicator",
         "indicator has the code",
     )
@@ -53,11 +53,11 @@ async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainRe
         .all(txn)
         .await
         .map_err(db_error)?;
-    figure.validate(&dimensions)?;
+    figure.check_dimensions(&dimensions)?;
     let source = id_of::<bulletins::Entity, _>(
         txn,
         (bulletins::Column::Slug, bulletins::Column::Id),
-        figure.source.as_str(),
+        figure.source().as_str(),
         "source",
         "bulletin has the slug",
     )
@@ -65,12 +65,12 @@ async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainRe
     let program = id_of::<programs::Entity, _>(
         txn,
         (programs::Column::Slug, programs::Column::Id),
-        figure.program.as_str(),
+        figure.program().as_str(),
         "program",
         "program has the slug",
     )
     .await?;
-    let partner = match &figure.partner {
+    let partner = match figure.partner() {
         Some(partner) => Some(
             id_of::<partners::Entity, _>(
                 txn,
@@ -140,7 +140,7 @@ impl RecordStore<NewObservation> for SqlStore {
         );
         publicise(&mut effects, row.id, links.indicator, false, public);
         if public {
-            effects.rollups.add(links.indicator, links.program, figure.period.end);
+            effects.rollups.add(links.indicator, links.program, figure.period().end);
         }
         self.commit(txn, effects).await?;
         self.figure(row.id).await
@@ -179,7 +179,7 @@ impl RecordStore<NewObservation> for SqlStore {
             figure.partner.map(|p| p.0).into_iter().collect(),
         )
         .await?;
-        let record = NewObservation {
+        let record = NewObservation::new(NewObservationParts {
             indicator: codes
                 .get(&figure.indicator.0)
                 .cloned()
@@ -193,7 +193,8 @@ impl RecordStore<NewObservation> for SqlStore {
             partner: figure.partner.map(|p| slug_of(&partner_slugs, p.0)).transpose()?,
             note: figure.note,
             disaggregations: figure.disaggregations,
-        };
+        })
+        .map_err(|e| corrupt("observations", e))?;
         Ok(Some(Stored {
             id: id.0,
             version: figure.version,
@@ -215,7 +216,7 @@ impl RecordStore<NewObservation> for SqlStore {
             effects.rollups.add(old.indicator_id, old.program_id, old.period_end);
         }
         if public {
-            effects.rollups.add(links.indicator, links.program, after.period.end);
+            effects.rollups.add(links.indicator, links.program, after.period().end);
         }
         let mut row = observation_row(after, NotSet, links, version + 1, effects.now());
         row.created_at = NotSet;

@@ -4,12 +4,13 @@
 use super::count_where;
 use super::public::{self, PublicRecord};
 use crate::entity::{bulletin_partners, observations, partners, program_partners};
+use crate::error::corrupt;
 use crate::rows::{PartnerChildren, partner_row};
 use crate::store::SqlStore;
 use crate::store::partners as read;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
-use boletin_domain::partner::{NewPartner, Partner};
+use boletin_domain::partner::{NewPartner, NewPartnerParts, Partner};
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
@@ -58,7 +59,7 @@ impl PublicRecord for NewPartner {
     }
 
     fn describe(&self) -> String {
-        format!("the partner `{}`", self.slug)
+        format!("the partner `{}`", self.slug())
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Partner> {
@@ -66,7 +67,7 @@ impl PublicRecord for NewPartner {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| DomainError::not_found("partner", record.slug.as_str()))
+            .ok_or_else(|| DomainError::not_found("partner", record.slug().as_str()))
     }
 }
 
@@ -77,16 +78,21 @@ impl RecordStore<NewPartner> for SqlStore {
     }
 
     async fn find(&self, slug: &Slug) -> DomainResult<Option<Stored<NewPartner>>> {
-        Ok(read::by_slug(self.db(), slug).await?.map(|partner| Stored {
+        let Some(partner) = read::by_slug(self.db(), slug).await? else {
+            return Ok(None);
+        };
+        let record = NewPartner::new(NewPartnerParts {
+            slug: partner.slug,
+            texts: partner.texts.into_vec(),
+            kind: partner.kind,
+            country: partner.country,
+            website: partner.website,
+        })
+        .map_err(|e| corrupt("partners", e))?;
+        Ok(Some(Stored {
             id: partner.id.0,
             version: partner.version,
-            record: NewPartner {
-                slug: partner.slug,
-                texts: partner.texts.into_vec(),
-                kind: partner.kind,
-                country: partner.country,
-                website: partner.website,
-            },
+            record,
         }))
     }
 

@@ -10,7 +10,7 @@ use crate::store::SqlStore;
 use crate::store::programs as read;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
-use boletin_domain::program::{NewProgram, Program};
+use boletin_domain::program::{NewProgram, NewProgramParts, Program};
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet};
 /// The ids of `program`'s parent and partners; `Invalid` at `parent` or `partners[i].partner` for one that
 /// does not exist.
 async fn links<C: ConnectionTrait>(conn: &C, program: &NewProgram) -> DomainResult<(Option<i64>, Ids)> {
-    let parent = match &program.parent {
+    let parent = match program.parent() {
         Some(slug) => Some(
             id_of::<programs::Entity, _>(
                 conn,
@@ -36,10 +36,10 @@ async fn links<C: ConnectionTrait>(conn: &C, program: &NewProgram) -> DomainResu
         conn,
         partners::Column::Slug,
         partners::Column::Id,
-        program.partners.iter().map(|l| l.partner.to_string()).collect(),
+        program.partners().iter().map(|l| l.partner.to_string()).collect(),
     )
     .await?;
-    for (i, link) in program.partners.iter().enumerate() {
+    for (i, link) in program.partners().iter().enumerate() {
         known(
             &partner_ids,
             link.partner.as_str(),
@@ -118,7 +118,7 @@ impl PublicRecord for NewProgram {
     }
 
     fn describe(&self) -> String {
-        format!("the program `{}`", self.slug)
+        format!("the program `{}`", self.slug())
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Program> {
@@ -126,7 +126,7 @@ impl PublicRecord for NewProgram {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| DomainError::not_found("program", record.slug.as_str()))
+            .ok_or_else(|| DomainError::not_found("program", record.slug().as_str()))
     }
 }
 
@@ -152,14 +152,15 @@ impl RecordStore<NewProgram> for SqlStore {
             program.parent.map(|p| p.0).into_iter().collect(),
         )
         .await?;
-        let record = NewProgram {
+        let record = NewProgram::new(NewProgramParts {
             slug: program.slug,
             parent: program.parent.map(|p| slug_of(&parents, p.0)).transpose()?,
             period: program.period,
             countries: program.countries,
             texts: program.texts.into_vec(),
             partners: partners_by_slug(self.db(), &links).await?,
-        };
+        })
+        .map_err(|e| corrupt("programs", e))?;
         Ok(Some(Stored {
             id: program.id.0,
             version: program.version,

@@ -35,20 +35,13 @@ impl Record for Indicator {
     type Child = String;
     const TRANSLATIONS: &'static str = "indicator_translations";
 
-    fn key() -> indicators::Column {
-        indicators::Column::Code
-    }
-    fn id_column() -> indicators::Column {
-        indicators::Column::Id
-    }
+    const KEY: indicators::Column = indicators::Column::Code;
+    const ID: indicators::Column = indicators::Column::Id;
+    const OWNER: indicator_translations::Column = indicator_translations::Column::IndicatorId;
+    const LANGUAGE: indicator_translations::Column = indicator_translations::Column::Lang;
+
     fn id(row: &indicators::Model) -> i64 {
         row.id
-    }
-    fn translations_owner() -> indicator_translations::Column {
-        indicator_translations::Column::IndicatorId
-    }
-    fn translations_language() -> indicator_translations::Column {
-        indicator_translations::Column::Lang
     }
     fn translation_owner(row: &indicator_translations::Model) -> i64 {
         row.indicator_id

@@ -29,20 +29,13 @@ impl Record for Partner {
     type Child = ();
     const TRANSLATIONS: &'static str = "partner_translations";
 
-    fn key() -> partners::Column {
-        partners::Column::Slug
-    }
-    fn id_column() -> partners::Column {
-        partners::Column::Id
-    }
+    const KEY: partners::Column = partners::Column::Slug;
+    const ID: partners::Column = partners::Column::Id;
+    const OWNER: partner_translations::Column = partner_translations::Column::PartnerId;
+    const LANGUAGE: partner_translations::Column = partner_translations::Column::Lang;
+
     fn id(row: &partners::Model) -> i64 {
         row.id
-    }
-    fn translations_owner() -> partner_translations::Column {
-        partner_translations::Column::PartnerId
-    }
-    fn translations_language() -> partner_translations::Column {
-        partner_translations::Column::Lang
     }
     fn translation_owner(row: &partner_translations::Model) -> i64 {
         row.partner_id

@@ -32,20 +32,13 @@ impl Record for Program {
     type Child = CountryCode;
     const TRANSLATIONS: &'static str = "program_translations";
 
-    fn key() -> programs::Column {
-        programs::Column::Slug
-    }
-    fn id_column() -> programs::Column {
-        programs::Column::Id
-    }
+    const KEY: programs::Column = programs::Column::Slug;
+    const ID: programs::Column = programs::Column::Id;
+    const OWNER: program_translations::Column = program_translations::Column::ProgramId;
+    const LANGUAGE: program_translations::Column = program_translations::Column::Lang;
+
     fn id(row: &programs::Model) -> i64 {
         row.id
-    }
-    fn translations_owner() -> program_translations::Column {
-        program_translations::Column::ProgramId
-    }
-    fn translations_language() -> program_translations::Column {
-        program_translations::Column::Lang
     }
     fn translation_owner(row: &program_translations::Model) -> i64 {
         row.program_id

@@ -28,15 +28,15 @@ pub(crate) trait Record: Sized {
     const TRANSLATIONS: &'static str;
 
     /// The column records are ordered and looked up by (a slug or a code).
-    fn key() -> <Self::Table as EntityTrait>::Column;
+    const KEY: <Self::Table as EntityTrait>::Column;
     /// The id column.
-    fn id_column() -> <Self::Table as EntityTrait>::Column;
+    const ID: <Self::Table as EntityTrait>::Column;
+    /// The translations' owner column.
+    const OWNER: <Self::Translations as EntityTrait>::Column;
+    /// The translations' language column.
+    const LANGUAGE: <Self::Translations as EntityTrait>::Column;
     /// A row's id.
     fn id(row: &Row<Self::Table>) -> i64;
-    /// The translations' owner column.
-    fn translations_owner() -> <Self::Translations as EntityTrait>::Column;
-    /// The translations' language column.
-    fn translations_language() -> <Self::Translations as EntityTrait>::Column;
     /// A translation row's owner.
     fn translation_owner(row: &Row<Self::Translations>) -> i64;
     /// A translation row as a language version.
@@ -56,14 +56,14 @@ pub(crate) trait Record: Sized {
 /// The records `select` finds, in key order, each with its language versions and other children. A record
 /// whose language versions are gone was deleted between the two reads, and is left out.
 pub(crate) async fn load<R: Record>(db: &DatabaseConnection, select: Select<R::Table>) -> DomainResult<Vec<R>> {
-    let rows = select.order_by_asc(R::key()).all(db).await.map_err(db_error)?;
+    let rows = select.order_by_asc(R::KEY).all(db).await.map_err(db_error)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(R::id).collect();
-    let by_language = [R::translations_language()];
+    let by_language = [R::LANGUAGE];
     let (texts, mut children) = tokio::try_join!(
-        rows_of::<R::Translations>(db, R::translations_owner(), &ids, &by_language),
+        rows_of::<R::Translations>(db, R::OWNER, &ids, &by_language),
         R::children(db, &ids),
     )?;
     let mut texts = group_by_owner(texts, R::translation_owner, R::text)?;
@@ -87,7 +87,7 @@ pub(crate) async fn all<R: Record>(db: &DatabaseConnection) -> DomainResult<Vec<
 
 /// The record with key `key` (a slug or a code), if any.
 pub(crate) async fn by_key<R: Record>(db: &DatabaseConnection, key: &str) -> DomainResult<Option<R>> {
-    Ok(load(db, R::Table::find().filter(R::key().eq(key)))
+    Ok(load(db, R::Table::find().filter(R::KEY.eq(key)))
         .await?
         .into_iter()
         .next())
@@ -98,7 +98,7 @@ pub(crate) async fn by_keys<R: Record>(db: &DatabaseConnection, keys: &[String])
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    load(db, R::Table::find().filter(R::key().is_in(keys.iter().cloned()))).await
+    load(db, R::Table::find().filter(R::KEY.is_in(keys.iter().cloned()))).await
 }
 
 /// The records whose id is one of `ids`.
@@ -106,5 +106,5 @@ pub(crate) async fn by_ids<R: Record>(db: &DatabaseConnection, ids: &[i64]) -> D
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    load(db, R::Table::find().filter(R::id_column().is_in(ids.iter().copied()))).await
+    load(db, R::Table::find().filter(R::ID.is_in(ids.iter().copied()))).await
 }
