@@ -397,13 +397,45 @@ fn reported_period(random: &mut Random, published: NaiveDate, indicator: &str) -
     (ReferencePeriod { start, end }, (base * scale) as f64)
 }
 
-/// A synthetic catalogue of `bulletins` bulletins and `observations` observations from `seed`.
-pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Dataset, DomainError> {
-    let mut random = Random(seed);
-    let start = NaiveDate::from_ymd_opt(2012, 1, 1).unwrap_or_default();
-    let span_days = 365 * 15 - 60;
+/// When generated bulletins start, and over how many days they spread (2012 to 2026).
+struct Span {
+    start: NaiveDate,
+    days: usize,
+}
 
-    let partners: Vec<NewPartner> = (0..400)
+/// A synthetic catalogue of `bulletins` bulletins and `observations` observations from `seed`: partners, then
+/// programs with their partners, indicators, what each program reports, bulletins, and the figures they
+/// source, each drawn from one sequence of random numbers in that order (so a seed gives one catalogue).
+pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Dataset, DomainError> {
+    let random = &mut Random(seed);
+    let span = Span {
+        start: NaiveDate::from_ymd_opt(2012, 1, 1).unwrap_or_default(),
+        days: 365 * 15 - 60,
+    };
+    let partners = partners(random)?;
+    let programs = programs(random, &span, &partners)?;
+    let indicators: Vec<NewIndicator> = (0..30).map(indicator).collect::<Result<_, _>>()?;
+    let reports = Reports::draw(random, &programs, indicators.len());
+    let bulletins = bulletins_of(random, bulletins, &span, &programs, &partners)?;
+    let observations = if bulletins.is_empty() {
+        Vec::new()
+    } else {
+        (0..observations)
+            .map(|_| observation(random, &bulletins, &programs, &indicators, &reports))
+            .collect::<Result<_, _>>()?
+    };
+    Ok(Dataset {
+        partners,
+        programs,
+        indicators,
+        bulletins,
+        observations,
+    })
+}
+
+/// 400 partners of every kind, each in one country of the region.
+fn partners(random: &mut Random) -> Result<Vec<NewPartner>, DomainError> {
+    (0..400)
         .map(|n| -> Result<NewPartner, DomainError> {
             let kind = KINDS[n % KINDS.len()];
             let place = random.pick(&CITIES);
@@ -438,18 +470,23 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     },
                 ],
                 kind,
-                country: Some(regional_country(&mut random)?),
+                country: Some(regional_country(random)?),
                 website: random.chance(50).then(|| format!("https://partner-{n}.example.org")),
             })
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
 
+/// 300 programs, a fifth of those after the twentieth inside one of the first twenty, each in one or two
+/// countries with one to three partners.
+fn programs(random: &mut Random, span: &Span, partners: &[NewPartner]) -> Result<Vec<NewProgram>, DomainError> {
+    let (start, span_days) = (span.start, span.days);
     let mut programs: Vec<NewProgram> = Vec::with_capacity(300);
     for n in 0..300 {
         let (topic_en, topic_es, _) = *random.pick(&TOPICS);
         let place = random.pick(&CITIES);
         let parent = (n > 20 && random.chance(20)).then(|| programs[random.below(20)].slug().clone());
-        let begins = day(&mut random, start, span_days - 400);
+        let begins = day(random, start, span_days - 400);
         programs.push(NewProgram::new(NewProgramParts {
             slug: slug(&format!("{topic_en} {place} {n}"))?,
             parent,
@@ -460,8 +497,8 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
                     .then(|| begins + Duration::days(365 + random.below(1500) as i64)),
             },
             countries: {
-                let mut countries = vec![regional_country(&mut random)?];
-                let other = regional_country(&mut random)?;
+                let mut countries = vec![regional_country(random)?];
+                let other = regional_country(random)?;
                 if random.chance(30) && other != countries[0] {
                     countries.push(other);
                 }
@@ -492,148 +529,170 @@ pub fn dataset(bulletins: usize, observations: usize, seed: u64) -> Result<Datas
             },
         })?);
     }
+    Ok(programs)
+}
 
-    let indicators: Vec<NewIndicator> = (0..30).map(indicator).collect::<Result<_, _>>()?;
-    // Each program reports two to four indicators, month after month.
-    let tracked: Vec<Vec<usize>> = (0..programs.len())
-        .map(|_| {
-            let mut list: Vec<usize> = Vec::new();
-            for _ in 0..2 + random.below(3) {
-                let n = random.below(indicators.len());
-                if !list.contains(&n) {
-                    list.push(n);
+/// Which indicators each program reports (two to four, by index), and where a program is in the list.
+struct Reports<'a> {
+    tracked: Vec<Vec<usize>>,
+    program_index: std::collections::HashMap<&'a Slug, usize>,
+}
+
+impl<'a> Reports<'a> {
+    fn draw(random: &mut Random, programs: &'a [NewProgram], indicators: usize) -> Self {
+        // Each program reports two to four indicators, month after month.
+        let tracked: Vec<Vec<usize>> = (0..programs.len())
+            .map(|_| {
+                let mut list: Vec<usize> = Vec::new();
+                for _ in 0..2 + random.below(3) {
+                    let n = random.below(indicators);
+                    if !list.contains(&n) {
+                        list.push(n);
+                    }
                 }
-            }
-            list
-        })
-        .collect();
-    let program_index: std::collections::HashMap<&Slug, usize> =
-        programs.iter().enumerate().map(|(n, p)| (p.slug(), n)).collect();
+                list
+            })
+            .collect();
+        let program_index = programs.iter().enumerate().map(|(n, p)| (p.slug(), n)).collect();
+        Self { tracked, program_index }
+    }
+}
 
-    let mut dates: Vec<NaiveDate> = (0..bulletins).map(|_| day(&mut random, start, span_days)).collect();
+/// `count` bulletins, newest first, each about one program and naming one partner.
+fn bulletins_of(
+    random: &mut Random,
+    count: usize,
+    span: &Span,
+    programs: &[NewProgram],
+    partners: &[NewPartner],
+) -> Result<Vec<NewBulletin>, DomainError> {
+    let mut dates: Vec<NaiveDate> = (0..count).map(|_| day(random, span.start, span.days)).collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
-    let bulletins: Vec<NewBulletin> = dates
+    dates
         .into_iter()
         .enumerate()
-        .map(|(n, published_on)| -> Result<NewBulletin, DomainError> {
-            let (topic_en, topic_es, theme) = *random.pick(&TOPICS);
-            let (verb_en, verb_es) = *random.pick(&VERBS);
-            let city = *random.pick(&CITIES);
-            let country_code = regional_country(&mut random)?;
-            let title_en = format!("IOM {verb_en} {topic_en} in {city}");
-            let title_es = format!("La OIM {verb_es} {topic_es} en {city}");
-            let mut body_en = Vec::new();
-            let mut body_es = Vec::new();
-            for _ in 0..4 + random.below(5) {
-                let (en, es) = *random.pick(&SENTENCES);
-                let count = (10 + random.below(2000)).to_string();
-                let fill = |text: &str, topic: &str| {
-                    text.replace("{n}", &count)
-                        .replace("{city}", city)
-                        .replace("{topic}", topic)
-                };
-                body_en.push(fill(en, topic_en));
-                body_es.push(fill(es, topic_es));
-            }
-            let status = match random.below(100) {
-                0..=94 => BulletinStatus::Published,
-                95..=98 => BulletinStatus::Draft,
-                _ => BulletinStatus::Archived,
-            };
-            let mut countries = vec![country_code];
-            if random.chance(30) {
-                let other = regional_country(&mut random)?;
-                if other != country_code {
-                    countries.push(other);
-                }
-            }
-            NewBulletin::new(NewBulletinParts {
-                slug: Slug::parse(&format!("{}-{n}", slug(&title_en)?.as_str()))?,
-                published_on,
-                dateline: Some(format!("{city}, {}", country_code.name(Language::En))),
-                countries,
-                themes: vec![theme],
-                status,
-                texts: vec![
-                    BulletinText {
-                        lang: Language::En,
-                        title: title_en,
-                        summary: body_en[0].clone(),
-                        body: body_en.join("\n\n"),
-                    },
-                    BulletinText {
-                        lang: Language::Es,
-                        title: title_es,
-                        summary: body_es[0].clone(),
-                        body: body_es.join("\n\n"),
-                    },
-                ],
-                programs: vec![programs[random.below(programs.len())].slug().clone()],
-                partners: vec![PartnerLink {
-                    partner: partners[random.below(partners.len())].slug().clone(),
-                    role: *random.pick(&ROLES),
-                }],
-            })
-        })
-        .collect::<Result<_, _>>()?;
+        .map(|(n, published_on)| bulletin(random, n, published_on, programs, partners))
+        .collect()
+}
 
-    let observations: Vec<NewObservation> = if bulletins.is_empty() {
-        Vec::new()
-    } else {
-        (0..observations)
-            .map(|_| -> Result<NewObservation, DomainError> {
-                let source = &bulletins[random.below(bulletins.len())];
-                let program = &programs[program_index[&source.programs()[0]]];
-                let indicator = &indicators[*random.pick(&tracked[program_index[&program.slug()]])];
-                let (period, value) = reported_period(&mut random, source.published_on(), indicator.code());
-                let mut countries = program.countries().to_vec();
-                if random.chance(1) {
-                    let other = regional_country(&mut random)?;
-                    if !countries.contains(&other) {
-                        countries.push(other);
-                    }
-                }
-                let mut disaggregations = Vec::new();
-                for name in indicator.dimensions() {
-                    if !random.chance(50) {
-                        continue;
-                    }
-                    let categories = DIMENSIONS.iter().find(|(d, _)| d == name).map_or(&[][..], |(_, c)| *c);
-                    let mut left = value;
-                    for category in categories.iter().take(1 + random.below(categories.len())) {
-                        let part = (left * random.below(60) as f64 / 100.0).floor();
-                        left -= part;
-                        disaggregations.push(Disaggregation {
-                            dimension: name.clone(),
-                            category: (*category).to_owned(),
-                            value: part,
-                        });
-                    }
-                }
-                NewObservation::new(NewObservationParts {
-                    indicator: indicator.code().to_owned(),
-                    source: source.slug().clone(),
-                    value,
-                    period,
-                    countries,
-                    place: random.chance(50).then(|| (*random.pick(&CITIES)).to_owned()),
-                    program: program.slug().clone(),
-                    partner: random
-                        .chance(70)
-                        .then(|| random.pick(program.partners()).partner.clone()),
-                    note: None,
-                    disaggregations,
-                })
-            })
-            .collect::<Result<_, _>>()?
+/// The `n`th bulletin, published on `published_on`, in English and Spanish.
+fn bulletin(
+    random: &mut Random,
+    n: usize,
+    published_on: NaiveDate,
+    programs: &[NewProgram],
+    partners: &[NewPartner],
+) -> Result<NewBulletin, DomainError> {
+    let (topic_en, topic_es, theme) = *random.pick(&TOPICS);
+    let (verb_en, verb_es) = *random.pick(&VERBS);
+    let city = *random.pick(&CITIES);
+    let country_code = regional_country(random)?;
+    let title_en = format!("IOM {verb_en} {topic_en} in {city}");
+    let title_es = format!("La OIM {verb_es} {topic_es} en {city}");
+    let mut body_en = Vec::new();
+    let mut body_es = Vec::new();
+    for _ in 0..4 + random.below(5) {
+        let (en, es) = *random.pick(&SENTENCES);
+        let count = (10 + random.below(2000)).to_string();
+        let fill = |text: &str, topic: &str| {
+            text.replace("{n}", &count)
+                .replace("{city}", city)
+                .replace("{topic}", topic)
+        };
+        body_en.push(fill(en, topic_en));
+        body_es.push(fill(es, topic_es));
+    }
+    let status = match random.below(100) {
+        0..=94 => BulletinStatus::Published,
+        95..=98 => BulletinStatus::Draft,
+        _ => BulletinStatus::Archived,
     };
+    let mut countries = vec![country_code];
+    if random.chance(30) {
+        let other = regional_country(random)?;
+        if other != country_code {
+            countries.push(other);
+        }
+    }
+    NewBulletin::new(NewBulletinParts {
+        slug: Slug::parse(&format!("{}-{n}", slug(&title_en)?.as_str()))?,
+        published_on,
+        dateline: Some(format!("{city}, {}", country_code.name(Language::En))),
+        countries,
+        themes: vec![theme],
+        status,
+        texts: vec![
+            BulletinText {
+                lang: Language::En,
+                title: title_en,
+                summary: body_en[0].clone(),
+                body: body_en.join("\n\n"),
+            },
+            BulletinText {
+                lang: Language::Es,
+                title: title_es,
+                summary: body_es[0].clone(),
+                body: body_es.join("\n\n"),
+            },
+        ],
+        programs: vec![programs[random.below(programs.len())].slug().clone()],
+        partners: vec![PartnerLink {
+            partner: partners[random.below(partners.len())].slug().clone(),
+            role: *random.pick(&ROLES),
+        }],
+    })
+}
 
-    Ok(Dataset {
-        partners,
-        programs,
-        indicators,
-        bulletins,
-        observations,
+/// One figure sourced from a random bulletin, for an indicator its program reports, in the program's
+/// countries, with parts that never exceed it.
+fn observation(
+    random: &mut Random,
+    bulletins: &[NewBulletin],
+    programs: &[NewProgram],
+    indicators: &[NewIndicator],
+    reports: &Reports<'_>,
+) -> Result<NewObservation, DomainError> {
+    let source = &bulletins[random.below(bulletins.len())];
+    let program = &programs[reports.program_index[&source.programs()[0]]];
+    let indicator = &indicators[*random.pick(&reports.tracked[reports.program_index[&program.slug()]])];
+    let (period, value) = reported_period(random, source.published_on(), indicator.code());
+    let mut countries = program.countries().to_vec();
+    if random.chance(1) {
+        let other = regional_country(random)?;
+        if !countries.contains(&other) {
+            countries.push(other);
+        }
+    }
+    let mut disaggregations = Vec::new();
+    for name in indicator.dimensions() {
+        if !random.chance(50) {
+            continue;
+        }
+        let categories = DIMENSIONS.iter().find(|(d, _)| d == name).map_or(&[][..], |(_, c)| *c);
+        let mut left = value;
+        for category in categories.iter().take(1 + random.below(categories.len())) {
+            let part = (left * random.below(60) as f64 / 100.0).floor();
+            left -= part;
+            disaggregations.push(Disaggregation {
+                dimension: name.clone(),
+                category: (*category).to_owned(),
+                value: part,
+            });
+        }
+    }
+    NewObservation::new(NewObservationParts {
+        indicator: indicator.code().to_owned(),
+        source: source.slug().clone(),
+        value,
+        period,
+        countries,
+        place: random.chance(50).then(|| (*random.pick(&CITIES)).to_owned()),
+        program: program.slug().clone(),
+        partner: random
+            .chance(70)
+            .then(|| random.pick(program.partners()).partner.clone()),
+        note: None,
+        disaggregations,
     })
 }
 

@@ -13,10 +13,11 @@ use boletin_domain::DomainError;
 use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::observation::NewObservation;
+use boletin_domain::partner::NewPartner;
 use boletin_domain::program::NewProgram;
 use boletin_domain::seed::{Dataset, DatasetParts};
 use boletin_domain::slug::Slug;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, Set};
 use std::collections::HashMap;
 
@@ -83,114 +84,21 @@ impl SqlStore {
                 message: "the database already holds a catalogue; seed data loads only into an empty one".to_owned(),
             });
         }
-        let now = Utc::now();
         let txn = self.begin_write().await.map_err(db_error)?;
-
-        let partner_ids: Ids = dataset.partners.iter().map(|p| p.slug().to_string()).zip(1..).collect();
-        let rows = dataset.partners.iter().zip(1..);
-        insert_all(
-            &txn,
-            rows.clone().map(|(p, id)| partner_row(p, Set(id), 1, now)).collect(),
-        )
-        .await?;
-        let mut children = PartnerChildren::default();
-        rows.for_each(|(p, id)| children.add(id, p));
-        children.insert(&txn).await?;
-        progress("partners", dataset.partners.len(), dataset.partners.len());
-
-        let program_ids: Ids = dataset.programs.iter().map(|p| p.slug().to_string()).zip(1..).collect();
-        let rows = dataset.programs.iter().zip(1..);
-        let parent = |p: &NewProgram| p.parent().map(|s| program_ids[s.as_str()]);
-        insert_all(
-            &txn,
-            rows.clone()
-                .map(|(p, id)| program_row(p, Set(id), parent(p), 1, now))
-                .collect(),
-        )
-        .await?;
-        let mut children = ProgramChildren::default();
-        rows.for_each(|(p, id)| children.add(id, p, &partner_ids));
-        children.insert(&txn).await?;
-        progress("programs", dataset.programs.len(), dataset.programs.len());
-
-        let indicator_ids: HashMap<&str, i64> = dataset.indicators.iter().map(|i| i.code()).zip(1..).collect();
-        let rows = dataset.indicators.iter().zip(1..);
-        insert_all(
-            &txn,
-            rows.clone().map(|(i, id)| indicator_row(i, Set(id), 1, now)).collect(),
-        )
-        .await?;
-        let mut children = IndicatorChildren::default();
-        rows.for_each(|(i, id)| children.add(id, i));
-        children.insert(&txn).await?;
-        progress("indicators", dataset.indicators.len(), dataset.indicators.len());
-
-        // Pages list bulletins newest first; numbering them bottom-up makes ids grow with recency, so bulletins of
-        // one date keep the page's order in every newest-first list.
-        let count = dataset.bulletins.len();
-        let numbered: Vec<(i64, &NewBulletin)> = dataset
-            .bulletins
-            .iter()
-            .rev()
-            .zip(1..)
-            .map(|(bulletin, id)| (id, bulletin))
-            .collect();
-        let bulletin_ids: Ids = numbered.iter().map(|(id, b)| (b.slug().to_string(), *id)).collect();
-        for (done, chunk) in numbered.chunks(CHUNK).enumerate() {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|(id, bulletin)| bulletin_row(bulletin, Set(*id), 1, now))
-                .collect();
-            insert_all(&txn, rows).await?;
-            let mut children = BulletinChildren::default();
-            for (id, bulletin) in chunk {
-                children.add(*id, bulletin, &program_ids, &partner_ids);
-            }
-            children.insert(&txn).await?;
-            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts())).collect();
-            crate::search_index::insert_many(&txn, &texts).await?;
-            progress("bulletins", ((done + 1) * CHUNK).min(count), count);
-        }
-
-        let published: std::collections::HashSet<&Slug> = dataset
-            .bulletins
-            .iter()
-            .filter(|b| b.status() == BulletinStatus::Published)
-            .map(NewBulletin::slug)
-            .collect();
-        let count = dataset.observations.len();
-        let mut visible_observations = Vec::new();
-        for (done, chunk) in dataset.observations.chunks(CHUNK).enumerate() {
-            let first = (done * CHUNK) as i64 + 1;
-            let numbered = chunk.iter().zip(first..);
-            let links = |figure: &NewObservation| FigureLinks {
-                indicator: indicator_ids[figure.indicator()],
-                program: program_ids[figure.program().as_str()],
-                partner: figure.partner().map(|p| partner_ids[p.as_str()]),
-                source: bulletin_ids[figure.source().as_str()],
-            };
-            let rows = numbered
-                .clone()
-                .map(|(figure, id)| observation_row(figure, Set(id), links(figure), 1, now))
-                .collect();
-            insert_all(&txn, rows).await?;
-            let mut children = ObservationChildren::default();
-            numbered.clone().for_each(|(figure, id)| children.add(id, figure));
-            children.insert(&txn).await?;
-            visible_observations.extend(
-                numbered
-                    .filter(|(observation, _)| published.contains(&observation.source()))
-                    .map(|(_, id)| id),
-            );
-            progress("observations", ((done + 1) * CHUNK).min(count), count);
-        }
-
+        let mut load = Loading {
+            txn: &txn,
+            now: Utc::now(),
+            progress,
+            partners: Ids::new(),
+            programs: Ids::new(),
+            bulletins: Ids::new(),
+        };
+        load.partners(&dataset.partners).await?;
+        load.programs(&dataset.programs).await?;
+        let indicators = load.indicators(dataset).await?;
+        let visible_bulletins = load.bulletins(&dataset.bulletins).await?;
+        let visible_observations = load.observations(dataset, &indicators).await?;
         // The feed gets everything the public can now see, in the order a client should apply it.
-        let visible_bulletins: Vec<i64> = numbered
-            .iter()
-            .filter(|(_, b)| b.status() == BulletinStatus::Published)
-            .map(|(id, _)| *id)
-            .collect();
         let range = |n: usize| (1..=n as i64).collect::<Vec<_>>();
         for (entity, ids) in [
             (EntityType::Partner, range(dataset.partners.len())),
@@ -199,7 +107,7 @@ impl SqlStore {
             (EntityType::Bulletin, visible_bulletins),
             (EntityType::Observation, visible_observations),
         ] {
-            change_log::record(&txn, entity, &ids, ChangeKind::Upsert, now).await?;
+            change_log::record(&txn, entity, &ids, ChangeKind::Upsert, load.now).await?;
         }
         crate::rollups::rebuild(&txn, &|done, total| progress("statistics rollups", done, total)).await?;
         continue_sequences(&txn).await?;
@@ -237,6 +145,144 @@ async fn continue_sequences(txn: &DatabaseTransaction) -> Result<(), DomainError
         .map_err(db_error)?;
     }
     Ok(())
+}
+
+/// One seed load in progress: its transaction, its clock, whom to tell, and the ids given so far by key. The
+/// database being empty, ids are numbered here from 1, and rows go in by the thousand.
+struct Loading<'a> {
+    txn: &'a DatabaseTransaction,
+    now: DateTime<Utc>,
+    progress: &'a (dyn Fn(&str, usize, usize) + Sync),
+    partners: Ids,
+    programs: Ids,
+    bulletins: Ids,
+}
+
+impl Loading<'_> {
+    async fn partners(&mut self, partners: &[NewPartner]) -> Result<(), DomainError> {
+        self.partners = partners.iter().map(|p| p.slug().to_string()).zip(1..).collect();
+        let rows = partners.iter().zip(1..);
+        insert_all(
+            self.txn,
+            rows.clone()
+                .map(|(p, id)| partner_row(p, Set(id), 1, self.now))
+                .collect(),
+        )
+        .await?;
+        let mut children = PartnerChildren::default();
+        rows.for_each(|(p, id)| children.add(id, p));
+        children.insert(self.txn).await?;
+        (self.progress)("partners", partners.len(), partners.len());
+        Ok(())
+    }
+
+    /// Programs, each after its parent (the dataset lists parents first).
+    async fn programs(&mut self, programs: &[NewProgram]) -> Result<(), DomainError> {
+        self.programs = programs.iter().map(|p| p.slug().to_string()).zip(1..).collect();
+        let rows = programs.iter().zip(1..);
+        let parent = |p: &NewProgram| p.parent().map(|s| self.programs[s.as_str()]);
+        insert_all(
+            self.txn,
+            rows.clone()
+                .map(|(p, id)| program_row(p, Set(id), parent(p), 1, self.now))
+                .collect(),
+        )
+        .await?;
+        let mut children = ProgramChildren::default();
+        rows.for_each(|(p, id)| children.add(id, p, &self.partners));
+        children.insert(self.txn).await?;
+        (self.progress)("programs", programs.len(), programs.len());
+        Ok(())
+    }
+
+    /// The indicators, and their ids by code.
+    async fn indicators<'d>(&self, dataset: &'d Dataset) -> Result<HashMap<&'d str, i64>, DomainError> {
+        let ids: HashMap<&str, i64> = dataset.indicators.iter().map(|i| i.code()).zip(1..).collect();
+        let rows = dataset.indicators.iter().zip(1..);
+        insert_all(
+            self.txn,
+            rows.clone()
+                .map(|(i, id)| indicator_row(i, Set(id), 1, self.now))
+                .collect(),
+        )
+        .await?;
+        let mut children = IndicatorChildren::default();
+        rows.for_each(|(i, id)| children.add(id, i));
+        children.insert(self.txn).await?;
+        (self.progress)("indicators", dataset.indicators.len(), dataset.indicators.len());
+        Ok(ids)
+    }
+
+    /// The bulletins with their links and search terms; the ids of the published ones, oldest first.
+    async fn bulletins(&mut self, bulletins: &[NewBulletin]) -> Result<Vec<i64>, DomainError> {
+        // Pages list bulletins newest first; numbering them bottom-up makes ids grow with recency, so bulletins of
+        // one date keep the page's order in every newest-first list.
+        let count = bulletins.len();
+        let numbered: Vec<(i64, &NewBulletin)> = bulletins
+            .iter()
+            .rev()
+            .zip(1..)
+            .map(|(bulletin, id)| (id, bulletin))
+            .collect();
+        self.bulletins = numbered.iter().map(|(id, b)| (b.slug().to_string(), *id)).collect();
+        for (done, chunk) in numbered.chunks(CHUNK).enumerate() {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(id, bulletin)| bulletin_row(bulletin, Set(*id), 1, self.now))
+                .collect();
+            insert_all(self.txn, rows).await?;
+            let mut children = BulletinChildren::default();
+            for (id, bulletin) in chunk {
+                children.add(*id, bulletin, &self.programs, &self.partners);
+            }
+            children.insert(self.txn).await?;
+            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts())).collect();
+            crate::search_index::insert_many(self.txn, &texts).await?;
+            (self.progress)("bulletins", ((done + 1) * CHUNK).min(count), count);
+        }
+        Ok(numbered
+            .iter()
+            .filter(|(_, b)| b.status() == BulletinStatus::Published)
+            .map(|(id, _)| *id)
+            .collect())
+    }
+
+    /// The figures with their countries and parts; the ids of those the public sees (a published source).
+    async fn observations(&self, dataset: &Dataset, indicators: &HashMap<&str, i64>) -> Result<Vec<i64>, DomainError> {
+        let published: std::collections::HashSet<&Slug> = dataset
+            .bulletins
+            .iter()
+            .filter(|b| b.status() == BulletinStatus::Published)
+            .map(NewBulletin::slug)
+            .collect();
+        let count = dataset.observations.len();
+        let mut visible = Vec::new();
+        for (done, chunk) in dataset.observations.chunks(CHUNK).enumerate() {
+            let first = (done * CHUNK) as i64 + 1;
+            let numbered = chunk.iter().zip(first..);
+            let links = |figure: &NewObservation| FigureLinks {
+                indicator: indicators[figure.indicator()],
+                program: self.programs[figure.program().as_str()],
+                partner: figure.partner().map(|p| self.partners[p.as_str()]),
+                source: self.bulletins[figure.source().as_str()],
+            };
+            let rows = numbered
+                .clone()
+                .map(|(figure, id)| observation_row(figure, Set(id), links(figure), 1, self.now))
+                .collect();
+            insert_all(self.txn, rows).await?;
+            let mut children = ObservationChildren::default();
+            numbered.clone().for_each(|(figure, id)| children.add(id, figure));
+            children.insert(self.txn).await?;
+            visible.extend(
+                numbered
+                    .filter(|(observation, _)| published.contains(&observation.source()))
+                    .map(|(_, id)| id),
+            );
+            (self.progress)("observations", ((done + 1) * CHUNK).min(count), count);
+        }
+        Ok(visible)
+    }
 }
 
 /// The seed catalogue shipped with boletin: the office's first page of bulletins, with their programs,
