@@ -5,6 +5,7 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 /// A crate's layer: the workspace crates its code may depend on, those its tests may also use (test fixtures),
 /// and the libraries it must not use. The domain knows no database, web or GraphQL library; GraphQL knows no
@@ -68,6 +69,9 @@ const LAYERS: &[Layer] = &[
     },
 ];
 
+/// `cargo metadata`, run once for all the tests of this file.
+static METADATA: LazyLock<Value> = LazyLock::new(metadata);
+
 fn metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = std::process::Command::new(cargo)
@@ -110,8 +114,7 @@ fn packages(metadata: &Value) -> Vec<Package> {
 
 #[test]
 fn each_crate_depends_only_on_the_layers_below_it() {
-    let metadata = metadata();
-    let packages = packages(&metadata);
+    let packages = packages(&METADATA);
     let known: Vec<&str> = LAYERS.iter().map(|layer| layer.name).collect();
     let mut broken = Vec::new();
     for (name, _, dependencies) in &packages {
@@ -163,8 +166,7 @@ fn names(text: &str, library: &str) -> bool {
 
 #[test]
 fn every_declared_dependency_is_used() {
-    let metadata = metadata();
-    let packages = packages(&metadata);
+    let packages = packages(&METADATA);
     let dirs: Vec<PathBuf> = packages.iter().map(|(_, dir, _)| dir.clone()).collect();
     let mut unused = Vec::new();
     for (name, dir, dependencies) in &packages {
@@ -206,8 +208,7 @@ fn a_dependency_is_named_only_as_a_path() {
 
 /// The library sources of every package (`src/`, not its tests, benches or build script), by package name.
 fn library_sources() -> Vec<(String, PathBuf, Vec<PathBuf>)> {
-    let metadata = metadata();
-    packages(&metadata)
+    packages(&METADATA)
         .into_iter()
         .map(|(name, dir, _)| {
             let mut files = Vec::new();

@@ -10,7 +10,7 @@
 use async_graphql::Lookahead;
 use async_graphql::futures_util::future::try_join;
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::{BulletinLinks, LinksWanted, PartnerLink, Visibility};
+use boletin_domain::bulletin::{LinksWanted, PartnerLink, Visibility};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
 use boletin_domain::observation::Observation;
@@ -80,12 +80,8 @@ impl Related {
             partners: wanted.partners,
         };
         let (links, observations) = try_join(
-            async {
-                match links.programs || links.partners {
-                    true => store.bulletin_links(ids, links).await,
-                    false => Ok(BulletinLinks::default()),
-                }
-            },
+            // The store reads nothing when no link is wanted.
+            store.bulletin_links(ids, links),
             async {
                 match wanted.observations {
                     true => store.bulletin_observations(ids, visibility).await.map(Some),

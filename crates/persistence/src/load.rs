@@ -111,10 +111,7 @@ impl SqlStore {
         }
         crate::rollups::rebuild(&txn, &|done, total| progress("statistics rollups", done, total)).await?;
         continue_sequences(&txn).await?;
-        crate::events::notify(&txn, &[]).await?;
-        let committing = self.events().committing();
-        txn.commit().await.map_err(db_error)?;
-        drop(committing);
+        self.commit_announcing(txn, &[]).await?;
         Ok(LoadReport {
             partners: dataset.partners.len(),
             programs: dataset.programs.len(),

@@ -39,6 +39,9 @@ type OperationLabels = [(&'static str, Cow<'static, str>); 3];
 /// One label.
 type Label = [(&'static str, Cow<'static, str>); 1];
 
+/// An HTTP status, as a label.
+type StatusLabel = [(&'static str, u16); 1];
+
 fn latency_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -52,7 +55,7 @@ pub struct Metrics {
     requests: Family<OperationLabels, Counter>,
     latency: Family<OperationLabels, Histogram, fn() -> Histogram>,
     errors: Family<Label, Counter>,
-    responses: Family<Label, Counter>,
+    responses: Family<StatusLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -62,7 +65,7 @@ impl Default for Metrics {
             latency_histogram as fn() -> Histogram,
         );
         let errors = Family::<Label, Counter>::default();
-        let responses = Family::<Label, Counter>::default();
+        let responses = Family::<StatusLabel, Counter>::default();
         let mut registry = Registry::default();
         // The registry adds the final period to each help text, and `_total` to each counter's name.
         registry.register(
@@ -145,9 +148,7 @@ impl Metrics {
 
     /// Records an HTTP response's status.
     pub fn record_status(&self, status: u16) {
-        self.responses
-            .get_or_create(&[("status", Cow::Owned(status.to_string()))])
-            .inc();
+        self.responses.get_or_create(&[("status", status)]).inc();
     }
 
     /// The metrics in the Prometheus text format ([`CONTENT_TYPE`]).

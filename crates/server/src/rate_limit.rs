@@ -32,12 +32,11 @@ impl Default for RateLimit {
 impl RateLimit {
     /// The quota in `governor`'s terms: one point regained every `1 / points_per_second` (kept between a
     /// nanosecond and a million seconds), at most `burst` points held (at least one).
-    fn quota(self) -> (Quota, NonZeroU32) {
+    fn quota(self) -> Quota {
         let per_second = self.points_per_second.clamp(1e-6, 1e9);
         let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_nanos(1));
         let burst = NonZeroU32::new(self.burst.clamp(1.0, f64::from(u32::MAX)) as u32).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst));
-        (quota, burst)
+        Quota::with_period(period).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst))
     }
 }
 
@@ -49,7 +48,6 @@ const PRUNE_EVERY: u64 = 1_024;
 /// The budgets of every client seen recently.
 pub struct RateLimiter<C: Clock = DefaultClock> {
     limiter: Gcra<String, DashMapStateStore<String>, C, NoOpMiddleware<C::Instant>>,
-    clock: C,
     burst: NonZeroU32,
     charges: AtomicU64,
     refused: AtomicU64,
@@ -62,13 +60,12 @@ impl RateLimiter {
     }
 }
 
-impl<C: Clock + Clone> RateLimiter<C> {
+impl<C: Clock> RateLimiter<C> {
     fn with_clock(limit: RateLimit, clock: C) -> Self {
-        let (quota, burst) = limit.quota();
+        let quota = limit.quota();
         Self {
-            limiter: Gcra::dashmap_with_clock(quota, clock.clone()),
-            clock,
-            burst,
+            limiter: Gcra::dashmap_with_clock(quota, clock),
+            burst: quota.burst_size(),
             charges: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
@@ -94,7 +91,9 @@ impl<C: Clock + Clone> RateLimiter<C> {
             Ok(Ok(())) | Err(_) => Ok(()),
             Ok(Err(not_until)) => {
                 self.refused.fetch_add(1, Ordering::Relaxed);
-                Err(not_until.wait_time_from(self.clock.now()).max(Duration::from_secs(1)))
+                Err(not_until
+                    .wait_time_from(self.limiter.clock().now())
+                    .max(Duration::from_secs(1)))
             }
         }
     }

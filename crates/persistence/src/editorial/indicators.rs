@@ -7,7 +7,7 @@ use crate::entity::{indicators, observation_disaggregations, observations};
 use crate::error::{corrupt, db_error};
 use crate::rows::{IndicatorChildren, indicator_row};
 use crate::store::SqlStore;
-use crate::store::indicators as read;
+use crate::store::records;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::indicator::{Indicator, NewIndicator, NewIndicatorParts};
@@ -73,7 +73,7 @@ impl PublicRecord for NewIndicator {
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Indicator> {
-        read::by_ids(store.db(), &[id])
+        records::by_ids::<Indicator>(store.db(), &[id])
             .await?
             .into_iter()
             .next()
@@ -88,7 +88,7 @@ impl RecordStore<NewIndicator> for SqlStore {
     }
 
     async fn find(&self, code: &String) -> DomainResult<Option<Stored<NewIndicator>>> {
-        let Some(indicator) = read::by_code(self.db(), code).await? else {
+        let Some(indicator) = records::by_key::<Indicator>(self.db(), code).await? else {
             return Ok(None);
         };
         let record = NewIndicator::new(NewIndicatorParts {

@@ -116,12 +116,7 @@ impl SqlStore {
         for audit in effects.audits {
             audit_log::record(&txn, audit).await?;
         }
-        crate::events::notify(&txn, &effects.events).await?;
-        // Before the write returns, and even if this future is dropped during the COMMIT: this server's own
-        // answers must not outlive the write.
-        let committing = self.events().committing();
-        txn.commit().await.map_err(db_error)?;
-        drop(committing);
+        self.commit_announcing(txn, &effects.events).await?;
         if self.db().get_database_backend() == sea_orm::DbBackend::Sqlite {
             self.events().deliver(&effects.events);
         }

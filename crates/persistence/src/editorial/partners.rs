@@ -7,7 +7,7 @@ use crate::entity::{bulletin_partners, observations, partners, program_partners}
 use crate::error::corrupt;
 use crate::rows::{PartnerChildren, partner_row};
 use crate::store::SqlStore;
-use crate::store::partners as read;
+use crate::store::records;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::partner::{NewPartner, NewPartnerParts, Partner};
@@ -63,7 +63,7 @@ impl PublicRecord for NewPartner {
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Partner> {
-        read::by_ids(store.db(), &[id])
+        records::by_ids::<Partner>(store.db(), &[id])
             .await?
             .into_iter()
             .next()
@@ -78,7 +78,7 @@ impl RecordStore<NewPartner> for SqlStore {
     }
 
     async fn find(&self, slug: &Slug) -> DomainResult<Option<Stored<NewPartner>>> {
-        let Some(partner) = read::by_slug(self.db(), slug).await? else {
+        let Some(partner) = records::by_key::<Partner>(self.db(), slug.as_str()).await? else {
             return Ok(None);
         };
         let record = NewPartner::new(NewPartnerParts {

@@ -8,6 +8,7 @@ use crate::error::{corrupt, db_error};
 use crate::rows::{Ids, ProgramChildren, program_row};
 use crate::store::SqlStore;
 use crate::store::programs as read;
+use crate::store::records;
 use boletin_domain::changes::EntityType;
 use boletin_domain::editorial::{RecordStore, Revision, Stored};
 use boletin_domain::program::{NewProgram, NewProgramParts, Program};
@@ -122,7 +123,7 @@ impl PublicRecord for NewProgram {
     }
 
     async fn read(store: &SqlStore, id: i64, record: &Self) -> DomainResult<Program> {
-        read::by_ids(store.db(), &[id])
+        records::by_ids::<Program>(store.db(), &[id])
             .await?
             .into_iter()
             .next()
@@ -137,7 +138,7 @@ impl RecordStore<NewProgram> for SqlStore {
     }
 
     async fn find(&self, slug: &Slug) -> DomainResult<Option<Stored<NewProgram>>> {
-        let Some(program) = read::by_slug(self.db(), slug).await? else {
+        let Some(program) = records::by_key::<Program>(self.db(), slug.as_str()).await? else {
             return Ok(None);
         };
         let links: Vec<_> = read::partners(self.db(), &[program.id.0])

@@ -14,7 +14,7 @@ use boletin_domain::bulletin::{
 };
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
-use boletin_domain::language::{Language, Versions};
+use boletin_domain::language::Language;
 use boletin_domain::page::{Direction, Page, PageRequest};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
@@ -467,12 +467,7 @@ async fn assemble(
         // A record without texts was deleted between this read and the one of its texts: it is left out.
         .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
         .map(|(row, texts)| {
-            let texts = Versions::new(texts).ok_or_else(|| {
-                corrupt(
-                    "bulletin_translations",
-                    format!("two versions of {} in one language", row.id),
-                )
-            })?;
+            let texts = super::records::versions("bulletin_translations", row.id, texts)?;
             Ok(Bulletin {
                 id: BulletinId(row.id),
                 slug: Slug::parse(&row.slug).map_err(|e| corrupt("bulletins", e))?,

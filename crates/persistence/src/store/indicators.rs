@@ -1,7 +1,7 @@
 //! Reading indicators (a [`Record`]) and their visible observations.
 
 use super::bulletins::source_with_status;
-use super::records::{self, Record};
+use super::records::Record;
 use super::{group_by_owner, rows_of};
 use crate::entity::{
     indicator_dimensions, indicator_translations, indicators, observation_countries, observation_disaggregations,
@@ -17,16 +17,6 @@ use boletin_domain::language::{Language, Versions};
 use boletin_domain::observation::{Disaggregation, Observation, ReferencePeriod};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 use std::collections::HashMap;
-
-/// The indicator with this key, if any (for the editorial writes, which read back what they wrote).
-pub(crate) async fn by_code(db: &DatabaseConnection, code: &str) -> DomainResult<Option<Indicator>> {
-    records::by_key(db, code).await
-}
-
-/// The indicators whose id is one of `ids`.
-pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Indicator>> {
-    records::by_ids(db, ids).await
-}
 
 impl Record for Indicator {
     type Table = indicators::Entity;

@@ -126,9 +126,20 @@ impl SqlStore {
         let txn = self.begin_write().await.map_err(crate::error::db_error)?;
         crate::rollups::rebuild(&txn, progress).await?;
         // Other servers on PostgreSQL hear it too, so that they drop answers read from the old rollups.
-        crate::events::notify(&txn, &[]).await?;
+        self.commit_announcing(txn, &[]).await
+    }
+
+    /// Announces `events` (on PostgreSQL, with `NOTIFY` in `txn`) and commits `txn`. This server's change
+    /// generation moves before the write returns, even if this future is dropped during the COMMIT: its own
+    /// kept records and cached answers must not outlive the write. Every write commits through here.
+    pub(crate) async fn commit_announcing(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        events: &[boletin_domain::live::Event],
+    ) -> DomainResult<()> {
+        crate::events::notify(&txn, events).await?;
         let committing = self.events().committing();
-        txn.commit().await.map_err(crate::error::db_error)?;
+        txn.commit().await.map_err(db_error)?;
         drop(committing);
         Ok(())
     }

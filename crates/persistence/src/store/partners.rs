@@ -1,6 +1,6 @@
 //! Reading partners (a [`Record`]), their programs and bulletins.
 
-use super::records::{self, Record};
+use super::records::Record;
 use crate::entity::{bulletin_partners, partner_translations, partners, program_partners};
 use crate::error::corrupt;
 use boletin_domain::DomainResult;
@@ -11,16 +11,6 @@ use boletin_domain::language::{Language, Versions};
 use boletin_domain::partner::{Partner, PartnerKind, PartnerText};
 use boletin_domain::slug::Slug;
 use sea_orm::DatabaseConnection;
-
-/// The partner with this key, if any (for the editorial writes, which read back what they wrote).
-pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Partner>> {
-    records::by_key(db, slug.as_str()).await
-}
-
-/// The partners whose id is one of `ids`.
-pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Partner>> {
-    records::by_ids(db, ids).await
-}
 
 impl Record for Partner {
     type Table = partners::Entity;

@@ -15,16 +15,6 @@ use boletin_domain::slug::Slug;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
-/// The program with this key, if any (for the editorial writes, which read back what they wrote).
-pub(crate) async fn by_slug(db: &DatabaseConnection, slug: &Slug) -> DomainResult<Option<Program>> {
-    records::by_key(db, slug.as_str()).await
-}
-
-/// The programs whose id is one of `ids`.
-pub(crate) async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<Vec<Program>> {
-    records::by_ids(db, ids).await
-}
-
 impl Record for Program {
     type Table = programs::Entity;
     type Translations = program_translations::Entity;

@@ -73,11 +73,18 @@ pub(crate) async fn load<R: Record>(db: &DatabaseConnection, select: Select<R::T
             texts.remove(&id).map(|texts| (row, id, texts))
         })
         .map(|(row, id, texts)| {
-            let texts = Versions::new(texts)
-                .ok_or_else(|| corrupt(R::TRANSLATIONS, format!("two versions of {id} in one language")))?;
-            R::assemble(row, texts, children.remove(&id).unwrap_or_default())
+            R::assemble(
+                row,
+                versions(R::TRANSLATIONS, id, texts)?,
+                children.remove(&id).unwrap_or_default(),
+            )
         })
         .collect()
+}
+
+/// The language versions read for record `id` from `table`; two in one language is a corrupt row.
+pub(crate) fn versions<T: Translated>(table: &str, id: i64, texts: Vec<T>) -> DomainResult<Versions<T>> {
+    Versions::new(texts).ok_or_else(|| corrupt(table, format!("two versions of {id} in one language")))
 }
 
 /// Every record.

@@ -184,11 +184,12 @@ impl MakeRequestId for NextRequestId {
 /// Hands the request id to handlers, keeps every error answer out of caches, words a caught panic's answer with
 /// the request id (logging its cause under it), and counts the response.
 async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // `SetRequestIdLayer` (with `NextRequestId`) has given every request one by now.
     let id = request
         .extensions()
         .get::<tower_http::request_id::RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
-        .map_or_else(next_request_id, str::to_owned);
+        .map_or_else(String::new, str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
     if let Some(Panicked(cause)) = response.extensions_mut().remove::<Panicked>() {
