@@ -73,6 +73,16 @@ async fn cases(schema: &BoletinSchema) -> anyhow::Result<Vec<Case>> {
             query: format!("{{ bulletins(first: 20, after: {cursor}) {{ nodes {{ slug title publishedOn }} }} }}"),
         },
         Case {
+            name: "search (a common word, Spanish)",
+            query: r#"{ search(query: "migrantes", lang: ES, first: 20) { totalCount nodes { score snippet bulletin { slug title } } } }"#
+                .to_owned(),
+        },
+        Case {
+            name: "search (a common word, both languages)",
+            query: r#"{ search(query: "migrants", first: 20) { totalCount nodes { score snippet bulletin { slug title } } } }"#
+                .to_owned(),
+        },
+        Case {
             name: "search (Spanish phrase)",
             query: r#"{ search(query: "\"trata de personas\" -caravanas", lang: ES, first: 20) { totalCount nodes { score snippet bulletin { slug } } } }"#
                 .to_owned(),

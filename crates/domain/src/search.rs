@@ -116,6 +116,61 @@ pub fn document(text: &str, lang: Language) -> String {
         .join(" ")
 }
 
+/// How much the title, the summary and the body weigh in a score, in that order. PostgreSQL's ranking is given
+/// the same weights (`ts_rank('{0.1, 0.2, 0.4, 1.0}', …)`, for the weight classes D, C, B and A).
+pub const FIELD_WEIGHTS: [f32; 3] = [1.0, 0.4, 0.2];
+
+/// PostgreSQL keeps at most this many positions of one term in a `tsvector`; later ones do not count.
+const MAX_POSITIONS: u32 = 256;
+
+/// The score of one version of a bulletin for each of its terms searched alone, in term order: what a one-word
+/// search ranks by. The search index keeps it beside each term, so the best matches of a common word are read
+/// first from an index instead of every match being ranked at every search.
+///
+/// It is PostgreSQL's `ts_rank` for a one-term query (`calc_rank_or` in `tsrank.c`, no normalisation), computed
+/// with the same single-precision steps, so it equals the score PostgreSQL gives the same search: the term's
+/// occurrences are taken in text order (title, summary, body) with their field's weight `w`, and the score is
+/// `(max w + Σ w_j/(j+1)² − max w/(j_max+1)²) / (π²/6)`. Every title match therefore outranks every summary
+/// match, and every summary match every body match; more occurrences rank higher within a field.
+pub fn term_scores(text: &BulletinText) -> Vec<(String, f64)> {
+    /// The running sums of one term: occurrences seen, Σ w_j/(j+1)², the largest weight and its occurrence.
+    struct Sums {
+        seen: u32,
+        weighted: f32,
+        heaviest: f32,
+        heaviest_at: u32,
+    }
+    let mut sums: std::collections::BTreeMap<String, Sums> = std::collections::BTreeMap::new();
+    let fields = [&text.title, &text.summary, &text.body];
+    for (field, weight) in fields.into_iter().zip(FIELD_WEIGHTS) {
+        for (start, end) in words(field) {
+            let sums = sums.entry(term(&field[start..end], text.lang)).or_insert(Sums {
+                seen: 0,
+                weighted: 0.0,
+                heaviest: -1.0,
+                heaviest_at: 0,
+            });
+            if sums.seen >= MAX_POSITIONS {
+                continue;
+            }
+            let j = sums.seen + 1;
+            sums.weighted += weight / (j * j) as f32;
+            if weight > sums.heaviest {
+                sums.heaviest = weight;
+                sums.heaviest_at = sums.seen;
+            }
+            sums.seen = j;
+        }
+    }
+    sums.into_iter()
+        .map(|(term, s)| {
+            let k = s.heaviest_at + 1;
+            let rank = f64::from(s.heaviest + s.weighted - s.heaviest / (k * k) as f32) / 1.644_934_066_85;
+            (term, f64::from(rank as f32))
+        })
+        .collect()
+}
+
 /// A position in a list of search hits: the score and id of the last hit seen (hits are ordered by score,
 /// best first, then by id).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -400,6 +455,43 @@ mod tests {
         );
         assert_eq!(term("tecnologías", Language::Es), term("tecnología", Language::Es));
         assert_eq!(document("La OIM, en Tijuana.", Language::Es), "la oim en tijuan");
+    }
+
+    #[test]
+    fn a_term_scores_by_its_heaviest_field_then_by_how_often_it_occurs() {
+        let text = |title: &str, summary: &str, body: &str| BulletinText {
+            lang: Language::En,
+            title: title.into(),
+            summary: summary.into(),
+            body: body.into(),
+        };
+        let score = |text: &BulletinText, word: &str| {
+            let wanted = term(word, Language::En);
+            term_scores(text)
+                .into_iter()
+                .find(|(t, _)| *t == wanted)
+                .map(|(_, s)| s)
+        };
+        // One occurrence in the title: 1.0 / (π²/6), as ts_rank gives it.
+        let once = text("Migrants", "", "");
+        assert_eq!(score(&once, "migrants"), Some(f64::from(0.607_927_1_f32)));
+        assert_eq!(score(&once, "absent"), None);
+        let in_title = score(&text("Migrants", "", ""), "migrant").expect("a title match");
+        let in_summary =
+            score(&text("", "Migrants migrants migrants", "migrants"), "migrant").expect("a summary match");
+        let in_body = score(&text("", "", "Migrants migrants migrants"), "migrant").expect("a body match");
+        assert!(
+            in_title > in_summary && in_summary > in_body,
+            "{in_title} {in_summary} {in_body}"
+        );
+        let twice = score(&text("Migrants", "", "migrants"), "migrant").expect("two matches");
+        assert!(twice > in_title);
+        // Terms are listed once each, in order.
+        let terms: Vec<String> = term_scores(&text("b a", "a", "c"))
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(terms, ["a", "b", "c"]);
     }
 
     #[test]

@@ -169,8 +169,10 @@ impl SearchHitNode {
         &self.bulletin
     }
 
-    /// How well it matches: higher is better. Scores compare hits of one search; they are not percentages, and
-    /// SQLite and PostgreSQL compute them differently.
+    /// How well it matches: higher is better. Scores compare hits of one search; they are not percentages. A
+    /// one-word search scores the same on SQLite and PostgreSQL (a title match always above a summary match,
+    /// and that above a body match; more occurrences higher); other searches are scored by each database's
+    /// own ranking.
     async fn score(&self) -> f64 {
         self.score
     }

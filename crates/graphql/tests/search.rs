@@ -12,6 +12,7 @@ use support::{run, schema_over};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_domain::import::parse_page;
 use boletin_graphql::BoletinSchema;
+use boletin_persistence::Backend;
 use boletin_persistence::testing::on_each_backend;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -222,24 +223,144 @@ async fn the_index_follows_imports_unpublishing_and_rebuilds() {
             .await
             .expect("the bulletin is published again");
 
-        // An index lost or older than the texts is rebuilt from them.
-        db.execute_sql("DELETE FROM bulletin_search")
-            .await
-            .expect("the search index is emptied");
-        assert!(found(&schema, "carrots", "EN").await.is_empty());
-        assert_eq!(
-            db.store.ensure_search_index().await.map_err(|e| format!("{e:?}")),
-            Ok(21)
-        );
-        assert_eq!(
-            found(&schema, "carrots", "EN").await,
-            set(&["a-garden-of-carrots-in-upala"])
-        );
-        assert_eq!(
-            db.store.ensure_search_index().await.map_err(|e| format!("{e:?}")),
-            Ok(0)
-        );
+        // An index lost or older than the texts is rebuilt from them, whichever of its two parts was lost.
+        for lost in [
+            "DELETE FROM bulletin_search; DELETE FROM bulletin_search_terms",
+            "DELETE FROM bulletin_search",
+            "DELETE FROM bulletin_search_terms",
+        ] {
+            db.execute_sql(lost).await.expect("the search index is emptied");
+            if lost.contains(';') {
+                assert!(found(&schema, "carrots", "EN").await.is_empty());
+                assert!(found(&schema, "carrots zanahorias", "").await.is_empty());
+            }
+            assert_eq!(
+                db.store.ensure_search_index().await.map_err(|e| format!("{e:?}")),
+                Ok(21),
+                "{lost}"
+            );
+            assert_eq!(
+                found(&schema, "carrots", "EN").await,
+                set(&["a-garden-of-carrots-in-upala"])
+            );
+            assert_eq!(
+                found(&schema, "garden carrots", "EN").await,
+                set(&["a-garden-of-carrots-in-upala"])
+            );
+            assert_eq!(
+                db.store.ensure_search_index().await.map_err(|e| format!("{e:?}")),
+                Ok(0)
+            );
+        }
         db
     })
+    .await;
+}
+
+/// Every hit of a search, in order: `(slug, score)`, read a page of `first` at a time, and the `totalCount`.
+async fn every_hit(schema: &BoletinSchema, query: &str, lang: &str, first: u32) -> (Vec<(String, f64)>, Value) {
+    let lang = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(", lang: {lang}")
+    };
+    let (mut hits, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let response = run(
+            schema,
+            &format!(
+                "{{ search(query: {}{lang}, first: {first}, after: {after}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ score bulletin {{ slug }} }} }} }}",
+                json!(query)
+            ),
+        )
+        .await;
+        let search = &response["data"]["search"];
+        assert!(search.is_object(), "{query}: {response}");
+        let total = search["totalCount"].clone();
+        hits.extend(search["nodes"].as_array().into_iter().flatten().map(|n| {
+            (
+                n["bulletin"]["slug"].as_str().unwrap_or_default().to_owned(),
+                n["score"].as_f64().unwrap_or(f64::NAN),
+            )
+        }));
+        if search["pageInfo"]["hasNextPage"] != json!(true) {
+            return (hits, total);
+        }
+        after = search["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn one_word_searches_read_the_terms_in_score_order_and_find_what_full_text_finds() {
+    on_each_backend(
+        "one_word_searches_read_the_terms_in_score_order_and_find_what_full_text_finds",
+        |db| async move {
+            let db = db.seeded().await;
+            let schema = schema_over(&db);
+            for word in ["migrantes", "trata", "trafficking", "oim", "iom", "returned", "costa", "zanahorias"] {
+                for lang in ["ES", "EN", ""] {
+                    let (whole, total) = every_hit(&schema, word, lang, 100).await;
+                    // A page of one at a time, and of three: the cursor skips nothing and repeats nothing, in
+                    // one language or two (where a bulletin is listed once, at its better version).
+                    for first in [1, 3] {
+                        assert_eq!(every_hit(&schema, word, lang, first).await, (whole.clone(), total.clone()), "{word} {lang} by {first}");
+                    }
+                    assert_eq!(total, json!(whole.len()), "{word} {lang}");
+                    assert!(
+                        whole.windows(2).all(|w| w[0].1 >= w[1].1),
+                        "{word} {lang}: not best first: {whole:?}"
+                    );
+                    let slugs: BTreeSet<String> = whole.iter().map(|(slug, _)| slug.clone()).collect();
+                    assert_eq!(slugs.len(), whole.len(), "{word} {lang}: a bulletin listed twice: {whole:?}");
+                    // The full-text index (reached by excluding a word no bulletin has) finds the same bulletins.
+                    let (full_text, full_total) = every_hit(&schema, &format!("{word} -qqqzzz"), lang, 100).await;
+                    assert_eq!(
+                        full_text.into_iter().map(|(slug, _)| slug).collect::<BTreeSet<_>>(),
+                        slugs,
+                        "{word} {lang}"
+                    );
+                    assert_eq!(full_total, total, "{word} {lang}");
+                }
+            }
+            assert!(every_hit(&schema, "migrantes", "ES", 100).await.0.len() >= 4);
+
+            // The terms follow the bulletin's status, however it changes.
+            let before = every_hit(&schema, "returned", "EN", 100).await.1;
+            db.execute_sql(&format!("UPDATE bulletins SET status = 'draft' WHERE slug = '{RETURNS}'"))
+                .await
+                .expect("the bulletin is unpublished");
+            let (hits, total) = every_hit(&schema, "returned", "EN", 100).await;
+            assert!(!hits.iter().any(|(slug, _)| slug == RETURNS), "{hits:?}");
+            assert_eq!(total.as_i64(), before.as_i64().map(|n| n - 1));
+            db.execute_sql(&format!("UPDATE bulletins SET status = 'published' WHERE slug = '{RETURNS}'"))
+                .await
+                .expect("the bulletin is published again");
+            assert_eq!(every_hit(&schema, "returned", "EN", 100).await.0.first().map(|h| h.0.as_str()), Some(RETURNS));
+
+            if db.backend == Backend::Postgres {
+                // The kept score of every term is PostgreSQL's own ts_rank for it, so one-word searches rank as
+                // the full-text index ranks.
+                let differing = db
+                    .scalar(
+                        "WITH expected AS (\
+                           SELECT s.bulletin_id, s.lang, u.lexeme AS term, \
+                                  ts_rank('{0.1, 0.2, 0.4, 1.0}', s.document, quote_literal(u.lexeme)::tsquery)::float8 AS score \
+                           FROM bulletin_search s, unnest(s.document) u) \
+                         SELECT COUNT(*) FROM expected e FULL JOIN bulletin_search_terms t \
+                           ON t.bulletin_id = e.bulletin_id AND t.lang = e.lang AND t.term = e.term \
+                         WHERE e.term IS NULL OR t.term IS NULL OR e.score <> -t.rank",
+                    )
+                    .await
+                    .expect("the scores are compared");
+                assert_eq!(differing, 0, "terms whose kept score is not ts_rank's");
+                let terms = db
+                    .scalar("SELECT COUNT(*) FROM bulletin_search_terms")
+                    .await
+                    .expect("the terms are counted");
+                assert!(terms > 1000, "{terms} terms");
+            }
+            db
+        },
+    )
     .await;
 }

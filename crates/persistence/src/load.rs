@@ -10,7 +10,7 @@ use crate::rows::{
 };
 use crate::store::SqlStore;
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::{BulletinStatus, BulletinText, NewBulletin};
+use boletin_domain::bulletin::{BulletinStatus, NewBulletin};
 use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::observation::NewObservation;
 use boletin_domain::partner::NewPartner;
@@ -233,7 +233,8 @@ impl Loading<'_> {
                 children.add(*id, bulletin, &self.programs, &self.partners);
             }
             children.insert(self.txn).await?;
-            let texts: Vec<(i64, &[BulletinText])> = chunk.iter().map(|(id, b)| (*id, b.texts())).collect();
+            let texts: Vec<crate::search_index::Indexed> =
+                chunk.iter().map(|(id, b)| (*id, b.status(), b.texts())).collect();
             crate::search_index::insert_many(self.txn, &texts).await?;
             (self.progress)("bulletins", ((done + 1) * CHUNK).min(count), count);
         }

@@ -1,15 +1,25 @@
 //! Writing the search index: a bulletin's texts as search terms (see `boletin_domain::search`), replaced in the
 //! transaction that writes the bulletin, and rebuilt at start when it does not match the stored texts (after
 //! the migration that created it, or a restore of an older backup).
+//!
+//! The index has two parts: `bulletin_search`, one row per language version for the backend's full-text
+//! matching (FTS5 or `tsvector`), and `bulletin_search_terms`, one row per version and term with the score a
+//! one-word search gives it and the bulletin's status, which one-word searches read in score order (see
+//! `store::search`). A trigger keeps the status there equal to the bulletin's.
 
 use crate::entity::bulletin_translations;
+use crate::entity::bulletins;
 use crate::error::{corrupt, db_error};
 use crate::store::SqlStore;
 use boletin_domain::DomainError;
-use boletin_domain::bulletin::BulletinText;
+use boletin_domain::bulletin::{BulletinStatus, BulletinText};
 use boletin_domain::language::Language;
-use boletin_domain::search::document;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryOrder, Statement, Value};
+use boletin_domain::search::{document, term_scores};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, Value,
+};
+use std::collections::HashMap;
 
 /// The SQLite rowid of a bulletin's version in `lang`.
 fn rowid(bulletin_id: i64, lang: Language) -> i64 {
@@ -20,10 +30,14 @@ fn rowid(bulletin_id: i64, lang: Language) -> i64 {
         }
 }
 
-/// Replaces the index rows of bulletin `bulletin_id` with its `texts`.
+/// A bulletin as the index sees it: its id, its status and its language versions.
+pub(crate) type Indexed<'t> = (i64, BulletinStatus, &'t [BulletinText]);
+
+/// Replaces the index rows of bulletin `bulletin_id`, whose status is `status`, with its `texts`.
 pub(crate) async fn index_bulletin<C: ConnectionTrait>(
     conn: &C,
     bulletin_id: i64,
+    status: BulletinStatus,
     texts: &[BulletinText],
 ) -> Result<(), DomainError> {
     let backend = conn.get_database_backend();
@@ -43,30 +57,77 @@ pub(crate) async fn index_bulletin<C: ConnectionTrait>(
     conn.execute_raw(Statement::from_sql_and_values(backend, delete, values))
         .await
         .map_err(db_error)?;
-    insert_rows(conn, bulletin_id, texts).await
-}
-
-/// Adds index rows for bulletin `bulletin_id`'s `texts`.
-async fn insert_rows<C: ConnectionTrait>(
-    conn: &C,
-    bulletin_id: i64,
-    texts: &[BulletinText],
-) -> Result<(), DomainError> {
-    insert_many(conn, &[(bulletin_id, texts)]).await
+    let delete_terms = match backend {
+        DbBackend::Postgres => "DELETE FROM bulletin_search_terms WHERE bulletin_id = $1",
+        _ => "DELETE FROM bulletin_search_terms WHERE bulletin_id = ?",
+    };
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        delete_terms,
+        [bulletin_id.into()],
+    ))
+    .await
+    .map_err(db_error)?;
+    insert_many(conn, &[(bulletin_id, status, texts)]).await
 }
 
 /// How many index rows go in one statement.
 const ROWS_PER_STATEMENT: usize = 200;
+/// How many term rows (five values each) go in one statement.
+const TERMS_PER_STATEMENT: usize = 1000;
 
 /// Adds index rows for each bulletin's texts, many rows a statement.
-pub(crate) async fn insert_many<C: ConnectionTrait>(
-    conn: &C,
-    bulletins: &[(i64, &[BulletinText])],
-) -> Result<(), DomainError> {
+pub(crate) async fn insert_many<C: ConnectionTrait>(conn: &C, bulletins: &[Indexed<'_>]) -> Result<(), DomainError> {
+    insert_documents(conn, bulletins).await?;
+    insert_terms(conn, bulletins).await
+}
+
+/// Adds the term rows of each bulletin's texts: a row per version and term, with its one-word score.
+async fn insert_terms<C: ConnectionTrait>(conn: &C, bulletins: &[Indexed<'_>]) -> Result<(), DomainError> {
+    let backend = conn.get_database_backend();
+    let rows: Vec<(i64, &'static str, &'static str, String, f64)> = bulletins
+        .iter()
+        .flat_map(|(id, status, texts)| {
+            texts.iter().flat_map(move |text| {
+                term_scores(text)
+                    .into_iter()
+                    .map(move |(term, score)| (*id, text.lang.code(), status.code(), term, -score))
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(TERMS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO bulletin_search_terms (bulletin_id, lang, status, term, rank) VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for (i, (bulletin_id, lang, status, term, rank)) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "" } else { ", " });
+            match backend {
+                DbBackend::Postgres => {
+                    let n = values.len();
+                    sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
+                }
+                _ => sql.push_str("(?, ?, ?, ?, ?)"),
+            }
+            values.extend([
+                (*bulletin_id).into(),
+                (*lang).into(),
+                (*status).into(),
+                term.clone().into(),
+                (*rank).into(),
+            ]);
+        }
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Adds the full-text rows of each bulletin's texts, a row per version.
+async fn insert_documents<C: ConnectionTrait>(conn: &C, bulletins: &[Indexed<'_>]) -> Result<(), DomainError> {
     let backend = conn.get_database_backend();
     let rows: Vec<(i64, &BulletinText)> = bulletins
         .iter()
-        .flat_map(|(id, texts)| texts.iter().map(move |t| (*id, t)))
+        .flat_map(|(id, _, texts)| texts.iter().map(move |t| (*id, t)))
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::new();
@@ -125,8 +186,8 @@ pub(crate) async fn insert_many<C: ConnectionTrait>(
 /// How many bulletins are indexed in one transaction while rebuilding.
 const REBUILD_BATCH: u64 = 500;
 
-/// Rebuilds the index when its row count differs from the number of stored language versions. Returns how many
-/// versions were indexed (0 when the index was already complete).
+/// Rebuilds the index when its row count differs from the number of stored language versions, or its terms are
+/// missing. Returns how many versions were indexed (0 when the index was already complete).
 pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainError> {
     let db = store.db();
     let versions = bulletin_translations::Entity::find()
@@ -145,18 +206,31 @@ pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainErro
         .transpose()
         .map_err(|e| corrupt("bulletin_search", e))?
         .unwrap_or(0);
-    if u64::try_from(indexed).ok() == Some(versions) {
+    let terms_kept = versions == 0
+        || db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT 1 AS kept FROM bulletin_search_terms LIMIT 1",
+            ))
+            .await
+            .map_err(db_error)?
+            .is_some();
+    if u64::try_from(indexed).ok() == Some(versions) && terms_kept {
         return Ok(0);
     }
-    db.execute_unprepared("DELETE FROM bulletin_search")
-        .await
-        .map_err(db_error)?;
+    tracing::info!(versions, "rebuilding the search index from the stored texts");
+    for table in ["bulletin_search", "bulletin_search_terms"] {
+        db.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await
+            .map_err(db_error)?;
+    }
     let mut pages = bulletin_translations::Entity::find()
         .order_by_asc(bulletin_translations::Column::BulletinId)
         .paginate(db, REBUILD_BATCH);
     let mut done = 0;
     while let Some(rows) = pages.fetch_and_next().await.map_err(db_error)? {
         let txn = store.begin_write().await.map_err(db_error)?;
+        let statuses = statuses(&txn, rows.iter().map(|row| row.bulletin_id)).await?;
         let mut by_bulletin: Vec<(i64, Vec<BulletinText>)> = Vec::new();
         for row in rows {
             let text = BulletinText {
@@ -171,11 +245,43 @@ pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainErro
             }
         }
         // Rows of one bulletin may span two batches: only add rows here (the index was emptied above).
-        let batch: Vec<(i64, &[BulletinText])> =
-            by_bulletin.iter().map(|(id, texts)| (*id, texts.as_slice())).collect();
+        let batch = by_bulletin
+            .iter()
+            .map(|(id, texts)| {
+                let status = statuses
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| corrupt("bulletin_translations", format!("bulletin {id} is missing")))?;
+                Ok((*id, status, texts.as_slice()))
+            })
+            .collect::<Result<Vec<Indexed>, DomainError>>()?;
         insert_many(&txn, &batch).await?;
-        done += batch.iter().map(|(_, texts)| texts.len() as u64).sum::<u64>();
+        done += batch.iter().map(|(_, _, texts)| texts.len() as u64).sum::<u64>();
         txn.commit().await.map_err(db_error)?;
     }
     Ok(done)
+}
+
+/// The status of each of the bulletins `ids`.
+async fn statuses<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, BulletinStatus>, DomainError> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.dedup();
+    let rows: Vec<(i64, String)> = bulletins::Entity::find()
+        .select_only()
+        .column(bulletins::Column::Id)
+        .column(bulletins::Column::Status)
+        .filter(bulletins::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter()
+        .map(|(id, status)| {
+            let status = BulletinStatus::parse(&status).map_err(|e| corrupt("bulletins", e))?;
+            Ok((id, status))
+        })
+        .collect()
 }

@@ -167,7 +167,7 @@ async fn insert(
     let mut children = BulletinChildren::default();
     children.add(row.id, bulletin, program_ids, partner_ids);
     children.insert(txn).await?;
-    crate::search_index::index_bulletin(txn, row.id, bulletin.texts()).await?;
+    crate::search_index::index_bulletin(txn, row.id, bulletin.status(), bulletin.texts()).await?;
     Ok(row.id)
 }
 
@@ -307,7 +307,7 @@ impl RecordStore<NewBulletin> for SqlStore {
         let mut children = BulletinChildren::default();
         children.add(id, after, &program_ids, &partner_ids);
         children.replace(&txn, id).await?;
-        crate::search_index::index_bulletin(&txn, id, after.texts()).await?;
+        crate::search_index::index_bulletin(&txn, id, revision.before.status(), after.texts()).await?;
         let version = revision.expected_version;
         effects.audit(
             AuditedKind::Bulletin,
@@ -338,7 +338,7 @@ impl RecordStore<NewBulletin> for SqlStore {
         )?;
         delete_if_current::<bulletins::Entity>(&txn, "bulletin", stored.id, stored.version).await?;
         // Texts and links go with the row; the search index is not tied to it by a key.
-        crate::search_index::index_bulletin(&txn, stored.id, &[]).await?;
+        crate::search_index::index_bulletin(&txn, stored.id, stored.record.status(), &[]).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
         effects.audit(
             AuditedKind::Bulletin,

@@ -1,6 +1,12 @@
-//! Reading the search index: the matches of each language searched (FTS5 `MATCH` ranked by `bm25` on SQLite,
-//! `@@` ranked by `ts_rank` on PostgreSQL), the best score per bulletin, then the bulletin filter, keyset paging
-//! on (score, id) and a count, in one statement each.
+//! Reading the search index, in one of two ways:
+//!
+//! - A one-word query (one term in each language searched, nothing excluded) reads `bulletin_search_terms`,
+//!   whose key orders a term's rows by status, then best score first: a page is the first rows of an index range
+//!   after the cursor, and the count is the length of that range, however many bulletins match. Its score is
+//!   PostgreSQL's `ts_rank` for the term, on both backends (`boletin_domain::search::term_scores`).
+//! - Any other query reads the full-text index: the matches of each language searched (FTS5 `MATCH` ranked by
+//!   `bm25` on SQLite, `@@` ranked by `ts_rank` on PostgreSQL), the best score per bulletin, then the bulletin
+//!   filter, keyset paging on (score, id) and a count, in one statement each.
 
 use super::bulletins::condition;
 use crate::entity::bulletins;
@@ -11,8 +17,11 @@ use boletin_domain::id::BulletinId;
 use boletin_domain::language::Language;
 use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::search::{SearchCursor, SearchHit, SearchQuery, TermClause};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SimpleExpr, UnionType,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use std::collections::HashMap;
 
 /// An FTS5 query: every required clause, then `NOT` each excluded one.
 fn fts5_query(query: &SearchQuery, lang: Language) -> String {
@@ -132,6 +141,206 @@ pub(super) fn matching_bulletins(
         .to_owned()
 }
 
+/// The term each language searches for, when `query` is one word with one term in each of `languages` and
+/// excludes nothing: the queries `bulletin_search_terms` answers.
+fn one_term_each(query: &SearchQuery, languages: &[Language]) -> Option<Vec<(Language, String)>> {
+    languages
+        .iter()
+        .map(|lang| {
+            if !query.excluded(*lang).is_empty() {
+                return None;
+            }
+            match query.required(*lang).as_slice() {
+                [TermClause::AnyOf(terms)] => match terms.as_slice() {
+                    [term] => Some((*lang, term.clone())),
+                    _ => None,
+                },
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// `bulletin_search_terms`, as `alias`.
+fn terms_table() -> Alias {
+    Alias::new("bulletin_search_terms")
+}
+
+/// A column of the terms table under `alias`.
+fn term_column(alias: &str, column: &str) -> Expr {
+    Expr::col((Alias::new(alias), Alias::new(column)))
+}
+
+/// The key terms rows are read in after their term: `(rank, bulletin_id)` of the rows under `alias`.
+fn term_key(alias: &str) -> Expr {
+    Expr::tuple([term_column(alias, "rank"), term_column(alias, "bulletin_id")])
+}
+
+/// The same key for the last hit of a page.
+fn cursor_key(cursor: &SearchCursor) -> Expr {
+    Expr::tuple([Expr::val(-cursor.score), Expr::val(cursor.id.0)])
+}
+
+/// The rows (as `p`) of the bulletins matching `filter` whose version in `lang` has `term`. The bulletins table
+/// is joined only when the filter asks more than statuses, which the terms rows carry.
+fn term_rows(lang: Language, term: &str, filter: &BulletinFilter) -> SelectStatement {
+    let mut select = Query::select();
+    select
+        .from_as(terms_table(), Alias::new("p"))
+        .and_where(term_column("p", "lang").eq(lang.code()))
+        .and_where(term_column("p", "term").eq(term))
+        .and_where(term_column("p", "status").is_in(super::status_codes(filter.statuses())));
+    let statuses_only = BulletinFilter {
+        statuses: filter.statuses.clone(),
+        ..BulletinFilter::default()
+    };
+    if *filter != statuses_only {
+        select
+            .join(
+                JoinType::InnerJoin,
+                bulletins::Entity,
+                Expr::col((bulletins::Entity, bulletins::Column::Id))
+                    .equals((Alias::new("p"), Alias::new("bulletin_id"))),
+            )
+            .cond_where(condition(filter));
+    }
+    select
+}
+
+/// One language's part of a page of a one-word search: its best `limit` rows after the cursor, leaving out the
+/// bulletins whose version in another of the languages searched (`others`) scored at or before the cursor, since
+/// a bulletin is listed at its best score and those were listed already.
+fn term_page_in(
+    (lang, term): &(Language, String),
+    others: &[&(Language, String)],
+    filter: &BulletinFilter,
+    cursor: Option<&SearchCursor>,
+    limit: u64,
+) -> SelectStatement {
+    let mut select = term_rows(*lang, term, filter);
+    select
+        .expr_as(term_column("p", "bulletin_id"), Alias::new("id"))
+        .expr_as(term_column("p", "rank"), Alias::new("rank"))
+        .order_by_expr(term_column("p", "rank"), Order::Asc)
+        .order_by_expr(term_column("p", "bulletin_id"), Order::Asc)
+        .limit(limit);
+    if let Some(cursor) = cursor {
+        select.and_where(term_key("p").gt(cursor_key(cursor)));
+        for (other_lang, other_term) in others {
+            let listed = Query::select()
+                .expr(Expr::val(1))
+                .from_as(terms_table(), Alias::new("q"))
+                .and_where(term_column("q", "bulletin_id").equals((Alias::new("p"), Alias::new("bulletin_id"))))
+                .and_where(term_column("q", "lang").eq(other_lang.code()))
+                .and_where(term_column("q", "term").eq(other_term.as_str()))
+                .and_where(term_column("q", "status").is_in(super::status_codes(filter.statuses())))
+                .and_where(term_key("q").lte(cursor_key(cursor)))
+                .to_owned();
+            select.and_where(SimpleExpr::from(Expr::exists(listed)).not());
+        }
+    }
+    select
+}
+
+/// A page of a one-word search: each language's best rows after the cursor, each bulletin at its best score.
+/// Each language gives `size + 1` rows, which is enough: a bulletin among the first `size + 1` overall has, in
+/// the language of its best score, fewer than `size + 1` rows before it.
+async fn term_page(
+    db: &DatabaseConnection,
+    terms: &[(Language, String)],
+    filter: &BulletinFilter,
+    request: &PageRequest<SearchCursor>,
+) -> DomainResult<Page<SearchHit>> {
+    let limit = u64::from(request.size) + 1;
+    let mut parts = terms.iter().map(|searched| {
+        let others: Vec<_> = terms.iter().filter(|t| t.0 != searched.0).collect();
+        let part = term_page_in(searched, &others, filter, request.cursor.as_ref(), limit);
+        // Each part keeps its ORDER BY and LIMIT inside a subquery, as SQLite requires of a compound's parts.
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(part, Alias::new("t"))
+            .to_owned()
+    });
+    let Some(mut select) = parts.next() else {
+        return Ok(Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: request.cursor.is_some(),
+        });
+    };
+    for part in parts {
+        select.union(UnionType::All, part);
+    }
+    let rows = db.query_all(&select).await.map_err(db_error)?;
+    let mut best: HashMap<i64, f64> = HashMap::new();
+    for row in &rows {
+        let id: i64 = row.try_get("", "id").map_err(|e| corrupt("bulletin_search_terms", e))?;
+        let rank: f64 = row
+            .try_get("", "rank")
+            .map_err(|e| corrupt("bulletin_search_terms", e))?;
+        best.entry(id).and_modify(|r| *r = r.min(rank)).or_insert(rank);
+    }
+    let mut ranked: Vec<(f64, i64)> = best.into_iter().map(|(id, rank)| (rank, id)).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let has_next_page = ranked.len() > request.size as usize;
+    ranked.truncate(request.size as usize);
+    Ok(Page {
+        items: ranked
+            .into_iter()
+            .map(|(rank, id)| SearchHit {
+                id: BulletinId(id),
+                score: -rank,
+            })
+            .collect(),
+        has_next_page,
+        has_previous_page: request.cursor.is_some(),
+    })
+}
+
+/// How many bulletins a one-word search finds: the length of the one language's range (counted where it lies,
+/// so that PostgreSQL reads the index alone), or of the union of the languages' ranges.
+async fn term_count(
+    db: &DatabaseConnection,
+    terms: &[(Language, String)],
+    filter: &BulletinFilter,
+) -> DomainResult<u64> {
+    let count = || Expr::cust("COUNT(*)");
+    let select = match terms {
+        [(lang, term)] => term_rows(*lang, term, filter)
+            .expr_as(count(), Alias::new("n"))
+            .to_owned(),
+        _ => {
+            let mut parts = terms.iter().map(|(lang, term)| {
+                term_rows(*lang, term, filter)
+                    .expr(term_column("p", "bulletin_id"))
+                    .to_owned()
+            });
+            let Some(mut union) = parts.next() else {
+                return Ok(0);
+            };
+            for part in parts {
+                union.union(UnionType::Distinct, part);
+            }
+            Query::select()
+                .expr_as(count(), Alias::new("n"))
+                .from_subquery(union, Alias::new("u"))
+                .to_owned()
+        }
+    };
+    read_count(db, &select).await
+}
+
+/// The `n` of a counting statement.
+async fn read_count(db: &DatabaseConnection, select: &SelectStatement) -> DomainResult<u64> {
+    let row = db.query_one(select).await.map_err(db_error)?;
+    let n: i64 = row
+        .map(|row| row.try_get("", "n"))
+        .transpose()
+        .map_err(|e| corrupt("bulletin_search", e))?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub(super) async fn page(
     db: &DatabaseConnection,
     query: &SearchQuery,
@@ -139,6 +348,9 @@ pub(super) async fn page(
     filter: &BulletinFilter,
     request: &PageRequest<SearchCursor>,
 ) -> DomainResult<Page<SearchHit>> {
+    if let Some(terms) = one_term_each(query, languages) {
+        return term_page(db, &terms, filter, request).await;
+    }
     let backend = db.get_database_backend();
     let score = || Expr::col((Alias::new("m"), Alias::new("score")));
     let id = || Expr::col((bulletins::Entity, bulletins::Column::Id));
@@ -184,16 +396,13 @@ pub(super) async fn count(
     languages: &[Language],
     filter: &BulletinFilter,
 ) -> DomainResult<u64> {
+    if let Some(terms) = one_term_each(query, languages) {
+        return term_count(db, &terms, filter).await;
+    }
     let mut select = matching_bulletins(db.get_database_backend(), query, languages, filter);
     select.expr_as(
         Expr::col((bulletins::Entity, bulletins::Column::Id)).count(),
         Alias::new("n"),
     );
-    let row = db.query_one(&select).await.map_err(db_error)?;
-    let n: i64 = row
-        .map(|row| row.try_get("", "n"))
-        .transpose()
-        .map_err(|e| corrupt("bulletin_search", e))?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    read_count(db, &select).await
 }
