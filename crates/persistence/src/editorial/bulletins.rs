@@ -167,7 +167,8 @@ async fn insert(
     let mut children = BulletinChildren::default();
     children.add(row.id, bulletin, program_ids, partner_ids);
     children.insert(txn).await?;
-    crate::search_index::index_bulletin(txn, row.id, bulletin.status(), bulletin.texts()).await?;
+    // A new bulletin has no index rows to replace.
+    crate::search_index::insert_many(txn, &[(row.id, bulletin.status(), bulletin.texts())]).await?;
     Ok(row.id)
 }
 
