@@ -203,10 +203,12 @@ impl BulletinQuery {
         else {
             return Ok(None);
         };
-        // One bulletin's lists go through the batch loader, which gathers the asks of concurrent requests into
-        // one statement per relation: under load that beats reading them up front, request by request (the
-        // benchmark's detail question: 1,050 against 735 requests a second at 32 connections).
-        Ok(Some(BulletinNode::with_visibility(bulletin, lang, visibility)))
+        let related = Related::read(catalog, &[bulletin.id], visibility, Wanted::of(&[ctx.look_ahead()]))
+            .await
+            .gql(ctx)?;
+        Ok(Some(
+            BulletinNode::with_visibility(bulletin, lang, visibility).with_related(related),
+        ))
     }
 }
 

@@ -13,7 +13,10 @@ use async_graphql::{Context, Enum, InputObject, Object};
 use boletin_domain::DomainError;
 use boletin_domain::id::ObservationId;
 use boletin_domain::indicator::Indicator;
+use boletin_domain::observation::Observation;
 use boletin_domain::statistics::{Parts, RawStatisticsQuery, StatisticPoint, StatisticWarning, Statistics};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a statistic can be grouped by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -210,16 +213,29 @@ impl StatisticsNode {
     }
 
     /// Data-quality problems found among the figures read: at most 50 of each kind.
-    async fn warnings(&self) -> Vec<StatisticWarningNode> {
-        self.statistics
+    async fn warnings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatisticWarningNode>> {
+        // The figures every warning names, read at once when they are asked for: left to each warning, the
+        // batch loader (which waits for nothing) would gather them in many small batches.
+        let figures = if ctx.look_ahead().field("observations").exists() {
+            let mut ids: Vec<ObservationId> = self.statistics.warnings.iter().flat_map(named_figures).collect();
+            ids.sort_unstable_by_key(|id| id.0);
+            ids.dedup();
+            let loader = ctx.data::<DataLoader<CatalogLoader>>()?;
+            Some(Arc::new(loader.load_many(ids).await.gql(ctx)?))
+        } else {
+            None
+        };
+        Ok(self
+            .statistics
             .warnings
             .iter()
             .cloned()
             .map(|warning| StatisticWarningNode {
                 warning,
                 lang: self.lang,
+                figures: figures.clone(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -297,6 +313,18 @@ pub enum StatisticWarningKind {
 pub struct StatisticWarningNode {
     warning: StatisticWarning,
     lang: Language,
+    /// The figures of all the statistic's warnings, when read up front by `warnings`.
+    figures: Option<Arc<HashMap<ObservationId, Observation>>>,
+}
+
+/// The figures a warning names, in the order it names them.
+fn named_figures(warning: &StatisticWarning) -> Vec<ObservationId> {
+    match warning {
+        StatisticWarning::PartsExceedTotal { observation, .. } | StatisticWarning::JointCountries { observation } => {
+            vec![*observation]
+        }
+        StatisticWarning::PossibleDoubleCount { observations, .. } => observations.to_vec(),
+    }
 }
 
 /// A data-quality problem found among a statistic's figures.
@@ -329,11 +357,14 @@ impl StatisticWarningNode {
 
     /// The figures concerned.
     async fn observations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationNode>> {
-        let ids: Vec<ObservationId> = match &self.warning {
-            StatisticWarning::PartsExceedTotal { observation, .. }
-            | StatisticWarning::JointCountries { observation } => vec![*observation],
-            StatisticWarning::PossibleDoubleCount { observations, .. } => observations.to_vec(),
-        };
+        let ids = named_figures(&self.warning);
+        if let Some(figures) = &self.figures {
+            return Ok(ids
+                .iter()
+                .filter_map(|id| figures.get(id))
+                .map(|o| ObservationNode::new(o.clone(), self.lang))
+                .collect());
+        }
         let observations = load_in_order(ctx, &ids, |id| *id).await?;
         Ok(observations
             .into_iter()

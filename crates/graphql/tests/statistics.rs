@@ -212,6 +212,32 @@ async fn warnings_name_the_figures_an_analyst_should_check() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_figures_warnings_name_are_read_at_once() {
+    on_each_backend("the_figures_warnings_name_are_read_at_once", |db| async move {
+        let db = extended(db).await;
+        let schema = schema_over(&db);
+        let kinds = r#"{ statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { warnings { kind } } }"#;
+        let figures = r#"{ statistics(indicator: "returns_assisted", groupBy: [COUNTRY]) { warnings { kind observations { id value } } } }"#;
+        db.take_statement_count();
+        run(&schema, kinds).await;
+        let without = db.take_statement_count();
+        let response = run(&schema, figures).await;
+        let with = db.take_statement_count();
+        let warnings = response["data"]["statistics"]["warnings"].as_array().cloned().unwrap_or_default();
+        let named: usize = warnings
+            .iter()
+            .map(|w| w["observations"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(warnings.len() >= 2 && named >= 3, "{response}");
+        // Their figures, countries and parts, once for all the warnings (a multi-threaded runtime, where the batch
+        // loader, which waits for nothing, would split the warnings' asks into several batches).
+        assert!(with - without <= 3, "{without} statements without the figures, {with} with them: {response}");
+        db
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn identical_statistics_in_one_request_are_computed_once() {
     on_each_backend("identical_statistics_in_one_request_are_computed_once", |db| async move {

@@ -6,12 +6,13 @@
 use crate::error::{corrupt, db_error};
 use crate::rollups::{self, program_scope};
 use crate::sql::Sql;
-use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::ObservationId;
 use boletin_domain::indicator::Indicator;
 use boletin_domain::statistics::rollup::{aggregate, needs_months, needs_series};
 use boletin_domain::statistics::{Dimension, MAX_WARNINGS, StatisticWarning, Statistics, StatisticsQuery};
+use boletin_domain::{DomainError, DomainResult};
+use futures::future::try_join_all;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
 
@@ -51,13 +52,22 @@ pub(super) async fn compute(
             entry.1.push(indicator.id.0);
         }
     }
-    let mut read = HashMap::new();
-    for (key, (query, indicators)) in shapes {
+    // The rollups of every shape and the warnings of every query are read at once, each on its own connection.
+    let reads = try_join_all(shapes.into_iter().map(|(key, (query, indicators))| async move {
         let series = key.series;
-        read.insert(key, rollups::read(db, &indicators, query, series).await?);
-    }
+        Ok::<_, DomainError>((key, rollups::read(db, &indicators, query, series).await?))
+    }));
+    let warned = try_join_all(queries.iter().map(|(indicator, query)| async move {
+        if query.parts.warnings {
+            warnings(db, indicator, query).await
+        } else {
+            Ok(Vec::new())
+        }
+    }));
+    let (read, warned) = tokio::try_join!(reads, warned)?;
+    let read: HashMap<_, _> = read.into_iter().collect();
     let mut results = Vec::with_capacity(queries.len());
-    for (indicator, query) in queries {
+    for ((indicator, query), warnings) in queries.iter().zip(warned) {
         let mut statistics = match read
             .get(&shape(indicator, query))
             .map(|by_indicator| by_indicator.get(&indicator.id.0))
@@ -70,9 +80,7 @@ pub(super) async fn compute(
                 warnings: Vec::new(),
             },
         };
-        if query.parts.warnings {
-            statistics.warnings = warnings(db, indicator, query).await?;
-        }
+        statistics.warnings = warnings;
         results.push(statistics);
     }
     Ok(results)
@@ -84,12 +92,12 @@ async fn warnings(
     indicator: &Indicator,
     query: &StatisticsQuery,
 ) -> DomainResult<Vec<StatisticWarning>> {
-    let mut warnings = flagged(db, indicator, query, "parts_exceed_total").await?;
-    warnings.extend(flagged(db, indicator, query, "possible_double_count").await?);
+    let mut kinds = vec!["parts_exceed_total", "possible_double_count"];
     if query.group_by.contains(&Dimension::Country) {
-        warnings.extend(flagged(db, indicator, query, "joint_countries").await?);
+        kinds.push("joint_countries");
     }
-    Ok(warnings)
+    let flags = try_join_all(kinds.into_iter().map(|kind| flagged(db, indicator, query, kind))).await?;
+    Ok(flags.into_iter().flatten().collect())
 }
 
 /// The figures flagged `kind` when the rollups were written (parts exceeding the figure, several countries, a
