@@ -10,7 +10,8 @@
 //! - the whole request: its errors get their codes last, whatever raised them;
 //! - before parsing: the request's id and text are noted, then the limits check the text and the document;
 //! - parsing: the parsed document is kept for field order;
-//! - execution: the operation is noted as executed, runs under the deadline, and its answer is put in order;
+//! - execution: the operation is noted as executed, runs under the deadline (its batch loads gated, see
+//!   [`crate::batch_gate`]), and its answer is put in order;
 //! - each field: the deadline counts it, yields now and then, and fails it once the deadline has passed;
 //! - a subscription: every event's errors get their codes.
 
@@ -105,7 +106,7 @@ impl Extension for HooksForRequest {
         next: NextExecute<'_>,
     ) -> Response {
         Limits::executing(ctx, operation_name);
-        let run = next.run(ctx, operation_name);
+        let run = crate::batch_gate::Gated::new(next.run(ctx, operation_name));
         let mut response = match &self.deadline {
             Some(deadline) => deadline.cut_off(run).await,
             None => run.await,

@@ -3,6 +3,7 @@
 //! and knows nothing of HTTP or SQL.
 
 mod auth;
+mod batch_gate;
 mod bulletin;
 mod changes;
 mod country;
@@ -98,10 +99,13 @@ pub fn build_schema<S, R>(catalog: Catalog, spawn: S, options: SchemaOptions) ->
 where
     S: Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
 {
-    // No waiting before a batch is read: the batch task runs once the resolvers polled together have all asked
-    // (and, under load, whatever other requests asked meanwhile), instead of after async-graphql's default 1 ms
-    // per level, which made one bulletin with its lists wait 3-4 ms at one connection.
-    let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), spawn).delay(std::time::Duration::ZERO);
+    // No waiting for time before a batch is read: the batch task runs once the resolvers polled together have all
+    // asked (`batch_gate`; and, under load, with whatever other requests asked meanwhile), instead of after
+    // async-graphql's default 1 ms per level, which made one bulletin with its lists wait 3-4 ms at one connection.
+    let loader = DataLoader::new(loader::CatalogLoader::new(catalog.clone()), move |batch| {
+        spawn(Box::pin(batch_gate::after_poll(batch)))
+    })
+    .delay(std::time::Duration::ZERO);
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(hooks::Hooks {
             limits: options.limits,

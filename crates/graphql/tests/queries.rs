@@ -142,7 +142,9 @@ async fn every_record_resolves_through_node() {
     .await;
 }
 
-#[tokio::test]
+// On a two-worker runtime, as the server runs: a batch started on the other worker must still hold every ask of
+// its level (see `batch_gate`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_lists_cost_the_same_statements_for_any_page_size() {
     on_each_backend("nested_lists_cost_the_same_statements_for_any_page_size", |db| async move {
         let db = db.seeded().await;
