@@ -120,52 +120,67 @@ pub fn document(text: &str, lang: Language) -> String {
 /// the same weights (`ts_rank('{0.1, 0.2, 0.4, 1.0}', …)`, for the weight classes D, C, B and A).
 pub const FIELD_WEIGHTS: [f32; 3] = [1.0, 0.4, 0.2];
 
-/// PostgreSQL keeps at most this many positions of one term in a `tsvector`; later ones do not count.
-const MAX_POSITIONS: u32 = 256;
+/// The most positions of one term a `tsvector` keeps (`MAXNUMPOS`); `to_tsvector` keeps one fewer per text.
+const MAX_POSITIONS: usize = 256;
+/// The last position a `tsvector` records (`MAXENTRYPOS - 1`): later words all stand at this one.
+const LAST_POSITION: u32 = 16_383;
 
 /// The score of one version of a bulletin for each of its terms searched alone, in term order: what a one-word
 /// search ranks by. The search index keeps it beside each term, so the best matches of a common word are read
 /// first from an index instead of every match being ranked at every search.
 ///
-/// It is PostgreSQL's `ts_rank` for a one-term query (`calc_rank_or` in `tsrank.c`, no normalisation), computed
-/// with the same single-precision steps, so it equals the score PostgreSQL gives the same search: the term's
-/// occurrences are taken in text order (title, summary, body) with their field's weight `w`, and the score is
-/// `(max w + Σ w_j/(j+1)² − max w/(j_max+1)²) / (π²/6)`. Every title match therefore outranks every summary
-/// match, and every summary match every body match; more occurrences rank higher within a field.
+/// It is PostgreSQL's `ts_rank` for a one-term query (`calc_rank_or` in `tsrank.c`, no normalisation) over the
+/// index's `tsvector`, computed with the same single-precision steps, so it equals the score PostgreSQL gives the
+/// same search: the term's positions are taken in text order (title, summary, body) with their field's weight
+/// `w`, and the score is `(max w + Σ w_j/(j+1)² − max w/(j_max+1)²) / (π²/6)`. Every title match therefore
+/// outranks every summary match, and every summary match every body match; more occurrences rank higher within
+/// a field. The positions are the ones PostgreSQL keeps: at most 255 of a term per field (`to_tsvector`) and 256
+/// in all (`||`), none past position 16,383 (where the rest of a long text collapses into one).
 pub fn term_scores(text: &BulletinText) -> Vec<(String, f64)> {
-    /// The running sums of one term: occurrences seen, Σ w_j/(j+1)², the largest weight and its occurrence.
-    struct Sums {
-        seen: u32,
-        weighted: f32,
-        heaviest: f32,
-        heaviest_at: u32,
-    }
-    let mut sums: std::collections::BTreeMap<String, Sums> = std::collections::BTreeMap::new();
+    // Each term's kept positions with their weights, as `setweight(to_tsvector(title), 'A') || … 'B' || … 'C'`.
+    let mut vector: std::collections::BTreeMap<String, Vec<(u32, f32)>> = std::collections::BTreeMap::new();
     let fields = [&text.title, &text.summary, &text.body];
     for (field, weight) in fields.into_iter().zip(FIELD_WEIGHTS) {
-        for (start, end) in words(field) {
-            let sums = sums.entry(term(&field[start..end], text.lang)).or_insert(Sums {
-                seen: 0,
-                weighted: 0.0,
-                heaviest: -1.0,
-                heaviest_at: 0,
-            });
-            if sums.seen >= MAX_POSITIONS {
-                continue;
+        // `to_tsvector` of the field: positions from 1, the same position never twice, at most 255 a term.
+        let mut own: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
+        for (i, (start, end)) in words(field).enumerate() {
+            let position = u32::try_from(i + 1).unwrap_or(u32::MAX).min(LAST_POSITION);
+            let positions = own.entry(term(&field[start..end], text.lang)).or_default();
+            let last = positions.last().copied();
+            if positions.len() < MAX_POSITIONS - 1 && last != Some(LAST_POSITION) && last != Some(position) {
+                positions.push(position);
             }
-            let j = sums.seen + 1;
-            sums.weighted += weight / (j * j) as f32;
-            if weight > sums.heaviest {
-                sums.heaviest = weight;
-                sums.heaviest_at = sums.seen;
+        }
+        // `||`: the field's positions move past the largest position kept so far, a term keeping at most 256.
+        let shift = vector
+            .values()
+            .flat_map(|positions| positions.iter().map(|(p, _)| *p))
+            .max()
+            .unwrap_or(0);
+        for (term, positions) in own {
+            let kept = vector.entry(term).or_default();
+            for position in positions {
+                if kept.len() >= MAX_POSITIONS || kept.last().map(|(p, _)| *p) == Some(LAST_POSITION) {
+                    break;
+                }
+                kept.push(((position + shift).min(LAST_POSITION), weight));
             }
-            sums.seen = j;
         }
     }
-    sums.into_iter()
-        .map(|(term, s)| {
-            let k = s.heaviest_at + 1;
-            let rank = f64::from(s.heaviest + s.weighted - s.heaviest / (k * k) as f32) / 1.644_934_066_85;
+    vector
+        .into_iter()
+        .map(|(term, positions)| {
+            // `calc_rank_or` for the one term.
+            let (mut weighted, mut heaviest, mut heaviest_at) = (0.0_f32, -1.0_f32, 0_u32);
+            for (j, (_, weight)) in (0_u32..).zip(&positions) {
+                weighted += weight / ((j + 1) * (j + 1)) as f32;
+                if *weight > heaviest {
+                    heaviest = *weight;
+                    heaviest_at = j;
+                }
+            }
+            let k = heaviest_at + 1;
+            let rank = f64::from(heaviest + weighted - heaviest / (k * k) as f32) / 1.644_934_066_85;
             (term, f64::from(rank as f32))
         })
         .collect()

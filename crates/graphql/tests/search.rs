@@ -338,6 +338,23 @@ async fn one_word_searches_read_the_terms_in_score_order_and_find_what_full_text
             assert_eq!(every_hit(&schema, "returned", "EN", 100).await.0.first().map(|h| h.0.as_str()), Some(RETURNS));
 
             if db.backend == Backend::Postgres {
+                // A text past PostgreSQL's tsvector limits: a word 300 times in a field (255 positions kept), and
+                // words past position 16,383 (where the rest collapses into one position).
+                let long = format!(
+                    "9 March, 2019\n\nA long report on shelters\n\n{}{}{}\n",
+                    "uno dos tres cuatro ".repeat(4_300),
+                    "refugio ".repeat(50),
+                    "migrantes ".repeat(300)
+                );
+                let page = parse_page(&long).expect("the long page parses");
+                let bulletin = page[0]
+                    .to_new_bulletin(BulletinStatus::Published)
+                    .expect("a valid bulletin");
+                db.store
+                    .import_bulletins(&[bulletin])
+                    .await
+                    .map_err(|f| format!("{:?}", f.error))
+                    .expect("the long bulletin is imported");
                 // The kept score of every term is PostgreSQL's own ts_rank for it, so one-word searches rank as
                 // the full-text index ranks.
                 let differing = db

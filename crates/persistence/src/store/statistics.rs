@@ -13,6 +13,7 @@ use boletin_domain::statistics::rollup::{aggregate, needs_months, needs_series};
 use boletin_domain::statistics::{Dimension, MAX_WARNINGS, StatisticWarning, Statistics, StatisticsQuery};
 use boletin_domain::{DomainError, DomainResult};
 use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt, stream};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
 
@@ -52,18 +53,25 @@ pub(super) async fn compute(
             entry.1.push(indicator.id.0);
         }
     }
-    // The rollups of every shape and the warnings of every query are read at once, each on its own connection.
+    // The rollups of the shapes and the warnings of the queries are read side by side, on their own connections:
+    // every shape's rollups (a request has few shapes), and one query's warnings (three kinds) at a time, so that
+    // a request of many aliases does not take the whole pool. (The warnings' futures are gathered first: a
+    // stream over a mapping closure is not `Send` enough for the store trait.)
     let reads = try_join_all(shapes.into_iter().map(|(key, (query, indicators))| async move {
         let series = key.series;
         Ok::<_, DomainError>((key, rollups::read(db, &indicators, query, series).await?))
     }));
-    let warned = try_join_all(queries.iter().map(|(indicator, query)| async move {
-        if query.parts.warnings {
-            warnings(db, indicator, query).await
-        } else {
-            Ok(Vec::new())
-        }
-    }));
+    let warned: Vec<_> = queries
+        .iter()
+        .map(|(indicator, query)| async move {
+            if query.parts.warnings {
+                warnings(db, indicator, query).await
+            } else {
+                Ok(Vec::new())
+            }
+        })
+        .collect();
+    let warned = stream::iter(warned).buffered(1).try_collect::<Vec<_>>();
     let (read, warned) = tokio::try_join!(reads, warned)?;
     let read: HashMap<_, _> = read.into_iter().collect();
     let mut results = Vec::with_capacity(queries.len());
