@@ -13,7 +13,7 @@ use boletin_domain::bulletin::BulletinStatus;
 use boletin_domain::import::parse_page;
 use boletin_graphql::BoletinSchema;
 use boletin_persistence::Backend;
-use boletin_persistence::testing::on_each_backend;
+use boletin_persistence::testing::{TestDatabase, on_each_backend};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -38,6 +38,19 @@ async fn found(schema: &BoletinSchema, query: &str, lang: &str) -> BTreeSet<Stri
         .iter()
         .filter_map(|n| n["bulletin"]["slug"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Imports the bulletin a page of text describes, published.
+async fn import_page(db: &TestDatabase, text: &str) {
+    let page = parse_page(text).expect("the page parses");
+    let bulletin = page[0]
+        .to_new_bulletin(BulletinStatus::Published)
+        .expect("a valid bulletin");
+    db.store
+        .import_bulletins(&[bulletin])
+        .await
+        .map_err(|f| format!("{:?}", f.error))
+        .expect("the bulletin is imported");
 }
 
 fn set(slugs: &[&str]) -> BTreeSet<String> {
@@ -191,18 +204,11 @@ async fn the_index_follows_imports_unpublishing_and_rebuilds() {
         let db = db.seeded().await;
         let schema = schema_over(&db);
         assert!(found(&schema, "zanahorias", "").await.is_empty());
-        let page = parse_page(
+        import_page(
+            &db,
             "9 March, 2019\n\nA garden of carrots in Upala\n\nMigrants grew carrots (zanahorias) together.\n",
         )
-        .expect("the carrots page parses");
-        let bulletin = page[0]
-            .to_new_bulletin(BulletinStatus::Published)
-            .expect("a valid bulletin");
-        db.store
-            .import_bulletins(&[bulletin])
-            .await
-            .map_err(|f| format!("{:?}", f.error))
-            .expect("the bulletin is imported");
+        .await;
         assert_eq!(
             found(&schema, "carrot", "EN").await,
             set(&["a-garden-of-carrots-in-upala"])
@@ -346,15 +352,7 @@ async fn one_word_searches_read_the_terms_in_score_order_and_find_what_full_text
                     "refugio ".repeat(50),
                     "migrantes ".repeat(300)
                 );
-                let page = parse_page(&long).expect("the long page parses");
-                let bulletin = page[0]
-                    .to_new_bulletin(BulletinStatus::Published)
-                    .expect("a valid bulletin");
-                db.store
-                    .import_bulletins(&[bulletin])
-                    .await
-                    .map_err(|f| format!("{:?}", f.error))
-                    .expect("the long bulletin is imported");
+                import_page(&db, &long).await;
                 // The kept score of every term is PostgreSQL's own ts_rank for it, so one-word searches rank as
                 // the full-text index ranks.
                 let differing = db
