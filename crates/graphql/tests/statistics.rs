@@ -278,3 +278,54 @@ async fn bad_statistic_arguments_are_refused_with_their_field() {
     })
     .await;
 }
+
+/// Points are written as one list (`crates/graphql/src/statistics/points.rs`); a selection that list does not
+/// handle, such as a response key given twice, goes through async-graphql field by field. Both give the same
+/// answer for every field, through fragments, aliases and `__typename`, in the query's order.
+#[tokio::test]
+async fn points_answer_the_same_as_one_list_and_field_by_field() {
+    on_each_backend("points_answer_the_same_as_one_list_and_field_by_field", |db| async move {
+        let db = extended(db).await;
+        let schema = schema_over(&db);
+        let fields = r#"__typename amount: value observationCount country { code name } program { slug name }
+            partner { slug } ... on StatisticPoint { periodStart } ...ends category"#;
+        for arguments in [
+            r#"indicator: "returns_assisted", groupBy: [COUNTRY, PROGRAM, PARTNER, MONTH]"#,
+            r#"indicator: "returns_assisted", groupBy: [COUNTRY, CATEGORY], disaggregation: "age_group", lang: ES"#,
+            r#"indicator: "countries_covered", groupBy: [PROGRAM, YEAR]"#,
+        ] {
+            let one_list = format!(
+                "{{ statistics({arguments}) {{ points {{ {fields} }} }} }} fragment ends on StatisticPoint {{ periodEnd }}"
+            );
+            // `amount` twice: GraphQL merges the two, and the list leaves such a selection to async-graphql.
+            let field_by_field = format!(
+                "{{ statistics({arguments}) {{ points {{ {fields} amount: value }} }} }} fragment ends on StatisticPoint {{ periodEnd }}"
+            );
+            // Once each first, so that both read programs and partners the store keeps between requests.
+            data_text(&schema, &one_list).await;
+            data_text(&schema, &field_by_field).await;
+            db.take_statement_count();
+            let fast = data_text(&schema, &one_list).await;
+            let fast_statements = db.take_statement_count();
+            let slow = data_text(&schema, &field_by_field).await;
+            let slow_statements = db.take_statement_count();
+            assert!(fast.contains("\"amount\""), "{arguments}: {fast}");
+            assert_eq!(fast, slow, "{arguments}");
+            assert!(fast_statements <= slow_statements, "{fast_statements} statements as one list, {slow_statements} field by field");
+            let first = &fast[fast.find("\"__typename\"").expect("a point")..];
+            let order = ["__typename", "amount", "observationCount", "country", "program", "partner", "periodStart", "periodEnd", "category"];
+            let at: Vec<usize> = order.iter().map(|key| first.find(&format!("\"{key}\"")).unwrap_or(usize::MAX)).collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "fields out of the query's order: {first}");
+        }
+        db
+    })
+    .await;
+}
+
+/// The answer's data as the server writes it (fields in the order they come), after checking it has no errors.
+async fn data_text(schema: &boletin_graphql::BoletinSchema, query: &str) -> String {
+    let request = async_graphql::Request::new(query).data(boletin_graphql::RequestId("test-request".into()));
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+    serde_json::to_string(&response.data).expect("the data serialises")
+}

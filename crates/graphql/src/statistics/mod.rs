@@ -18,6 +18,9 @@ use boletin_domain::statistics::{Parts, RawStatisticsQuery, StatisticPoint, Stat
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod points;
+use points::Points;
+
 /// What a statistic can be grouped by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "boletin_domain::statistics::Dimension", name = "StatisticDimension")]
@@ -156,7 +159,7 @@ impl StatisticQuery {
                 .gql(ctx)?;
             Ok(StatisticsNode {
                 indicator,
-                statistics,
+                statistics: Arc::new(statistics),
                 lang,
             })
         }
@@ -179,7 +182,7 @@ fn selected_parts(ctx: &Context<'_>) -> Parts {
 /// An indicator's figures, aggregated and grouped.
 pub struct StatisticsNode {
     indicator: Indicator,
-    statistics: Statistics,
+    statistics: Arc<Statistics>,
     lang: Language,
 }
 
@@ -203,13 +206,11 @@ impl StatisticsNode {
     }
 
     /// One point per group, ordered by country, program, partner, period and category.
-    async fn points(&self) -> Vec<StatisticPointNode> {
-        self.statistics
-            .points
-            .iter()
-            .cloned()
-            .map(|point| StatisticPointNode { point, lang: self.lang })
-            .collect()
+    async fn points(&self) -> Points {
+        Points {
+            statistics: Arc::clone(&self.statistics),
+            lang: self.lang,
+        }
     }
 
     /// Data-quality problems found among the figures read: at most 50 of each kind.
