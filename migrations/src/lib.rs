@@ -15,6 +15,7 @@ mod m20261127_000007_audit_log;
 mod m20261202_000008_versions;
 mod m20261202_000009_statistic_rollups;
 mod m20261203_000010_search_terms;
+mod m20261203_000011_rollups_read_covering;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_versions::Migration),
             Box::new(m20261202_000009_statistic_rollups::Migration),
             Box::new(m20261203_000010_search_terms::Migration),
+            Box::new(m20261203_000011_rollups_read_covering::Migration),
         ]
     }
 }
