@@ -72,6 +72,9 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 /// How long a SQLite connection waits for another connection's write lock before failing with "busy".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Rows SQLite's worker thread may read ahead of the task that reads them.
+const SQLITE_ROW_CHANNEL: usize = 1024;
+
 /// Opens a pool on the configured database.
 ///
 /// Every SQLite connection opens in WAL mode (readers never wait for the writer), with foreign keys on and a
@@ -103,6 +106,10 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true)
+            // Rows cross from SQLite's worker thread to the reading task through a channel of this many; at
+            // sqlx's 50 the worker stopped and was woken again every 50 rows of a statistic's thousands
+            // (a fifth of the server's samples in task switches, docs/BENCHMARKS.md).
+            .row_buffer_size(SQLITE_ROW_CHANNEL)
     });
     // SQLite rolls a transaction back by itself on some errors (a full disk among them); the ROLLBACK that
     // follows then fails, and sqlx goes on counting the transaction as open. Such a connection would begin its
