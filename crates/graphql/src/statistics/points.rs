@@ -9,7 +9,10 @@
 //! country, program and partner once, through [`StatisticPointNode`]'s own field (the same code, loaders and
 //! errors as the field-by-field path), concurrently so that their loads still batch. A selection this does not
 //! handle (a response key given twice, which GraphQL merges, or a custom directive) falls back to
-//! async-graphql's own resolution, so the answer never depends on which path ran.
+//! async-graphql's own resolution, and so does a list where resolving a country, program or partner once failed
+//! (each point then reports its own error), so the answer never depends on which path ran. The points' own fields
+//! are not counted by the deadline's per-field hook (the list is written without waiting); the fields inside a
+//! country, program or partner are.
 
 use super::StatisticPointNode;
 use crate::country::Language;
@@ -19,7 +22,7 @@ use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerResult, Value,
+    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError, ServerResult, Value,
 };
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{PartnerId, ProgramId};
@@ -147,22 +150,38 @@ impl Points {
         }
     }
 
-    /// The value of `field` for the point at `index`, resolved by [`StatisticPointNode`] as async-graphql would;
-    /// an error is reported at the point's path and the field is null.
-    async fn resolve_one(&self, ctx: &ContextSelectionSet<'_>, index: usize, field: &Positioned<Field>) -> Value {
+    /// The value of `field` for the point at `index`, resolved by [`StatisticPointNode`] as async-graphql would.
+    async fn resolve_one(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        index: usize,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Option<Value>> {
         let item = ctx.with_index(index);
         let field_ctx = item.with_field(field);
-        match self
-            .node(&self.statistics.points[index])
+        self.node(&self.statistics.points[index])
             .resolve_field(&field_ctx)
             .await
-        {
-            Ok(value) => value.unwrap_or_default(),
-            Err(error) => {
-                ctx.add_error(error);
-                Value::Null
-            }
-        }
+    }
+
+    /// Every point through async-graphql, field by field.
+    async fn resolve_each(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        let points = &self.statistics.points;
+        let nodes = points.iter().map(|point| self.node(point));
+        resolve_list(ctx, field, nodes, Some(points.len())).await
+    }
+}
+
+/// How many errors the request has reported so far.
+fn error_count(ctx: &ContextSelectionSet<'_>) -> usize {
+    ctx.query_env.errors.lock().map_or(0, |errors| errors.len())
+}
+
+/// Takes back the errors reported under the list's path (a point's field resolved once for many points).
+fn forget_errors_under(ctx: &ContextSelectionSet<'_>) {
+    let prefix = ctx.set_error_path(ServerError::new(String::new(), None)).path;
+    if let Ok(mut errors) = ctx.query_env.errors.lock() {
+        errors.retain(|error| !error.path.starts_with(&prefix));
     }
 }
 
@@ -182,9 +201,8 @@ impl OutputType for Points {
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         let points = &self.statistics.points;
-        let Some(planned) = plan(ctx) else {
-            let nodes = points.iter().map(|point| self.node(point));
-            return resolve_list(ctx, field, nodes, Some(points.len())).await;
+        let Some(planned) = plan(ctx).filter(|planned| !planned.is_empty()) else {
+            return self.resolve_each(ctx, field).await;
         };
 
         // Each distinct country, program and partner a field shows, resolved once (the first point naming it
@@ -198,13 +216,28 @@ impl OutputType for Points {
             }
         }
         let wanted: Vec<((usize, Named), usize)> = first.into_iter().collect();
+        let errors_before = error_count(ctx);
         let resolved = async_graphql::futures_util::future::join_all(
             wanted
                 .iter()
                 .map(|&((at, _), index)| self.resolve_one(ctx, index, planned[at].field)),
         )
         .await;
-        let shown: HashMap<(usize, Named), Value> = wanted.into_iter().map(|(key, _)| key).zip(resolved).collect();
+        // A failure, of the field or of a field inside it, belongs to every point that shows the record, each
+        // with its own path and its own null: async-graphql does that when it resolves each point.
+        if resolved.iter().any(Result::is_err) || error_count(ctx) > errors_before {
+            forget_errors_under(ctx);
+            return self.resolve_each(ctx, field).await;
+        }
+        let shown: HashMap<(usize, Named), Value> = wanted
+            .into_iter()
+            .map(|(key, _)| key)
+            .zip(
+                resolved
+                    .into_iter()
+                    .map(|value| value.ok().flatten().unwrap_or_default()),
+            )
+            .collect();
 
         let typename = Value::String(StatisticPointNode::type_name().into_owned());
         let list = points
