@@ -73,7 +73,7 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Rows SQLite's worker thread may read ahead of the task that reads them.
-const SQLITE_ROW_CHANNEL: usize = 1024;
+const SQLITE_ROW_BUFFER: usize = 1024;
 
 /// Opens a pool on the configured database.
 ///
@@ -109,7 +109,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<DatabaseConnection, Dom
             // Rows cross from SQLite's worker thread to the reading task through a channel of this many; at
             // sqlx's 50 the worker stopped and was woken again every 50 rows of a statistic's thousands
             // (a fifth of the server's samples in task switches, docs/BENCHMARKS.md).
-            .row_buffer_size(SQLITE_ROW_CHANNEL)
+            .row_buffer_size(SQLITE_ROW_BUFFER)
     });
     // SQLite rolls a transaction back by itself on some errors (a full disk among them); the ROLLBACK that
     // follows then fails, and sqlx goes on counting the transaction as open. Such a connection would begin its

@@ -13,14 +13,14 @@ use boletin_domain::auth::{Caller, Role, SECRET_PREFIX, Tokens};
 use boletin_domain::bulletin::BulletinStatus;
 use boletin_persistence::ConnectOptions;
 use clap::Parser;
+use std::io::IsTerminal;
+use std::path::Path;
 
 /// mimalloc instead of the C library's allocator: a request allocates and frees many small values (rows, GraphQL
 /// values, JSON), and glibc's malloc and free were a fifth of the server's samples under load
-/// (docs/BENCHMARKS.md, "mimalloc").
+/// (docs/BENCHMARKS.md, "Points as one list, a covering rollups index, SQLite's row buffer, mimalloc").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::io::IsTerminal;
-use std::path::Path;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

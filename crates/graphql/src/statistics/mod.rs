@@ -284,18 +284,26 @@ impl StatisticPointNode {
 
     /// The first day of the group's year, quarter or month, when grouping by one of them.
     async fn period_start(&self) -> Option<Date> {
-        self.point.bucket.and_then(|b| b.span()).map(|(start, _)| Date(start))
+        period(&self.point).map(|(start, _)| start)
     }
 
     /// The last day of the group's year, quarter or month, when grouping by one of them.
     async fn period_end(&self) -> Option<Date> {
-        self.point.bucket.and_then(|b| b.span()).map(|(_, end)| Date(end))
+        period(&self.point).map(|(_, end)| end)
     }
 
     /// The group's category, when grouping by `CATEGORY` (e.g. `unaccompanied_minor`).
     async fn category(&self) -> Option<&str> {
         self.point.category.as_deref()
     }
+}
+
+/// The first and last day of a point's year, quarter or month; none when the statistic is not grouped by period.
+fn period(point: &StatisticPoint) -> Option<(Date, Date)> {
+    point
+        .bucket
+        .and_then(|b| b.span())
+        .map(|(start, end)| (Date(start), Date(end)))
 }
 
 /// The kinds of data-quality problem a statistic reports.

@@ -2,8 +2,8 @@
 //!
 //! async-graphql resolves every field of every object as a boxed future wrapped in the extensions' `resolve`
 //! hook. A statistic by country and month has thousands of points, each with three to six fields, and that
-//! machinery was most of the server's time for such a question (`docs/BENCHMARKS.md`, "Points resolved as one
-//! list"). A point's fields are plain values of the point, except its country, program and partner, which
+//! machinery was most of the server's time for such a question (`docs/BENCHMARKS.md`, "Points as one list, a
+//! covering rollups index, …"). A point's fields are plain values of the point, except its country, program and partner, which
 //! repeat: a statistic by country and month names the same dozen countries three thousand times. So [`Points`]
 //! reads the points' selection once, writes each point's plain fields directly, and resolves each distinct
 //! country, program and partner once, through [`StatisticPointNode`]'s own field (the same code, loaders and
@@ -14,9 +14,8 @@
 //! are not counted by the deadline's per-field hook (the list is written without waiting); the fields inside a
 //! country, program or partner are.
 
-use super::StatisticPointNode;
+use super::{StatisticPointNode, period};
 use crate::country::Language;
-use crate::scalar::Date;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
@@ -256,8 +255,8 @@ impl OutputType for Points {
                                     .and_then(|named| shown.get(&(at, named)).cloned())
                                     .unwrap_or_default()
                             }
-                            PointField::PeriodStart => date(point, |(start, _)| start),
-                            PointField::PeriodEnd => date(point, |(_, end)| end),
+                            PointField::PeriodStart => period(point).map_or(Value::Null, |(start, _)| start.to_value()),
+                            PointField::PeriodEnd => period(point).map_or(Value::Null, |(_, end)| end.to_value()),
                             PointField::Category => point.category.as_deref().map_or(Value::Null, Value::from),
                         };
                         (entry.key.clone(), value)
@@ -268,12 +267,4 @@ impl OutputType for Points {
             .collect();
         Ok(Value::List(list))
     }
-}
-
-/// A day of the point's calendar bucket, or null when the statistic is not grouped by period.
-fn date(point: &StatisticPoint, day: fn((chrono::NaiveDate, chrono::NaiveDate)) -> chrono::NaiveDate) -> Value {
-    point
-        .bucket
-        .and_then(|bucket| bucket.span())
-        .map_or(Value::Null, |span| Date(day(span)).to_value())
 }
