@@ -105,19 +105,26 @@ pub fn asked_statuses(asked: &[BulletinStatus]) -> &[BulletinStatus] {
     }
 }
 
-/// Which of a bulletin's texts a read needs: a list of titles and summaries need not carry every body in both
-/// languages. A bulletin read with less than [`TextsWanted::ALL`] carries only what was asked for.
+/// Which of a bulletin's texts and tags a read needs: a list of titles and summaries need not carry every body
+/// in both languages, nor a detail page its countries and themes when it shows neither. A bulletin read with less
+/// than [`TextsWanted::ALL`] carries only what was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TextsWanted {
     /// One language (with the other as the fallback for a bulletin without it), or every language when `None`.
     pub lang: Option<Language>,
     /// Whether bodies are read; when not, each text's `body` is empty.
     pub body: bool,
+    /// Whether countries and themes are read; when not, both lists are empty.
+    pub tags: bool,
 }
 
 impl TextsWanted {
-    /// Every language version, with its body.
-    pub const ALL: Self = Self { lang: None, body: true };
+    /// Every language version, with its body, and the tags.
+    pub const ALL: Self = Self {
+        lang: None,
+        body: true,
+        tags: true,
+    };
 }
 
 impl Default for TextsWanted {
@@ -181,22 +188,38 @@ pub struct PartnerLink<K> {
     pub role: PartnerRole,
 }
 
-/// Which of their links to programs and partners to read for some bulletins.
+/// Which of their links to read for some bulletins: programs, partners, countries, themes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinksWanted {
     /// The programs each bulletin reports on.
     pub programs: bool,
     /// The partners each bulletin names, with their roles.
     pub partners: bool,
+    /// The countries each bulletin concerns.
+    pub countries: bool,
+    /// Each bulletin's themes.
+    pub themes: bool,
 }
 
-/// The links of some bulletins to programs and partners, read together (empty where not wanted).
+impl LinksWanted {
+    /// Whether any link is wanted.
+    pub fn any(self) -> bool {
+        self.programs || self.partners || self.countries || self.themes
+    }
+}
+
+/// The links of some bulletins to programs, partners, countries and themes, read together (empty where not
+/// wanted).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BulletinLinks {
     /// `(bulletin, program)` pairs, in program id order.
     pub programs: Vec<(BulletinId, ProgramId)>,
     /// `(bulletin, partner with its role)` pairs, in partner id and role order.
     pub partners: Vec<(BulletinId, PartnerLink<PartnerId>)>,
+    /// `(bulletin, country)` pairs, in code order.
+    pub countries: Vec<(BulletinId, CountryCode)>,
+    /// `(bulletin, theme)` pairs, in code order.
+    pub themes: Vec<(BulletinId, Theme)>,
 }
 
 /// The fields of a [`NewBulletin`], not yet checked: what an import, a generator or a seed file fills in, and

@@ -58,6 +58,24 @@ pub struct Observation {
     pub version: i32,
 }
 
+/// Which of their parts to read with some figures: a page that shows values and periods need not read each
+/// figure's countries and disaggregations. A figure read without one carries an empty list in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObservationParts {
+    /// The countries each figure covers.
+    pub countries: bool,
+    /// Each figure's disaggregations.
+    pub disaggregations: bool,
+}
+
+impl ObservationParts {
+    /// Countries and disaggregations both.
+    pub const ALL: Self = Self {
+        countries: true,
+        disaggregations: true,
+    };
+}
+
 /// The fields of a [`NewObservation`], not yet checked: what a generator or a seed file fills in, and what
 /// [`NewObservation::new`] checks. Its serde form is the figure's form in the seed file and the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

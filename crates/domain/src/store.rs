@@ -17,7 +17,7 @@ use crate::facets::{Facet, FacetCount, SearchScope};
 use crate::id::{BulletinId, IndicatorId, PartnerId, ProgramId};
 use crate::indicator::Indicator;
 use crate::language::Language;
-use crate::observation::Observation;
+use crate::observation::{Observation, ObservationParts};
 use crate::page::{Page, PageRequest};
 use crate::partner::Partner;
 use crate::program::Program;
@@ -54,9 +54,14 @@ pub trait CatalogStore: Send + Sync {
     /// The programs each of the bulletins `ids` reports on and the partners each names (with their roles), those
     /// `wanted`, read together.
     async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks>;
-    /// The figures each of the bulletins `ids` reported, when `visibility` sees the bulletin.
-    async fn bulletin_observations(&self, ids: &[BulletinId], visibility: Visibility)
-    -> DomainResult<Vec<Observation>>;
+    /// The figures each of the bulletins `ids` reported, when `visibility` sees the bulletin, with the `parts`
+    /// asked for.
+    async fn bulletin_observations(
+        &self,
+        ids: &[BulletinId],
+        visibility: Visibility,
+        parts: ObservationParts,
+    ) -> DomainResult<Vec<Observation>>;
 
     /// Every program, by slug.
     async fn programs(&self) -> DomainResult<Vec<Program>>;

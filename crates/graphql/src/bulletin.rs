@@ -153,9 +153,7 @@ impl BulletinQuery {
             };
             let page = catalog.bulletins(caller(ctx), &arguments).await.gql(ctx)?;
             let ids: Vec<_> = page.items.iter().map(|b| b.id).collect();
-            let related = Related::read(catalog, &ids, visibility, Wanted::of(&nodes))
-                .await
-                .gql(ctx)?;
+            let related = Related::read(catalog, &ids, Wanted::of(&nodes)).await.gql(ctx)?;
             Ok(BulletinConnection {
                 edges: page
                     .items
@@ -203,7 +201,7 @@ impl BulletinQuery {
         else {
             return Ok(None);
         };
-        let related = Related::read(catalog, &[bulletin.id], visibility, Wanted::of(&[ctx.look_ahead()]))
+        let related = Related::read(catalog, &[bulletin.id], Wanted::of(&[ctx.look_ahead()]))
             .await
             .gql(ctx)?;
         Ok(Some(
@@ -213,12 +211,13 @@ impl BulletinQuery {
 }
 
 /// The texts a selection of bulletin fields needs: only `lang` (with its fallback) unless it asks which languages
-/// a bulletin has, and bodies only when it asks for them.
+/// a bulletin has, and bodies only when it asks for them. Never the tags: [`Related`] reads those with the links.
 fn texts_wanted(selections: &[async_graphql::Lookahead<'_>], lang: Language) -> TextsWanted {
     let asks = |field: &str| selections.iter().any(|s| s.field(field).exists());
     TextsWanted {
         lang: (!asks("availableLanguages")).then_some(lang.into()),
         body: asks("body"),
+        tags: false,
     }
 }
 
@@ -394,12 +393,18 @@ impl BulletinNode {
 
     /// The countries the bulletin concerns.
     async fn countries(&self) -> Vec<Country> {
-        countries(&self.bulletin.countries, self.lang)
+        let read_up_front = self.related.as_ref().and_then(|r| r.countries(self.bulletin.id));
+        countries(read_up_front.unwrap_or(&self.bulletin.countries), self.lang)
     }
 
     /// The bulletin's themes.
     async fn themes(&self) -> Vec<Theme> {
-        self.bulletin.themes.iter().map(|&t| t.into()).collect()
+        let read_up_front = self.related.as_ref().and_then(|r| r.themes(self.bulletin.id));
+        read_up_front
+            .unwrap_or(&self.bulletin.themes)
+            .iter()
+            .map(|&t| t.into())
+            .collect()
     }
 
     /// Draft, published or archived; only editors ever see anything but published bulletins.

@@ -10,7 +10,7 @@ use boletin_domain::bulletin::{Bulletin, BulletinLinks, LinksWanted, PartnerLink
 use boletin_domain::catalog::Catalog;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
-use boletin_domain::observation::Observation;
+use boletin_domain::observation::{Observation, ObservationParts};
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
 use boletin_domain::statistics::{Statistics, StatisticsQuery};
@@ -138,7 +138,10 @@ impl Loader<ObservationsOfBulletin> for CatalogLoader {
             if ids.is_empty() {
                 continue;
             }
-            let figures = self.catalog.store().bulletin_observations(&ids, visibility).await?;
+            let store = self.catalog.store();
+            let figures = store
+                .bulletin_observations(&ids, visibility, ObservationParts::ALL)
+                .await?;
             for (source, figures) in group(figures.into_iter().map(|o| (o.source, o))) {
                 found.insert(ObservationsOfBulletin(source, visibility), figures);
             }

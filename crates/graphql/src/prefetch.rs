@@ -3,43 +3,55 @@
 //! Left to their own resolvers, a page's bulletins ask for their programs, partners and figures one by one, and
 //! the batch loader gathers the asks after a short delay, one level after another. The field that returns a
 //! page knows from the query (its look-ahead) which of those lists will be asked for, so it reads them at once:
-//! both relations' links in one statement, the linked records in one statement per kind, the statements of a
-//! level sent together. Nested resolvers then find their lists here; whatever was not read up front still goes
-//! through the loader.
+//! every link it asks for (programs, partners, countries, themes) in one statement, beside the figures (with only
+//! the parts their selection asks for), then the linked records in one statement per kind. Nested resolvers then
+//! find their lists here; whatever was not read up front still goes through the loader. The bulletins themselves
+//! are read without their countries and themes ([`TextsWanted::tags`](boletin_domain::bulletin::TextsWanted)),
+//! which come from here.
 
 use async_graphql::Lookahead;
 use async_graphql::futures_util::future::try_join;
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::{LinksWanted, PartnerLink, Visibility};
+use boletin_domain::bulletin::{LinksWanted, PartnerLink, Theme, Visibility};
 use boletin_domain::catalog::Catalog;
+use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
-use boletin_domain::observation::Observation;
+use boletin_domain::observation::{Observation, ObservationParts};
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Which of a bulletin's lists a selection asks for.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Wanted {
-    programs: bool,
-    partners: bool,
-    observations: bool,
+    links: LinksWanted,
+    /// The figures, with the parts their selection asks for.
+    observations: Option<ObservationParts>,
 }
 
 impl Wanted {
     /// The lists any of `selections` (of bulletin fields) asks for.
     pub(crate) fn of(selections: &[Lookahead<'_>]) -> Self {
         let asks = |field: &str| selections.iter().any(|s| s.field(field).exists());
+        let figures: Vec<_> = selections.iter().map(|s| s.field("observations")).collect();
+        let figures_ask = |field: &str| figures.iter().any(|s| s.field(field).exists());
         Self {
-            programs: asks("programs"),
-            partners: asks("partners"),
-            observations: asks("observations"),
+            links: LinksWanted {
+                programs: asks("programs"),
+                partners: asks("partners"),
+                countries: asks("countries"),
+                themes: asks("themes"),
+            },
+            observations: asks("observations").then(|| ObservationParts {
+                countries: figures_ask("country") || figures_ask("countries"),
+                disaggregations: figures_ask("disaggregations"),
+            }),
         }
     }
 
     fn any(self) -> bool {
-        self.programs || self.partners || self.observations
+        self.links.any() || self.observations.is_some()
     }
 }
 
@@ -48,6 +60,8 @@ impl Wanted {
 pub(crate) struct Related {
     programs_of: Option<HashMap<BulletinId, Vec<ProgramId>>>,
     partners_of: Option<HashMap<BulletinId, Vec<PartnerLink<PartnerId>>>>,
+    countries_of: Option<HashMap<BulletinId, Vec<CountryCode>>>,
+    themes_of: Option<HashMap<BulletinId, Vec<Theme>>>,
     observations_of: Option<HashMap<BulletinId, Vec<Observation>>>,
     programs: HashMap<ProgramId, Program>,
     partners: HashMap<PartnerId, Partner>,
@@ -63,35 +77,32 @@ fn grouped<K: std::hash::Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) 
 }
 
 impl Related {
-    /// Reads the lists `wanted` of bulletins `ids` (figures as `visibility` sees them): the links of every list
-    /// at once, then the programs and partners they name at once. `None` when nothing is wanted.
-    pub(crate) async fn read(
-        catalog: &Catalog,
-        ids: &[BulletinId],
-        visibility: Visibility,
-        wanted: Wanted,
-    ) -> DomainResult<Option<Arc<Self>>> {
+    /// Reads the lists `wanted` of bulletins `ids`: the links of every list at once, beside the figures, then the
+    /// programs and partners they name at once. `None` when nothing is wanted.
+    ///
+    /// The bulletins were just read, by a read that checked their status, so their figures are read without
+    /// checking it again (their source is one of `ids`): a public read's figures are those of bulletins it saw.
+    pub(crate) async fn read(catalog: &Catalog, ids: &[BulletinId], wanted: Wanted) -> DomainResult<Option<Arc<Self>>> {
         if !wanted.any() || ids.is_empty() {
             return Ok(None);
         }
         let store = catalog.store();
-        let links = LinksWanted {
-            programs: wanted.programs,
-            partners: wanted.partners,
-        };
         let (links, observations) = try_join(
             // The store reads nothing when no link is wanted.
-            store.bulletin_links(ids, links),
+            store.bulletin_links(ids, wanted.links),
             async {
                 match wanted.observations {
-                    true => store.bulletin_observations(ids, visibility).await.map(Some),
-                    false => Ok(None),
+                    Some(parts) => store
+                        .bulletin_observations(ids, Visibility::Editorial, parts)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
                 }
             },
         )
         .await?;
-        let program_links = wanted.programs.then_some(links.programs);
-        let partner_links = wanted.partners.then_some(links.partners);
+        let program_links = wanted.links.programs.then_some(links.programs);
+        let partner_links = wanted.links.partners.then_some(links.partners);
         let mut program_ids: Vec<ProgramId> = program_links.iter().flatten().map(|(_, p)| *p).collect();
         program_ids.sort_unstable_by_key(|p| p.0);
         program_ids.dedup();
@@ -116,6 +127,8 @@ impl Related {
         Ok(Some(Arc::new(Self {
             programs_of: program_links.map(grouped),
             partners_of: partner_links.map(grouped),
+            countries_of: wanted.links.countries.then(|| grouped(links.countries)),
+            themes_of: wanted.links.themes.then(|| grouped(links.themes)),
             observations_of: observations.map(|o| grouped(o.into_iter().map(|o| (o.source, o)))),
             programs: programs.into_iter().map(|p| (p.id, p)).collect(),
             partners: partners.into_iter().map(|p| (p.id, p)).collect(),
@@ -146,6 +159,18 @@ impl Related {
                 .filter_map(|l| Some((*l, self.partners.get(&l.partner)?.clone())))
                 .collect(),
         )
+    }
+
+    /// Bulletin `id`'s countries, if they were read up front.
+    pub(crate) fn countries(&self, id: BulletinId) -> Option<&[CountryCode]> {
+        let countries = self.countries_of.as_ref()?;
+        Some(countries.get(&id).map_or(&[], Vec::as_slice))
+    }
+
+    /// Bulletin `id`'s themes, if they were read up front.
+    pub(crate) fn themes(&self, id: BulletinId) -> Option<&[Theme]> {
+        let themes = self.themes_of.as_ref()?;
+        Some(themes.get(&id).map_or(&[], Vec::as_slice))
     }
 
     /// Bulletin `id`'s figures, if they were read up front.

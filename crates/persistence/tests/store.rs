@@ -468,10 +468,16 @@ async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() 
                 let lean = read(TextsWanted {
                     lang: Some(lang),
                     body: false,
+                    tags: false,
                 })
                 .await;
                 assert_eq!(lean.len(), all.len());
                 for (lean, full) in lean.iter().zip(&all) {
+                    assert!(
+                        lean.countries.is_empty() && lean.themes.is_empty(),
+                        "{}: tags read although not wanted",
+                        lean.slug
+                    );
                     let wanted = full.texts.pick(lang);
                     assert_eq!(lean.texts.len(), 1, "{}: {:?}", lean.slug, lean.texts);
                     let text = lean.texts.pick(lang);
@@ -486,9 +492,19 @@ async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() 
             let with_bodies = read(TextsWanted {
                 lang: Some(Language::Es),
                 body: true,
+                tags: true,
             })
             .await;
             assert!(with_bodies.iter().all(|b| b.texts.iter().all(|t| !t.body.is_empty())));
+            assert!(all.iter().any(|b| !b.countries.is_empty() && !b.themes.is_empty()));
+            for (lean, full) in with_bodies.iter().zip(&all) {
+                assert_eq!(
+                    (&lean.countries, &lean.themes),
+                    (&full.countries, &full.themes),
+                    "{}",
+                    lean.slug
+                );
+            }
             db
         },
     )

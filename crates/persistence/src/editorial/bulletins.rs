@@ -261,6 +261,7 @@ impl RecordStore<NewBulletin> for SqlStore {
         let wanted = LinksWanted {
             programs: true,
             partners: true,
+            ..LinksWanted::default()
         };
         let links = read::links(self.db(), &[bulletin.id.0], wanted).await?;
         let program_ids: Vec<i64> = links.programs.into_iter().map(|(_, p)| p.0).collect();

@@ -13,7 +13,7 @@ use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{IndicatorId, ObservationId};
 use boletin_domain::live::Event;
-use boletin_domain::observation::{NewObservation, NewObservationParts, Observation};
+use boletin_domain::observation::{NewObservation, NewObservationParts, Observation, ObservationParts};
 use boletin_domain::{DomainError, DomainResult};
 use chrono::Utc;
 use sea_orm::{
@@ -109,11 +109,17 @@ fn publicise(effects: &mut Effects<'_>, id: i64, indicator: i64, was: bool, is: 
 impl SqlStore {
     /// The figure `id` whatever its source's status, as the catalogue reads it.
     async fn figure(&self, id: i64) -> DomainResult<Observation> {
-        read::observations_where(self.db(), observations::Column::Id, &[id], Visibility::Editorial)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| DomainError::not_found("observation", id.to_string()))
+        read::observations_where(
+            self.db(),
+            observations::Column::Id,
+            &[id],
+            Visibility::Editorial,
+            ObservationParts::ALL,
+        )
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| DomainError::not_found("observation", id.to_string()))
     }
 }
 
@@ -148,11 +154,16 @@ impl RecordStore<NewObservation> for SqlStore {
 
     async fn find(&self, id: &ObservationId) -> DomainResult<Option<Stored<NewObservation>>> {
         let db = self.db();
-        let Some(figure) = read::observations_where(db, observations::Column::Id, &[id.0], Visibility::Editorial)
-            .await?
-            .into_iter()
-            .next()
-        else {
+        let Some(figure) = read::observations_where(
+            db,
+            observations::Column::Id,
+            &[id.0],
+            Visibility::Editorial,
+            ObservationParts::ALL,
+        )
+        .await?
+        .into_iter()
+        .next() else {
             return Ok(None);
         };
         let codes = keys_by_id::<indicators::Entity, _>(

@@ -1,6 +1,5 @@
 //! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
 
-use super::group_by_owner;
 use super::{PUBLISHED, status_codes};
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletin_translations, bulletins,
@@ -20,9 +19,10 @@ use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, JoinType,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
+use std::collections::HashMap;
 
 /// `SELECT 1 FROM bulletins WHERE id = observations.source_bulletin_id AND status IN (…)`: a figure's source has
 /// one of `statuses`, as a correlated subquery for `EXISTS`.
@@ -169,14 +169,16 @@ pub(crate) async fn page(
         condition = condition.add(if newest_first { key.lt(at) } else { key.gt(at) });
     }
     let direction = if newest_first { Order::Desc } else { Order::Asc };
-    let mut rows = bulletins::Entity::find()
+    let order = [
+        (bulletins::Column::PublishedOn, direction.clone()),
+        (bulletins::Column::Id, direction.clone()),
+    ];
+    let select = bulletins::Entity::find()
         .filter(condition)
         .order_by(bulletins::Column::PublishedOn, direction.clone())
         .order_by(bulletins::Column::Id, direction)
-        .limit(u64::from(request.size) + 1)
-        .all(db)
-        .await
-        .map_err(db_error)?;
+        .limit(u64::from(request.size) + 1);
+    let mut rows = rows_with_texts(db, select, &order, texts).await?;
     let more = rows.len() > request.size as usize;
     rows.truncate(request.size as usize);
     if request.direction == Direction::Backward {
@@ -212,12 +214,10 @@ pub(crate) async fn by_slug(
     statuses: &[BulletinStatus],
     texts: TextsWanted,
 ) -> DomainResult<Option<Bulletin>> {
-    let rows = bulletins::Entity::find()
+    let select = bulletins::Entity::find()
         .filter(bulletins::Column::Slug.eq(slug.as_str()))
-        .filter(bulletins::Column::Status.is_in(status_codes(statuses)))
-        .all(db)
-        .await
-        .map_err(db_error)?;
+        .filter(bulletins::Column::Status.is_in(status_codes(statuses)));
+    let rows = rows_with_texts(db, select, &[], texts).await?;
     Ok(assemble(db, rows, texts).await?.into_iter().next())
 }
 
@@ -230,12 +230,10 @@ pub(crate) async fn by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = bulletins::Entity::find()
+    let select = bulletins::Entity::find()
         .filter(bulletins::Column::Id.is_in(ids.iter().copied()))
-        .filter(bulletins::Column::Status.is_in(status_codes(statuses)))
-        .all(db)
-        .await
-        .map_err(db_error)?;
+        .filter(bulletins::Column::Status.is_in(status_codes(statuses)));
+    let rows = rows_with_texts(db, select, &BY_ID, TextsWanted::ALL).await?;
     assemble(db, rows, TextsWanted::ALL).await
 }
 
@@ -248,233 +246,289 @@ pub(crate) async fn matching(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = bulletins::Entity::find()
+    let select = bulletins::Entity::find()
         .filter(condition(filter))
-        .filter(bulletins::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(db_error)?;
+        .filter(bulletins::Column::Id.is_in(ids.iter().copied()));
+    let rows = rows_with_texts(db, select, &BY_ID, TextsWanted::ALL).await?;
     assemble(db, rows, TextsWanted::ALL).await
 }
 
-/// One part of a union over link tables: `SELECT owner AS bulletin_id, <kind> AS kind, value AS value, role AS
-/// role FROM table WHERE owner IN (ids)`. `kind` and `role` are SQL literals, so both backends type them alike.
+/// The order of reads by id, where the caller needs none: one bulletin's texts must come out together.
+const BY_ID: [(bulletins::Column, Order); 1] = [(bulletins::Column::Id, Order::Asc)];
+
+/// One part of a union over link tables: `SELECT owner AS bulletin_id, <kind> AS kind, <id> AS other_id, <code>
+/// AS code FROM table WHERE owner IN (ids)`. A link to a record (a program, a partner) carries its id in
+/// `other_id` (and a partner's role in `code`); a tag (a country, a theme) carries its code in `code` and 0 in
+/// `other_id`. `kind` and the placeholders are SQL literals, so both backends type them alike.
 fn link_part<E: EntityTrait>(
     table: E,
     owner: impl ColumnTrait,
-    kind: &'static str,
-    value: impl ColumnTrait,
-    role: SimpleExpr,
+    kind: Kind,
+    other_id: SimpleExpr,
+    code: SimpleExpr,
     ids: &[i64],
 ) -> SelectStatement {
     Query::select()
         .expr_as(Expr::col((table, owner)), Alias::new("bulletin_id"))
-        .expr_as(Expr::cust(kind), Alias::new("kind"))
-        .expr_as(Expr::col((table, value)), Alias::new("value"))
-        .expr_as(role, Alias::new("role"))
+        .expr_as(Expr::cust(kind.literal()), Alias::new("kind"))
+        .expr_as(other_id, Alias::new("other_id"))
+        .expr_as(code, Alias::new("code"))
         .from(table)
         .and_where(Expr::col((table, owner)).is_in(ids.iter().copied()))
         .to_owned()
 }
 
-/// The rows of `parts` in one statement, ordered by kind, value and role: `(bulletin id, kind, value, role)`.
-async fn union_of<T: sea_orm::TryGetable>(
-    db: &DatabaseConnection,
-    table: &'static str,
-    parts: Vec<SelectStatement>,
-) -> DomainResult<Vec<(i64, i32, T, String)>> {
+/// The kinds of a bulletin's links, in the order the union lists them; `kind` holds the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Program,
+    Partner,
+    Country,
+    Theme,
+}
+
+impl Kind {
+    /// The number as an SQL literal.
+    fn literal(self) -> &'static str {
+        match self {
+            Self::Program => "0",
+            Self::Partner => "1",
+            Self::Country => "2",
+            Self::Theme => "3",
+        }
+    }
+
+    /// The kind a `kind` column holds.
+    fn of(number: i32) -> Option<Self> {
+        match number {
+            0 => Some(Self::Program),
+            1 => Some(Self::Partner),
+            2 => Some(Self::Country),
+            3 => Some(Self::Theme),
+            _ => None,
+        }
+    }
+}
+
+/// The links of bulletins `ids` that `wanted` asks for, in one statement (a union over the link tables):
+/// programs in id order, partners in id and role order, countries and themes in code order.
+pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
+    if ids.is_empty() {
+        return Ok(BulletinLinks::default());
+    }
+    let none = || Expr::cust("''");
+    // Typed, so that a union of tags alone still reads as BIGINT on PostgreSQL.
+    let no_id = || Expr::cust("CAST(0 AS BIGINT)");
+    let mut parts = Vec::new();
+    if wanted.programs {
+        let t = bulletin_programs::Entity;
+        let other = Expr::col((t, bulletin_programs::Column::ProgramId));
+        parts.push(link_part(
+            t,
+            bulletin_programs::Column::BulletinId,
+            Kind::Program,
+            other,
+            none(),
+            ids,
+        ));
+    }
+    if wanted.partners {
+        let t = bulletin_partners::Entity;
+        let other = Expr::col((t, bulletin_partners::Column::PartnerId));
+        let role = Expr::col((t, bulletin_partners::Column::Role));
+        parts.push(link_part(
+            t,
+            bulletin_partners::Column::BulletinId,
+            Kind::Partner,
+            other,
+            role,
+            ids,
+        ));
+    }
+    if wanted.countries {
+        let t = bulletin_countries::Entity;
+        let code = Expr::col((t, bulletin_countries::Column::Country));
+        parts.push(link_part(
+            t,
+            bulletin_countries::Column::BulletinId,
+            Kind::Country,
+            no_id(),
+            code,
+            ids,
+        ));
+    }
+    if wanted.themes {
+        let t = bulletin_themes::Entity;
+        let code = Expr::col((t, bulletin_themes::Column::Theme));
+        parts.push(link_part(
+            t,
+            bulletin_themes::Column::BulletinId,
+            Kind::Theme,
+            no_id(),
+            code,
+            ids,
+        ));
+    }
     let mut parts = parts.into_iter();
     let Some(mut union) = parts.next() else {
-        return Ok(Vec::new());
+        return Ok(BulletinLinks::default());
     };
     for part in parts {
         union.union(UnionType::All, part);
     }
     let column = |name: &str| Expr::col((Alias::new("u"), Alias::new(name)));
     let select = Query::select()
-        .exprs([column("bulletin_id"), column("kind"), column("value"), column("role")])
+        .exprs([
+            column("bulletin_id"),
+            column("kind"),
+            column("other_id"),
+            column("code"),
+        ])
         .from_subquery(union, Alias::new("u"))
         .order_by_expr(column("kind"), Order::Asc)
-        .order_by_expr(column("value"), Order::Asc)
-        .order_by_expr(column("role"), Order::Asc)
+        .order_by_expr(column("other_id"), Order::Asc)
+        .order_by_expr(column("code"), Order::Asc)
         .to_owned();
     let rows = db.query_all(&select).await.map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("", "bulletin_id").map_err(|e| corrupt(table, e))?,
-                row.try_get("", "kind").map_err(|e| corrupt(table, e))?,
-                row.try_get("", "value").map_err(|e| corrupt(table, e))?,
-                row.try_get("", "role").map_err(|e| corrupt(table, e))?,
-            ))
-        })
-        .collect()
-}
-
-/// The programs and the partners (with their roles) of bulletins `ids`, those `wanted`, in one statement: programs in id order, partners in id and role order.
-pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
-    if ids.is_empty() {
-        return Ok(BulletinLinks::default());
-    }
-    let mut parts = Vec::new();
-    if wanted.programs {
-        parts.push(link_part(
-            bulletin_programs::Entity,
-            bulletin_programs::Column::BulletinId,
-            "0",
-            bulletin_programs::Column::ProgramId,
-            Expr::cust("''"),
-            ids,
-        ));
-    }
-    if wanted.partners {
-        parts.push(link_part(
-            bulletin_partners::Entity,
-            bulletin_partners::Column::BulletinId,
-            "1",
-            bulletin_partners::Column::PartnerId,
-            Expr::col((bulletin_partners::Entity, bulletin_partners::Column::Role)),
-            ids,
-        ));
-    }
     let mut links = BulletinLinks::default();
-    for (bulletin, kind, other, role) in union_of::<i64>(db, "bulletin_links", parts).await? {
-        if kind == 0 {
-            links.programs.push((BulletinId(bulletin), ProgramId(other)));
-        } else {
-            let role = PartnerRole::parse(&role).map_err(|e| corrupt("bulletin_partners", e))?;
-            links.partners.push((
-                BulletinId(bulletin),
-                PartnerLink {
-                    partner: PartnerId(other),
-                    role,
-                },
-            ));
+    for row in &rows {
+        let value = |e| corrupt("bulletin_links", e);
+        let bulletin = BulletinId(row.try_get("", "bulletin_id").map_err(value)?);
+        let kind: i32 = row.try_get("", "kind").map_err(value)?;
+        let other: i64 = row.try_get("", "other_id").map_err(value)?;
+        let code: String = row.try_get("", "code").map_err(value)?;
+        match Kind::of(kind) {
+            Some(Kind::Program) => links.programs.push((bulletin, ProgramId(other))),
+            Some(Kind::Partner) => {
+                let role = PartnerRole::parse(&code).map_err(|e| corrupt("bulletin_partners", e))?;
+                let partner = PartnerId(other);
+                links.partners.push((bulletin, PartnerLink { partner, role }));
+            }
+            Some(Kind::Country) => {
+                let country = CountryCode::parse(&code).map_err(|e| corrupt("bulletin_countries", e))?;
+                links.countries.push((bulletin, country));
+            }
+            Some(Kind::Theme) => {
+                let theme = Theme::parse(&code).map_err(|e| corrupt("bulletin_themes", e))?;
+                links.themes.push((bulletin, theme));
+            }
+            None => return Err(corrupt("bulletin_links", format!("unknown kind {kind}"))),
         }
     }
     Ok(links)
 }
 
-/// `(bulletin id, code)` pairs.
-type Codes = Vec<(i64, String)>;
+/// A bulletin row and its language versions, as one statement reads them.
+type RowWithTexts = (bulletins::Model, Vec<BulletinText>);
 
-/// The countries and themes of bulletins `ids` in one statement, as `(bulletin id, code)` pairs in code order.
-async fn tags_of_bulletins(db: &DatabaseConnection, ids: &[i64]) -> DomainResult<(Codes, Codes)> {
-    let parts = vec![
-        link_part(
-            bulletin_countries::Entity,
-            bulletin_countries::Column::BulletinId,
-            "0",
-            bulletin_countries::Column::Country,
-            Expr::cust("''"),
-            ids,
-        ),
-        link_part(
-            bulletin_themes::Entity,
-            bulletin_themes::Column::BulletinId,
-            "1",
-            bulletin_themes::Column::Theme,
-            Expr::cust("''"),
-            ids,
-        ),
-    ];
-    let (mut countries, mut themes) = (Vec::new(), Vec::new());
-    for (bulletin, kind, code, _) in union_of::<String>(db, "bulletin_tags", parts).await? {
-        match kind {
-            0 => countries.push((bulletin, code)),
-            _ => themes.push((bulletin, code)),
-        }
-    }
-    Ok((countries, themes))
-}
-
-/// The language versions of bulletins `ids` that `wanted` asks for, by language: every one, or the wanted
-/// language and, for a bulletin without it, its others; bodies left empty unless wanted.
-async fn texts_of_bulletins(
+/// The bulletins `select` finds (with its own conditions, order and limit), each with the language versions
+/// `wanted` asks for, in one statement: `select` as a subquery, left-joined to its texts (every one, or the
+/// wanted language and, for a bulletin without it, its others; bodies empty unless wanted) and ordered by
+/// `order`, then language. A bulletin with no text in the join still comes back, with none, so that a page
+/// counts it as `select` did.
+async fn rows_with_texts(
     db: &DatabaseConnection,
-    ids: &[i64],
+    select: Select<bulletins::Entity>,
+    order: &[(bulletins::Column, Order)],
     wanted: TextsWanted,
-) -> DomainResult<Vec<bulletin_translations::Model>> {
-    use bulletin_translations::Column;
-    let mut select = bulletin_translations::Entity::find()
-        .select_only()
-        .columns([Column::BulletinId, Column::Lang, Column::Title, Column::Summary])
-        .filter(Column::BulletinId.is_in(ids.iter().copied()))
-        .order_by_asc(Column::Lang);
-    select = if wanted.body {
-        select.column(Column::Body)
-    } else {
-        select.expr_as(Expr::val(""), "body")
-    };
+) -> DomainResult<Vec<RowWithTexts>> {
+    use bulletin_translations::Column as Text;
+    let b = Alias::new("b");
+    let t = bulletin_translations::Entity;
+    let mut join = Condition::all().add(Expr::col((t, Text::BulletinId)).equals((b.clone(), bulletins::Column::Id)));
     if let Some(lang) = wanted.lang {
         let code = lang.code();
+        let w = Alias::new("w");
         let has_it = Query::select()
             .expr(Expr::val(1))
-            .from_as(bulletin_translations::Entity, Alias::new("w"))
-            .and_where(
-                Expr::col((Alias::new("w"), Column::BulletinId))
-                    .equals((bulletin_translations::Entity, Column::BulletinId)),
-            )
-            .and_where(Expr::col((Alias::new("w"), Column::Lang)).eq(code))
+            .from_as(t, w.clone())
+            .and_where(Expr::col((w.clone(), Text::BulletinId)).equals((t, Text::BulletinId)))
+            .and_where(Expr::col((w, Text::Lang)).eq(code))
             .to_owned();
-        select = select.filter(
+        join = join.add(
             Condition::any()
-                .add(Column::Lang.eq(code))
+                .add(Expr::col((t, Text::Lang)).eq(code))
                 .add(Expr::exists(has_it).not()),
         );
     }
-    select.all(db).await.map_err(db_error)
+    let mut query = Query::select();
+    for column in bulletins::Column::iter() {
+        query.column((b.clone(), column));
+    }
+    query
+        .expr_as(Expr::col((t, Text::Lang)), Alias::new("text_lang"))
+        .expr_as(Expr::col((t, Text::Title)), Alias::new("text_title"))
+        .expr_as(Expr::col((t, Text::Summary)), Alias::new("text_summary"))
+        .expr_as(
+            match wanted.body {
+                true => Expr::col((t, Text::Body)),
+                false => Expr::val(""),
+            },
+            Alias::new("text_body"),
+        )
+        .from_subquery(select.into_query(), b.clone())
+        .join(JoinType::LeftJoin, t, join);
+    for (column, direction) in order {
+        query.order_by((b.clone(), *column), direction.clone());
+    }
+    query.order_by((t, Text::Lang), Order::Asc);
+    let rows = db.query_all(&query).await.map_err(db_error)?;
+    let mut read: Vec<RowWithTexts> = Vec::new();
+    for row in &rows {
+        let bulletin = bulletins::Model::from_query_result(row, "").map_err(db_error)?;
+        if read.last().is_none_or(|(last, _)| last.id != bulletin.id) {
+            read.push((bulletin, Vec::new()));
+        }
+        let value = |e| corrupt("bulletin_translations", e);
+        let Some(lang) = row.try_get::<Option<String>>("", "text_lang").map_err(value)? else {
+            continue;
+        };
+        let text = BulletinText {
+            lang: Language::parse(&lang).map_err(|e| corrupt("bulletin_translations", e))?,
+            title: row.try_get("", "text_title").map_err(value)?,
+            summary: row.try_get("", "text_summary").map_err(value)?,
+            body: row.try_get("", "text_body").map_err(value)?,
+        };
+        if let Some((_, texts)) = read.last_mut() {
+            texts.push(text);
+        }
+    }
+    Ok(read)
 }
 
-/// Builds domain bulletins from rows, reading their texts (only those `wanted`) and their countries and themes in
-/// two statements sent at once, on connections of their own.
+/// Builds domain bulletins from rows read with their texts, reading their countries and themes (when `wanted`)
+/// in one more statement.
 async fn assemble(
     db: &DatabaseConnection,
-    rows: Vec<bulletins::Model>,
+    rows: Vec<RowWithTexts>,
     wanted: TextsWanted,
 ) -> DomainResult<Vec<Bulletin>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let (texts, (countries, themes)) =
-        tokio::try_join!(texts_of_bulletins(db, &ids, wanted), tags_of_bulletins(db, &ids))?;
-    let mut texts_of = group_by_owner(
-        texts,
-        |t| t.bulletin_id,
-        |t| {
-            let lang = Language::parse(&t.lang).map_err(|e| corrupt("bulletin_translations", e))?;
-            Ok(BulletinText {
-                lang,
-                title: t.title,
-                summary: t.summary,
-                body: t.body,
-            })
-        },
-    )?;
-    let mut countries_of = group_by_owner(
-        countries,
-        |(bulletin, _)| *bulletin,
-        |(_, code)| CountryCode::parse(&code).map_err(|e| corrupt("bulletin_countries", e)),
-    )?;
-    let mut themes_of = group_by_owner(
-        themes,
-        |(bulletin, _)| *bulletin,
-        |(_, code)| Theme::parse(&code).map_err(|e| corrupt("bulletin_themes", e)),
-    )?;
-
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let tags = LinksWanted {
+        countries: wanted.tags,
+        themes: wanted.tags,
+        ..LinksWanted::default()
+    };
+    let links = links(db, &ids, tags).await?;
+    let mut countries_of = by_bulletin(links.countries);
+    let mut themes_of = by_bulletin(links.themes);
     rows.into_iter()
-        // A record without texts was deleted between this read and the one of its texts: it is left out.
-        .filter_map(|row| texts_of.remove(&row.id).map(|texts| (row, texts)))
+        // Every write leaves a bulletin with a text; one without (a corrupt row) is left out rather than shown
+        // without a title.
+        .filter(|(_, texts)| !texts.is_empty())
         .map(|(row, texts)| {
             let texts = super::records::versions("bulletin_translations", row.id, texts)?;
+            let id = BulletinId(row.id);
             Ok(Bulletin {
-                id: BulletinId(row.id),
+                id,
                 slug: Slug::parse(&row.slug).map_err(|e| corrupt("bulletins", e))?,
                 published_on: row.published_on,
                 dateline: row.dateline,
-                countries: countries_of.remove(&row.id).unwrap_or_default(),
-                themes: themes_of.remove(&row.id).unwrap_or_default(),
+                countries: countries_of.remove(&id).unwrap_or_default(),
+                themes: themes_of.remove(&id).unwrap_or_default(),
                 status: BulletinStatus::parse(&row.status).map_err(|e| corrupt("bulletins", e))?,
                 texts,
                 created_at: row.created_at,
@@ -483,4 +537,13 @@ async fn assemble(
             })
         })
         .collect()
+}
+
+/// Groups `(bulletin, item)` pairs by bulletin, keeping their order.
+fn by_bulletin<T>(pairs: Vec<(BulletinId, T)>) -> HashMap<BulletinId, Vec<T>> {
+    let mut groups: HashMap<BulletinId, Vec<T>> = HashMap::new();
+    for (bulletin, item) in pairs {
+        groups.entry(bulletin).or_default().push(item);
+    }
+    groups
 }

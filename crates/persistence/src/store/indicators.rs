@@ -14,7 +14,7 @@ use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
 use boletin_domain::language::{Language, Versions};
-use boletin_domain::observation::{Disaggregation, Observation, ReferencePeriod};
+use boletin_domain::observation::{Disaggregation, Observation, ObservationParts, ReferencePeriod};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 use std::collections::HashMap;
 
@@ -67,11 +67,13 @@ impl Record for Indicator {
     }
 }
 
-/// Observations whose source bulletin `visibility` sees, oldest period first, with their countries and parts.
+/// Observations whose source bulletin `visibility` sees, oldest period first, with their countries and
+/// disaggregations when `parts` asks for them (read at once, in two more statements).
 async fn load_observations(
     db: &DatabaseConnection,
     select: Select<observations::Entity>,
     visibility: Visibility,
+    parts: ObservationParts,
 ) -> DomainResult<Vec<Observation>> {
     // Every figure has a source, so an editorial read needs no condition on it (and scanning every bulletin's
     // id for one would cost a full scan).
@@ -93,23 +95,36 @@ async fn load_observations(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let countries = rows_of::<observation_countries::Entity>(
-        db,
-        observation_countries::Column::ObservationId,
-        &ids,
-        &[observation_countries::Column::Country],
-    )
-    .await?;
-    let parts = rows_of::<observation_disaggregations::Entity>(
-        db,
-        observation_disaggregations::Column::ObservationId,
-        &ids,
-        &[
-            observation_disaggregations::Column::Dimension,
-            observation_disaggregations::Column::Category,
-        ],
-    )
-    .await?;
+    let (countries, parts) = tokio::try_join!(
+        async {
+            match parts.countries {
+                true => {
+                    let order = [observation_countries::Column::Country];
+                    rows_of::<observation_countries::Entity>(
+                        db,
+                        observation_countries::Column::ObservationId,
+                        &ids,
+                        &order,
+                    )
+                    .await
+                }
+                false => Ok(Vec::new()),
+            }
+        },
+        async {
+            match parts.disaggregations {
+                true => {
+                    let order = [
+                        observation_disaggregations::Column::Dimension,
+                        observation_disaggregations::Column::Category,
+                    ];
+                    let owner = observation_disaggregations::Column::ObservationId;
+                    rows_of::<observation_disaggregations::Entity>(db, owner, &ids, &order).await
+                }
+                false => Ok(Vec::new()),
+            }
+        },
+    )?;
     let mut countries_of = group_by_owner(
         countries,
         |c| c.observation_id,
@@ -148,12 +163,13 @@ async fn load_observations(
         .collect())
 }
 
-/// The observations whose `column` is one of `ids` and whose source `visibility` sees.
+/// The observations whose `column` is one of `ids` and whose source `visibility` sees, with the `parts` asked.
 pub(crate) async fn observations_where(
     db: &DatabaseConnection,
     column: observations::Column,
     ids: &[i64],
     visibility: Visibility,
+    parts: ObservationParts,
 ) -> DomainResult<Vec<Observation>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -162,6 +178,7 @@ pub(crate) async fn observations_where(
         db,
         observations::Entity::find().filter(column.is_in(ids.iter().copied())),
         visibility,
+        parts,
     )
     .await
 }

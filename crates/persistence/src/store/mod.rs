@@ -25,7 +25,7 @@ use boletin_domain::facets::{Facet, FacetCount, SearchScope};
 use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::Indicator;
 use boletin_domain::language::Language;
-use boletin_domain::observation::Observation;
+use boletin_domain::observation::{Observation, ObservationParts};
 use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::partner::Partner;
 use boletin_domain::program::Program;
@@ -338,12 +338,14 @@ impl CatalogStore for SqlStore {
         &self,
         ids: &[BulletinId],
         visibility: Visibility,
+        parts: ObservationParts,
     ) -> DomainResult<Vec<Observation>> {
         indicators::observations_where(
             &self.db,
             observations::Column::SourceBulletinId,
             &raw_ids(ids, |id| id.0),
             visibility,
+            parts,
         )
         .await
     }
@@ -435,6 +437,7 @@ impl CatalogStore for SqlStore {
             observations::Column::IndicatorId,
             &raw_ids(ids, |id| id.0),
             Visibility::Public,
+            ObservationParts::ALL,
         )
         .await
     }
@@ -444,7 +447,15 @@ impl CatalogStore for SqlStore {
         ids: &[ObservationId],
         visibility: Visibility,
     ) -> DomainResult<Vec<Observation>> {
-        indicators::observations_where(&self.db, observations::Column::Id, &raw_ids(ids, |id| id.0), visibility).await
+        let ids = raw_ids(ids, |id| id.0);
+        indicators::observations_where(
+            &self.db,
+            observations::Column::Id,
+            &ids,
+            visibility,
+            ObservationParts::ALL,
+        )
+        .await
     }
 
     async fn search(
