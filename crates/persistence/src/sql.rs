@@ -37,6 +37,18 @@ impl Sql {
         self
     }
 
+    /// Appends a statement written for this backend elsewhere (by sea-query), with its values. Its placeholders
+    /// count from the first, so it must come before any value is bound here.
+    pub(crate) fn push_built(&mut self, text: &str, values: Vec<Value>) -> &mut Self {
+        assert!(
+            self.values.is_empty(),
+            "a statement built elsewhere numbers its placeholders from the first"
+        );
+        self.text.push_str(text);
+        self.values = values;
+        self
+    }
+
     /// Appends `(?, ?, …)` for `values`.
     pub(crate) fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
         self.text.push('(');

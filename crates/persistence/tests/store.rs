@@ -145,6 +145,42 @@ async fn the_seed_loads_and_lists_newest_first() {
     .await;
 }
 
+/// PostgreSQL plans a bound `LIMIT $n` as if a tenth of the rows were read, so a page whose limit is a
+/// parameter is planned afresh at every execution (QUERY-PLANS.md); its text must carry the limit as a number.
+#[tokio::test]
+async fn a_page_writes_its_limit_as_a_number() {
+    on_each_backend("a_page_writes_its_limit_as_a_number", |db| async move {
+        let db = db.seeded().await;
+        let (store, log) = boletin_persistence::SqlStore::with_statement_log(db.connection.clone());
+        log.start();
+        let page = store
+            .bulletin_page(
+                &BulletinFilter::default(),
+                BulletinOrder::PublishedOnDesc,
+                &first(3),
+                TextsWanted::ALL,
+            )
+            .await
+            .expect("the page reads");
+        assert_eq!(page.items.len(), 3);
+        let statements = log.take();
+        let limits: Vec<&str> = statements
+            .iter()
+            .map(|s| s.sql())
+            .filter(|s| s.contains("LIMIT"))
+            .collect();
+        assert_eq!(limits.len(), 1, "one statement reads the page: {limits:?}");
+        assert!(limits[0].contains(" LIMIT 4)"), "size + 1, as a number: {}", limits[0]);
+        assert!(
+            !limits[0].contains("LIMIT $") && !limits[0].contains("LIMIT ?"),
+            "{}",
+            limits[0]
+        );
+        db
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn keyset_pages_cover_the_list_once_in_both_directions() {
     on_each_backend("keyset_pages_cover_the_list_once_in_both_directions", |db| async move {
