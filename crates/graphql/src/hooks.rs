@@ -16,7 +16,7 @@
 //! - a subscription: every event's errors get their codes.
 
 use crate::error::ErrorCodes;
-use crate::limits::{CostBudget, Deadline, Limits, QueryLimits};
+use crate::limits::{CostBudget, Deadline, Limits, ParsedDocuments, QueryLimits};
 use crate::order::FieldOrder;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextRequest,
@@ -35,6 +35,8 @@ pub(crate) struct Hooks {
     pub(crate) budget: Option<Arc<dyn CostBudget>>,
     /// How long a query or mutation may run; none means no deadline.
     pub(crate) timeout: Option<Duration>,
+    /// The documents parsed lately, by text.
+    pub(crate) documents: Arc<ParsedDocuments>,
 }
 
 impl ExtensionFactory for Hooks {
@@ -45,6 +47,7 @@ impl ExtensionFactory for Hooks {
             limits: Limits {
                 limits: self.limits.clone(),
                 budget: self.budget.clone(),
+                documents: self.documents.clone(),
             },
             deadline: self.timeout.map(Deadline::new),
         })

@@ -111,6 +111,7 @@ where
             limits: options.limits,
             budget: options.budget,
             timeout: options.request_timeout,
+            documents: Default::default(),
         })
         .data(catalog)
         .data(loader);

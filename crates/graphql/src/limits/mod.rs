@@ -13,6 +13,9 @@
 
 mod cost;
 mod deadline;
+mod documents;
+
+pub(crate) use documents::ParsedDocuments;
 
 pub use cost::MAX_LIST_VALUES;
 pub(crate) use deadline::Deadline;
@@ -151,12 +154,15 @@ pub trait CostBudget: Send + Sync {
 pub(crate) struct Limits {
     pub(crate) limits: QueryLimits,
     pub(crate) budget: Option<Arc<dyn CostBudget>>,
+    /// The documents parsed lately, shared by every request.
+    pub(crate) documents: Arc<ParsedDocuments>,
 }
 
 impl Limits {
     /// Every check runs here, before async-graphql's own parse step: that step already walks every fragment
     /// spread in full (its recursion-depth check), as its validation does, so a hostile document must be refused
-    /// before either. The document parsed here stays on the request, so it is parsed once.
+    /// before either. The document parsed here stays on the request, so it is parsed once, and a text parsed lately
+    /// is not parsed again ([`ParsedDocuments`]).
     pub(crate) fn prepare(&self, ctx: &ExtensionContext<'_>, request: &mut Request) -> ServerResult<()> {
         self.check_text(&request.query)?;
         let variables = request.variables.clone();
@@ -166,6 +172,14 @@ impl Limits {
         let client = request_data::<ClientKey>(ctx, request).cloned();
         let cost_slot = request_data::<QueryCost>(ctx, request).cloned();
         let seen = request_data::<OperationName>(ctx, request).cloned();
+        match self.documents.get(&request.query) {
+            Some(kept) => request.set_parsed_query(kept),
+            None => {
+                let parsed = async_graphql::parser::parse_query(&request.query)?;
+                self.documents.keep(&request.query, &parsed);
+                request.set_parsed_query(parsed);
+            }
+        }
         let document = request.parsed_query()?;
         if let Some(seen) = seen
             && let Some(operation) = selected_operation(document, operation_name.as_deref())
