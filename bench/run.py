@@ -1003,9 +1003,12 @@ def wait_for_quiet_statistics(postgres: Postgres, database: str, quiet_seconds: 
 
 
 def capture_statements(postgres: Postgres, database: str, servers: dict[str, Server],
-                       questions: dict[str, Question], log: StatementLog, repetitions: int = 3) -> dict:
-    """For every question and side: after a warm-up request, `repetitions` single requests, each followed by
-    reading the statements the server's connections ran for it. Also cross-checks the transactions counted in
+                       questions: dict[str, Question], log: StatementLog, repetitions: int = 3,
+                       warm_up: int = 80) -> dict:
+    """For every question and side: after `warm_up` requests, `repetitions` single requests, each followed by
+    reading the statements the server's connections ran for it. The warm-up lets every connection of a pool of
+    10 run the question's statements more than five times, after which PostgreSQL keeps a prepared statement's
+    generic plan if it is no costlier: the parse and bind times captured are then those of a server under way. Also cross-checks the transactions counted in
     the log against pg_stat_database over the whole capture."""
     result: dict = {"method": "log_min_duration_statement = 0 on the benchmark database; one request at a time",
                     "log_file": str(log.path), "questions": {}}
@@ -1016,7 +1019,8 @@ def capture_statements(postgres: Postgres, database: str, servers: dict[str, Ser
     for question in questions.values():
         for side, request in question.requests.items():
             server = servers[side]
-            ask(server, request)
+            for _ in range(warm_up):
+                ask(server, request)
             samples = []
             for _ in range(repetitions):
                 offset = log.offset()
