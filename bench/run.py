@@ -1008,8 +1008,8 @@ def capture_statements(postgres: Postgres, database: str, servers: dict[str, Ser
     """For every question and side: after `warm_up` requests, `repetitions` single requests, each followed by
     reading the statements the server's connections ran for it. The warm-up lets every connection of a pool of
     10 run the question's statements more than five times, after which PostgreSQL keeps a prepared statement's
-    generic plan if it is no costlier: the parse and bind times captured are then those of a server under way. Also cross-checks the transactions counted in
-    the log against pg_stat_database over the whole capture."""
+    generic plan if it is no costlier: the parse and bind times captured are then those of a server under way.
+    Also cross-checks the transactions counted in the log against pg_stat_database over the whole capture."""
     result: dict = {"method": "log_min_duration_statement = 0 on the benchmark database; one request at a time",
                     "log_file": str(log.path), "questions": {}}
     if "persisted" in questions:
