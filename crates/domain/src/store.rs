@@ -54,6 +54,16 @@ pub trait CatalogStore: Send + Sync {
     /// The programs each of the bulletins `ids` reports on and the partners each names (with their roles), those
     /// `wanted`, read together.
     async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks>;
+    /// The links `wanted` of each of the bulletins `ids` and, when `figures` is given, the figures each is the
+    /// source of, with those parts, read together (the links and the figures in one round trip). The figures
+    /// are read whatever their bulletin's status: for a caller that has just read `ids` by a read that checked
+    /// it. `None` for the figures when `figures` is.
+    async fn bulletin_links_and_figures(
+        &self,
+        ids: &[BulletinId],
+        wanted: LinksWanted,
+        figures: Option<ObservationParts>,
+    ) -> DomainResult<(BulletinLinks, Option<Vec<Observation>>)>;
     /// The figures each of the bulletins `ids` reported, when `visibility` sees the bulletin, with the `parts`
     /// asked for.
     async fn bulletin_observations(

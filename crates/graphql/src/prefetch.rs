@@ -1,18 +1,17 @@
 //! A page's nested lists, read up front by the field that returns the page.
 //!
-//! Left to their own resolvers, a page's bulletins ask for their programs, partners and figures one by one, and
-//! the batch loader gathers the asks after a short delay, one level after another. The field that returns a
-//! page knows from the query (its look-ahead) which of those lists will be asked for, so it reads them at once:
-//! every link it asks for (programs, partners, countries, themes) in one statement, beside the figures (with only
-//! the parts their selection asks for), then the linked records in one statement per kind. Nested resolvers then
-//! find their lists here; whatever was not read up front still goes through the loader. The bulletins themselves
-//! are read without their countries and themes ([`TextsWanted::tags`](boletin_domain::bulletin::TextsWanted)),
-//! which come from here.
+//! Left to their own resolvers, a page's bulletins ask for their programs, partners and figures one by one, and the
+//! batch loader gathers the asks after a short delay, one level after another. The field that returns a page knows from
+//! the query (its look-ahead) which of those lists will be asked for, so it reads them at once: every link it asks for
+//! (programs, partners, countries, themes) and the figures in one statement (their parts, when the selection asks for
+//! them, in one more each), then the linked records in one statement per kind. Nested resolvers then find their lists
+//! here; whatever was not read up front still goes through the loader. The bulletins themselves are read without their
+//! countries and themes ([`TextsWanted::tags`](boletin_domain::bulletin::TextsWanted)), which come from here.
 
 use async_graphql::Lookahead;
 use async_graphql::futures_util::future::try_join;
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::{LinksWanted, PartnerLink, Theme, Visibility};
+use boletin_domain::bulletin::{LinksWanted, PartnerLink, Theme};
 use boletin_domain::catalog::Catalog;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
@@ -77,8 +76,8 @@ fn grouped<K: std::hash::Hash + Eq, V>(pairs: impl IntoIterator<Item = (K, V)>) 
 }
 
 impl Related {
-    /// Reads the lists `wanted` of bulletins `ids`: the links of every list at once, beside the figures, then the
-    /// programs and partners they name at once. `None` when nothing is wanted.
+    /// Reads the lists `wanted` of bulletins `ids`: the links of every list and the figures in one statement,
+    /// then the programs and partners they name at once. `None` when nothing is wanted.
     ///
     /// The bulletins were just read, by a read that checked their status, so their figures are read without
     /// checking it again (their source is one of `ids`): a public read's figures are those of bulletins it saw.
@@ -87,20 +86,9 @@ impl Related {
             return Ok(None);
         }
         let store = catalog.store();
-        let (links, observations) = try_join(
-            // The store reads nothing when no link is wanted.
-            store.bulletin_links(ids, wanted.links),
-            async {
-                match wanted.observations {
-                    Some(parts) => store
-                        .bulletin_observations(ids, Visibility::Editorial, parts)
-                        .await
-                        .map(Some),
-                    None => Ok(None),
-                }
-            },
-        )
-        .await?;
+        let (links, observations) = store
+            .bulletin_links_and_figures(ids, wanted.links, wanted.observations)
+            .await?;
         let program_links = wanted.links.programs.then_some(links.programs);
         let partner_links = wanted.links.partners.then_some(links.partners);
         let mut program_ids: Vec<ProgramId> = program_links.iter().flatten().map(|(_, p)| *p).collect();

@@ -217,7 +217,7 @@ async fn reads_fetch_only_what_is_selected_and_answer_the_same() {
                 assert_eq!(&detail["data"]["bulletin"], node, "{slug}");
             }
             // What each selection costs: the bulletin or page with its texts is one statement, every link asked for
-            // (countries, themes, programs, partners) one more, the figures one more, and each of their parts asked
+            // (countries, themes, programs, partners) and the figures one more, and each part of the figures asked
             // for one more. Programs and partners are left out here: whether their records are kept differs between
             // the test stores.
             let slug = "iom-promotes-labor-integration-of-migrants-in-tijuana";
@@ -227,7 +227,8 @@ async fn reads_fetch_only_what_is_selected_and_answer_the_same() {
                 ("title countries { code }", 2),
                 ("title countries { code } themes", 2),
                 ("title observations { value periodEnd }", 2),
-                ("title themes observations { value }", 3),
+                ("title themes observations { value }", 2),
+                ("title countries { code } themes observations { value periodStart }", 2),
                 ("title observations { value country { code } }", 3),
                 (
                     "title observations { value countries { code } disaggregations { value } }",

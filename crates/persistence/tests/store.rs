@@ -7,12 +7,14 @@
 
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
-    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, NewBulletin, NewBulletinParts, TextsWanted, Theme,
-    Visibility,
+    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, LinksWanted, NewBulletin, NewBulletinParts,
+    TextsWanted, Theme, Visibility,
 };
 use boletin_domain::country::CountryCode;
+use boletin_domain::id::BulletinId;
 use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
+use boletin_domain::observation::ObservationParts;
 use boletin_domain::page::PageRequest;
 use boletin_domain::slug::Slug;
 use boletin_domain::store::CatalogStore;
@@ -178,6 +180,87 @@ async fn a_page_writes_its_limit_as_a_number() {
         );
         db
     })
+    .await;
+}
+
+/// A page's links and figures come in one statement, the same lists the separate reads give, whichever of
+/// them are asked for.
+#[tokio::test]
+async fn links_and_figures_come_in_one_statement_as_read_apart() {
+    on_each_backend(
+        "links_and_figures_come_in_one_statement_as_read_apart",
+        |db| async move {
+            let db = db.seeded().await;
+            let page = db
+                .store
+                .bulletin_page(
+                    &BulletinFilter::default(),
+                    BulletinOrder::default(),
+                    &first(20),
+                    TextsWanted::ALL,
+                )
+                .await
+                .expect("the page reads");
+            let ids: Vec<BulletinId> = page.items.iter().map(|b| b.id).collect();
+            let every = LinksWanted {
+                programs: true,
+                partners: true,
+                countries: true,
+                themes: true,
+            };
+            let bare = ObservationParts {
+                countries: false,
+                disaggregations: false,
+            };
+            let (store, log) = boletin_persistence::SqlStore::with_statement_log(db.connection.clone());
+            for (wanted, parts) in [
+                (every, Some(ObservationParts::ALL)),
+                (every, Some(bare)),
+                (every, None),
+                (LinksWanted::default(), Some(bare)),
+                (
+                    LinksWanted {
+                        countries: true,
+                        ..LinksWanted::default()
+                    },
+                    Some(bare),
+                ),
+            ] {
+                let links = store.bulletin_links(&ids, wanted).await.expect("the links read");
+                let figures = match parts {
+                    Some(parts) => Some(
+                        store
+                            .bulletin_observations(&ids, Visibility::Editorial, parts)
+                            .await
+                            .expect("the figures read"),
+                    ),
+                    None => None,
+                };
+                log.start();
+                let together = store
+                    .bulletin_links_and_figures(&ids, wanted, parts)
+                    .await
+                    .expect("links and figures read together");
+                let statements = log.take();
+                assert_eq!(together, (links, figures), "{wanted:?} {parts:?}");
+                if parts == Some(bare) {
+                    assert_eq!(statements.len(), 1, "{wanted:?}: {statements:?}");
+                }
+            }
+            let (_, figures) = store
+                .bulletin_links_and_figures(&ids, every, Some(ObservationParts::ALL))
+                .await
+                .expect("links and figures read together");
+            let figures = figures.unwrap_or_default();
+            assert!(
+                figures.iter().any(|f| !f.countries.is_empty()),
+                "the seed's figures name countries"
+            );
+            assert!(figures.iter().any(|f| !f.disaggregations.is_empty()));
+            assert!(figures.iter().any(|f| f.partner.is_some()) && figures.iter().any(|f| f.note.is_some()));
+            db
+        },
+    )
     .await;
 }
 

@@ -263,7 +263,7 @@ impl RecordStore<NewBulletin> for SqlStore {
             partners: true,
             ..LinksWanted::default()
         };
-        let links = read::links(self.db(), &[bulletin.id.0], wanted).await?;
+        let (links, _) = read::links(self.db(), &[bulletin.id.0], wanted, None).await?;
         let program_ids: Vec<i64> = links.programs.into_iter().map(|(_, p)| p.0).collect();
         let program_slugs = keys_by_id::<programs::Entity, _>(
             self.db(),

@@ -2,7 +2,8 @@
 
 use super::{PUBLISHED, status_codes};
 use crate::entity::{
-    bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletins, partners, programs,
+    bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletins, observations, partners,
+    programs,
 };
 use crate::error::{corrupt, db_error};
 use crate::sql::Sql;
@@ -12,15 +13,16 @@ use boletin_domain::bulletin::{
     PartnerLink, TextsWanted, Theme,
 };
 use boletin_domain::country::CountryCode;
-use boletin_domain::id::{BulletinId, PartnerId, ProgramId};
+use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::language::Language;
+use boletin_domain::observation::{Observation, ObservationParts, ReferencePeriod};
 use boletin_domain::page::{Direction, Page, PageRequest};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait, Select,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QueryTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -284,6 +286,8 @@ enum Kind {
     Partner,
     Country,
     Theme,
+    /// A figure the bulletin is the source of: its id in `other_id`, its other columns after `code`.
+    Figure,
 }
 
 impl Kind {
@@ -294,6 +298,7 @@ impl Kind {
             Self::Partner => "1",
             Self::Country => "2",
             Self::Theme => "3",
+            Self::Figure => "4",
         }
     }
 
@@ -304,16 +309,39 @@ impl Kind {
             1 => Some(Self::Partner),
             2 => Some(Self::Country),
             3 => Some(Self::Theme),
+            4 => Some(Self::Figure),
             _ => None,
         }
     }
 }
 
-/// The links of bulletins `ids` that `wanted` asks for, in one statement (a union over the link tables):
-/// programs in id order, partners in id and role order, countries and themes in code order.
-pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
+/// The columns a figure adds to the union of [`links`], with the type a link's row gives them (as `NULL`).
+const FIGURE_COLUMNS: [(observations::Column, &str); 9] = [
+    (observations::Column::IndicatorId, "BIGINT"),
+    (observations::Column::Value, "DOUBLE PRECISION"),
+    (observations::Column::PeriodStart, "DATE"),
+    (observations::Column::PeriodEnd, "DATE"),
+    (observations::Column::Place, "TEXT"),
+    (observations::Column::ProgramId, "BIGINT"),
+    (observations::Column::PartnerId, "BIGINT"),
+    (observations::Column::Note, "TEXT"),
+    (observations::Column::Version, "INTEGER"),
+];
+
+/// The links of bulletins `ids` that `wanted` asks for and, when `figures` is given, the figures each is the
+/// source of, in one statement (a union over the link tables and the figures): programs in id order, partners
+/// in id and role order, countries and themes in code order, figures oldest period first (ties in bulletin id
+/// order). The figures are read
+/// whatever their bulletin's status (the caller read `ids` by a read that checked it); their countries and
+/// disaggregations, when `figures` asks for them, take up to two more statements.
+pub(crate) async fn links(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    wanted: LinksWanted,
+    figures: Option<ObservationParts>,
+) -> DomainResult<(BulletinLinks, Option<Vec<Observation>>)> {
     if ids.is_empty() {
-        return Ok(BulletinLinks::default());
+        return Ok((BulletinLinks::default(), figures.map(|_| Vec::new())));
     }
     let none = || Expr::cust("''");
     // Typed, so that a union of tags alone still reads as BIGINT on PostgreSQL.
@@ -368,15 +396,39 @@ pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWan
             ids,
         ));
     }
+    if figures.is_some() {
+        // A link's row carries the figure's columns as typed NULLs, so that the union's columns have one type
+        // on PostgreSQL whichever part comes first.
+        for part in &mut parts {
+            for (column, sql_type) in FIGURE_COLUMNS {
+                part.expr_as(Expr::cust(format!("CAST(NULL AS {sql_type})")), column);
+            }
+        }
+        let t = observations::Entity;
+        let owner = observations::Column::SourceBulletinId;
+        let mut part = link_part(
+            t,
+            owner,
+            Kind::Figure,
+            Expr::col((t, observations::Column::Id)),
+            none(),
+            ids,
+        );
+        for (column, _) in FIGURE_COLUMNS {
+            part.expr_as(Expr::col((t, column)), column);
+        }
+        parts.push(part);
+    }
     let mut parts = parts.into_iter();
     let Some(mut union) = parts.next() else {
-        return Ok(BulletinLinks::default());
+        return Ok((BulletinLinks::default(), None));
     };
     for part in parts {
         union.union(UnionType::All, part);
     }
     let column = |name: &str| Expr::col((Alias::new("u"), Alias::new(name)));
-    let select = Query::select()
+    let mut select = Query::select();
+    select
         .exprs([
             column("bulletin_id"),
             column("kind"),
@@ -384,12 +436,21 @@ pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWan
             column("code"),
         ])
         .from_subquery(union, Alias::new("u"))
-        .order_by_expr(column("kind"), Order::Asc)
+        .order_by_expr(column("kind"), Order::Asc);
+    if figures.is_some() {
+        for (name, _) in FIGURE_COLUMNS {
+            select.expr(column(name.as_str()));
+        }
+        // Links have no period: within their kind they keep the order below.
+        select.order_by_expr(column("period_start"), Order::Asc);
+    }
+    select
         .order_by_expr(column("other_id"), Order::Asc)
         .order_by_expr(column("code"), Order::Asc)
-        .to_owned();
+        .order_by_expr(column("bulletin_id"), Order::Asc);
     let rows = db.query_all(&select).await.map_err(db_error)?;
     let mut links = BulletinLinks::default();
+    let mut read_figures = Vec::new();
     for row in &rows {
         let value = |e| corrupt("bulletin_links", e);
         let bulletin = BulletinId(row.try_get("", "bulletin_id").map_err(value)?);
@@ -411,10 +472,41 @@ pub(crate) async fn links(db: &DatabaseConnection, ids: &[i64], wanted: LinksWan
                 let theme = Theme::parse(&code).map_err(|e| corrupt("bulletin_themes", e))?;
                 links.themes.push((bulletin, theme));
             }
+            Some(Kind::Figure) => read_figures.push(figure(row, ObservationId(other), bulletin)?),
             None => return Err(corrupt("bulletin_links", format!("unknown kind {kind}"))),
         }
     }
-    Ok(links)
+    let Some(parts) = figures else {
+        return Ok((links, None));
+    };
+    super::indicators::with_parts(db, &mut read_figures, parts).await?;
+    Ok((links, Some(read_figures)))
+}
+
+/// Figure `id` of bulletin `source`, from its columns in a row of [`links`] (without its countries and
+/// disaggregations).
+fn figure(row: &QueryResult, id: ObservationId, source: BulletinId) -> DomainResult<Observation> {
+    fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: observations::Column) -> DomainResult<T> {
+        row.try_get("", column.as_str()).map_err(|e| corrupt("observations", e))
+    }
+    use observations::Column as C;
+    Ok(Observation {
+        id,
+        indicator: IndicatorId(get(row, C::IndicatorId)?),
+        value: get(row, C::Value)?,
+        period: ReferencePeriod {
+            start: get(row, C::PeriodStart)?,
+            end: get(row, C::PeriodEnd)?,
+        },
+        countries: Vec::new(),
+        place: get(row, C::Place)?,
+        program: ProgramId(get(row, C::ProgramId)?),
+        partner: get::<Option<i64>>(row, C::PartnerId)?.map(PartnerId),
+        source,
+        note: get(row, C::Note)?,
+        disaggregations: Vec::new(),
+        version: get(row, C::Version)?,
+    })
 }
 
 /// A bulletin row and its language versions, as one statement reads them.
@@ -511,7 +603,7 @@ async fn assemble(
         themes: wanted.tags,
         ..LinksWanted::default()
     };
-    let links = links(db, &ids, tags).await?;
+    let (links, _) = links(db, &ids, tags, None).await?;
     let mut countries_of = by_bulletin(links.countries);
     let mut themes_of = by_bulletin(links.themes);
     rows.into_iter()

@@ -91,10 +91,41 @@ async fn load_observations(
         .all(db)
         .await
         .map_err(db_error)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    let mut figures: Vec<Observation> = rows
+        .into_iter()
+        .map(|row| Observation {
+            id: ObservationId(row.id),
+            indicator: IndicatorId(row.indicator_id),
+            value: row.value,
+            period: ReferencePeriod {
+                start: row.period_start,
+                end: row.period_end,
+            },
+            countries: Vec::new(),
+            place: row.place,
+            program: ProgramId(row.program_id),
+            partner: row.partner_id.map(PartnerId),
+            source: BulletinId(row.source_bulletin_id),
+            note: row.note,
+            disaggregations: Vec::new(),
+            version: row.version,
+        })
+        .collect();
+    with_parts(db, &mut figures, parts).await?;
+    Ok(figures)
+}
+
+/// Fills in the countries and disaggregations of `figures` (read without them) that `parts` asks for, read at
+/// once, in up to two more statements.
+pub(crate) async fn with_parts(
+    db: &DatabaseConnection,
+    figures: &mut [Observation],
+    parts: ObservationParts,
+) -> DomainResult<()> {
+    if figures.is_empty() || !(parts.countries || parts.disaggregations) {
+        return Ok(());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = figures.iter().map(|f| f.id.0).collect();
     let (countries, parts) = tokio::try_join!(
         async {
             match parts.countries {
@@ -141,26 +172,11 @@ async fn load_observations(
             })
         },
     )?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Observation {
-            id: ObservationId(row.id),
-            indicator: IndicatorId(row.indicator_id),
-            value: row.value,
-            period: ReferencePeriod {
-                start: row.period_start,
-                end: row.period_end,
-            },
-            countries: countries_of.remove(&row.id).unwrap_or_default(),
-            place: row.place,
-            program: ProgramId(row.program_id),
-            partner: row.partner_id.map(PartnerId),
-            source: BulletinId(row.source_bulletin_id),
-            note: row.note,
-            disaggregations: parts_of.remove(&row.id).unwrap_or_default(),
-            version: row.version,
-        })
-        .collect())
+    for figure in figures {
+        figure.countries = countries_of.remove(&figure.id.0).unwrap_or_default();
+        figure.disaggregations = parts_of.remove(&figure.id.0).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// The observations whose `column` is one of `ids` and whose source `visibility` sees, with the `parts` asked.

@@ -331,7 +331,17 @@ impl CatalogStore for SqlStore {
     }
 
     async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks> {
-        bulletins::links(&self.db, &raw_ids(ids, |id| id.0), wanted).await
+        let (links, _) = bulletins::links(&self.db, &raw_ids(ids, |id| id.0), wanted, None).await?;
+        Ok(links)
+    }
+
+    async fn bulletin_links_and_figures(
+        &self,
+        ids: &[BulletinId],
+        wanted: LinksWanted,
+        figures: Option<ObservationParts>,
+    ) -> DomainResult<(BulletinLinks, Option<Vec<Observation>>)> {
+        bulletins::links(&self.db, &raw_ids(ids, |id| id.0), wanted, figures).await
     }
 
     async fn bulletin_observations(
