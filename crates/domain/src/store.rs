@@ -55,9 +55,9 @@ pub trait CatalogStore: Send + Sync {
     /// `wanted`, read together.
     async fn bulletin_links(&self, ids: &[BulletinId], wanted: LinksWanted) -> DomainResult<BulletinLinks>;
     /// The links `wanted` of each of the bulletins `ids` and, when `figures` is given, the figures each is the
-    /// source of, with those parts, read together (the links and the figures in one round trip). The figures
-    /// are read whatever their bulletin's status: for a caller that has just read `ids` by a read that checked
-    /// it. `None` for the figures when `figures` is.
+    /// source of, with those parts, read together (the links and the figures in one statement, their parts in up
+    /// to two more). The figures are read whatever their bulletin's status: for a caller that has just read `ids`
+    /// by a read that checked it. `None` for the figures when `figures` is.
     async fn bulletin_links_and_figures(
         &self,
         ids: &[BulletinId],

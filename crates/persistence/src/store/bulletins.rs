@@ -1,5 +1,6 @@
 //! Reading bulletins: keyset pages, counts, lookups, and the relations of many bulletins at once.
 
+use super::indicators::{FIGURE_COLUMNS, figure, with_parts};
 use super::{PUBLISHED, status_codes};
 use crate::entity::{
     bulletin_countries, bulletin_partners, bulletin_programs, bulletin_themes, bulletins, observations, partners,
@@ -13,16 +14,16 @@ use boletin_domain::bulletin::{
     PartnerLink, TextsWanted, Theme,
 };
 use boletin_domain::country::CountryCode;
-use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, ProgramId};
+use boletin_domain::id::{BulletinId, ObservationId, PartnerId, ProgramId};
 use boletin_domain::language::Language;
-use boletin_domain::observation::{Observation, ObservationParts, ReferencePeriod};
+use boletin_domain::observation::{Observation, ObservationParts};
 use boletin_domain::page::{Direction, Page, PageRequest};
 use boletin_domain::partner::PartnerRole;
 use boletin_domain::slug::Slug;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QueryTrait, Select,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -279,7 +280,8 @@ fn link_part<E: EntityTrait>(
         .to_owned()
 }
 
-/// The kinds of a bulletin's links, in the order the union lists them; `kind` holds the number.
+/// The kinds of a bulletin's links (and of its figures, read with them), in the order the union lists them;
+/// `kind` holds the number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Program,
@@ -315,25 +317,12 @@ impl Kind {
     }
 }
 
-/// The columns a figure adds to the union of [`links`], with the type a link's row gives them (as `NULL`).
-const FIGURE_COLUMNS: [(observations::Column, &str); 9] = [
-    (observations::Column::IndicatorId, "BIGINT"),
-    (observations::Column::Value, "DOUBLE PRECISION"),
-    (observations::Column::PeriodStart, "DATE"),
-    (observations::Column::PeriodEnd, "DATE"),
-    (observations::Column::Place, "TEXT"),
-    (observations::Column::ProgramId, "BIGINT"),
-    (observations::Column::PartnerId, "BIGINT"),
-    (observations::Column::Note, "TEXT"),
-    (observations::Column::Version, "INTEGER"),
-];
-
 /// The links of bulletins `ids` that `wanted` asks for and, when `figures` is given, the figures each is the
 /// source of, in one statement (a union over the link tables and the figures): programs in id order, partners
-/// in id and role order, countries and themes in code order, figures oldest period first (ties in bulletin id
-/// order). The figures are read
-/// whatever their bulletin's status (the caller read `ids` by a read that checked it); their countries and
-/// disaggregations, when `figures` asks for them, take up to two more statements.
+/// in id and role order, countries and themes in code order (links alike but for their bulletin in bulletin id
+/// order), figures oldest period first, then by id. The figures are read whatever their bulletin's status (the
+/// caller read `ids` by a read that checked it); their countries and disaggregations, when `figures` asks for
+/// them, take up to two more statements.
 pub(crate) async fn links(
     db: &DatabaseConnection,
     ids: &[i64],
@@ -479,34 +468,8 @@ pub(crate) async fn links(
     let Some(parts) = figures else {
         return Ok((links, None));
     };
-    super::indicators::with_parts(db, &mut read_figures, parts).await?;
+    with_parts(db, &mut read_figures, parts).await?;
     Ok((links, Some(read_figures)))
-}
-
-/// Figure `id` of bulletin `source`, from its columns in a row of [`links`] (without its countries and
-/// disaggregations).
-fn figure(row: &QueryResult, id: ObservationId, source: BulletinId) -> DomainResult<Observation> {
-    fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: observations::Column) -> DomainResult<T> {
-        row.try_get("", column.as_str()).map_err(|e| corrupt("observations", e))
-    }
-    use observations::Column as C;
-    Ok(Observation {
-        id,
-        indicator: IndicatorId(get(row, C::IndicatorId)?),
-        value: get(row, C::Value)?,
-        period: ReferencePeriod {
-            start: get(row, C::PeriodStart)?,
-            end: get(row, C::PeriodEnd)?,
-        },
-        countries: Vec::new(),
-        place: get(row, C::Place)?,
-        program: ProgramId(get(row, C::ProgramId)?),
-        partner: get::<Option<i64>>(row, C::PartnerId)?.map(PartnerId),
-        source,
-        note: get(row, C::Note)?,
-        disaggregations: Vec::new(),
-        version: get(row, C::Version)?,
-    })
 }
 
 /// A bulletin row and its language versions, as one statement reads them.

@@ -15,7 +15,10 @@ use boletin_domain::id::{BulletinId, IndicatorId, ObservationId, PartnerId, Prog
 use boletin_domain::indicator::{Aggregation, Indicator, IndicatorText, Unit};
 use boletin_domain::language::{Language, Versions};
 use boletin_domain::observation::{Disaggregation, Observation, ObservationParts, ReferencePeriod};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select,
+};
 use std::collections::HashMap;
 
 impl Record for Indicator {
@@ -85,34 +88,70 @@ async fn load_observations(
         ))),
         Visibility::Editorial => select,
     };
-    let rows = select
+    let mut select = select
+        .select_only()
+        .column(observations::Column::Id)
+        .column(observations::Column::SourceBulletinId);
+    for (column, _) in FIGURE_COLUMNS {
+        select = select.column(column);
+    }
+    let select = select
         .order_by_asc(observations::Column::PeriodStart)
-        .order_by_asc(observations::Column::Id)
-        .all(db)
-        .await
-        .map_err(db_error)?;
-    let mut figures: Vec<Observation> = rows
-        .into_iter()
-        .map(|row| Observation {
-            id: ObservationId(row.id),
-            indicator: IndicatorId(row.indicator_id),
-            value: row.value,
-            period: ReferencePeriod {
-                start: row.period_start,
-                end: row.period_end,
-            },
-            countries: Vec::new(),
-            place: row.place,
-            program: ProgramId(row.program_id),
-            partner: row.partner_id.map(PartnerId),
-            source: BulletinId(row.source_bulletin_id),
-            note: row.note,
-            disaggregations: Vec::new(),
-            version: row.version,
+        .order_by_asc(observations::Column::Id);
+    let rows = db.query_all(QueryTrait::as_query(&select)).await.map_err(db_error)?;
+    let mut figures = rows
+        .iter()
+        .map(|row| {
+            let get = |column: observations::Column| {
+                row.try_get::<i64>("", column.as_str())
+                    .map_err(|e| corrupt("observations", e))
+            };
+            let id = ObservationId(get(observations::Column::Id)?);
+            figure(row, id, BulletinId(get(observations::Column::SourceBulletinId)?))
         })
-        .collect();
+        .collect::<DomainResult<Vec<_>>>()?;
     with_parts(db, &mut figures, parts).await?;
     Ok(figures)
+}
+
+/// A figure's columns besides its id and source, with the SQL type of each (a union of figures with other rows
+/// gives those rows typed NULLs in their place).
+pub(crate) const FIGURE_COLUMNS: [(observations::Column, &str); 9] = [
+    (observations::Column::IndicatorId, "BIGINT"),
+    (observations::Column::Value, "DOUBLE PRECISION"),
+    (observations::Column::PeriodStart, "DATE"),
+    (observations::Column::PeriodEnd, "DATE"),
+    (observations::Column::Place, "TEXT"),
+    (observations::Column::ProgramId, "BIGINT"),
+    (observations::Column::PartnerId, "BIGINT"),
+    (observations::Column::Note, "TEXT"),
+    (observations::Column::Version, "INTEGER"),
+];
+
+/// Figure `id` of bulletin `source`, from a row holding [`FIGURE_COLUMNS`] by name, without its countries and
+/// disaggregations.
+pub(crate) fn figure(row: &QueryResult, id: ObservationId, source: BulletinId) -> DomainResult<Observation> {
+    fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: observations::Column) -> DomainResult<T> {
+        row.try_get("", column.as_str()).map_err(|e| corrupt("observations", e))
+    }
+    use observations::Column as C;
+    Ok(Observation {
+        id,
+        indicator: IndicatorId(get(row, C::IndicatorId)?),
+        value: get(row, C::Value)?,
+        period: ReferencePeriod {
+            start: get(row, C::PeriodStart)?,
+            end: get(row, C::PeriodEnd)?,
+        },
+        countries: Vec::new(),
+        place: get(row, C::Place)?,
+        program: ProgramId(get(row, C::ProgramId)?),
+        partner: get::<Option<i64>>(row, C::PartnerId)?.map(PartnerId),
+        source,
+        note: get(row, C::Note)?,
+        disaggregations: Vec::new(),
+        version: get(row, C::Version)?,
+    })
 }
 
 /// Fills in the countries and disaggregations of `figures` (read without them) that `parts` asks for, read at
