@@ -7,15 +7,15 @@
 
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
-    BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, LinksWanted, NewBulletin, NewBulletinParts,
-    TextsWanted, Theme, Visibility,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, LinksWanted, NewBulletin,
+    NewBulletinParts, TextsWanted, Theme, Visibility,
 };
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::BulletinId;
 use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
 use boletin_domain::observation::ObservationParts;
-use boletin_domain::page::PageRequest;
+use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::slug::Slug;
 use boletin_domain::store::CatalogStore;
 use boletin_persistence::testing::on_each_backend;
@@ -36,6 +36,19 @@ fn changed(bulletin: &NewBulletin, change: impl FnOnce(&mut NewBulletinParts)) -
 
 fn first(n: i32) -> PageRequest<BulletinCursor> {
     PageRequest::new(Some(n), None, None, None).expect("a valid page request")
+}
+
+/// The first `n` bulletins of the default list (published, newest first), with all their texts.
+async fn newest(store: &impl CatalogStore, n: i32) -> Page<Bulletin> {
+    store
+        .bulletin_page(
+            &BulletinFilter::default(),
+            BulletinOrder::default(),
+            &first(n),
+            TextsWanted::ALL,
+        )
+        .await
+        .expect("the first page reads")
 }
 
 #[test]
@@ -99,16 +112,7 @@ fn a_bad_record_in_a_seed_file_is_named_at_its_path_and_a_bad_shape_at_its_line(
 async fn the_seed_loads_and_lists_newest_first() {
     on_each_backend("the_seed_loads_and_lists_newest_first", |db| async move {
         let db = db.seeded().await;
-        let page = db
-            .store
-            .bulletin_page(
-                &BulletinFilter::default(),
-                BulletinOrder::default(),
-                &first(20),
-                TextsWanted::ALL,
-            )
-            .await
-            .expect("the first page reads");
+        let page = newest(&db.store, 20).await;
         assert_eq!(page.items.len(), 10);
         assert!(!page.has_next_page);
         assert!(
@@ -191,16 +195,7 @@ async fn links_and_figures_come_in_one_statement_as_read_apart() {
         "links_and_figures_come_in_one_statement_as_read_apart",
         |db| async move {
             let db = db.seeded().await;
-            let page = db
-                .store
-                .bulletin_page(
-                    &BulletinFilter::default(),
-                    BulletinOrder::default(),
-                    &first(20),
-                    TextsWanted::ALL,
-                )
-                .await
-                .expect("the page reads");
+            let page = newest(&db.store, 20).await;
             let ids: Vec<BulletinId> = page.items.iter().map(|b| b.id).collect();
             let every = LinksWanted {
                 programs: true,
