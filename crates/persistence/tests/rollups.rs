@@ -578,28 +578,6 @@ async fn rollup_tables(db: &TestDatabase) -> Vec<String> {
                 )
             }),
     );
-    lines.extend(
-        rows(
-            db,
-            "SELECT indicator_id, country, period_start, observation_id, period_end, source_bulletin_id, \
-             program_id, partner_id FROM statistic_figures",
-        )
-        .await
-        .iter()
-        .map(|r| {
-            format!(
-                "figure {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                r.try_get::<i64>("", "indicator_id").ok(),
-                r.try_get::<String>("", "country").ok(),
-                r.try_get::<NaiveDate>("", "period_start").ok(),
-                r.try_get::<i64>("", "observation_id").ok(),
-                r.try_get::<NaiveDate>("", "period_end").ok(),
-                r.try_get::<i64>("", "source_bulletin_id").ok(),
-                r.try_get::<i64>("", "program_id").ok(),
-                r.try_get::<Option<i64>>("", "partner_id").ok(),
-            )
-        }),
-    );
     lines.sort();
     lines
 }

@@ -67,19 +67,37 @@ async fn links<C: ConnectionTrait>(conn: &C, list: &[&NewBulletin]) -> Result<(I
     Ok((program_ids, partner_ids))
 }
 
-/// The ids of the figures bulletin `id` sourced, oldest first.
-async fn figures_of(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<(i64, i64)>> {
+/// A figure a bulletin sourced: what its publication announces and which rollups it changes.
+struct Sourced {
+    id: i64,
+    indicator: i64,
+    program: i64,
+    end: chrono::NaiveDate,
+}
+
+/// The figures bulletin `id` sourced, oldest first.
+async fn figures_of(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<Sourced>> {
     let rows = observations::Entity::find()
         .select_only()
         .column(observations::Column::Id)
         .column(observations::Column::IndicatorId)
+        .column(observations::Column::ProgramId)
+        .column(observations::Column::PeriodEnd)
         .filter(observations::Column::SourceBulletinId.eq(id))
         .order_by_asc(observations::Column::Id)
-        .into_tuple::<(i64, i64)>()
+        .into_tuple::<(i64, i64, i64, chrono::NaiveDate)>()
         .all(txn)
         .await
         .map_err(db_error)?;
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|(id, indicator, program, end)| Sourced {
+            id,
+            indicator,
+            program,
+            end,
+        })
+        .collect())
 }
 
 impl SqlStore {
@@ -209,19 +227,21 @@ pub(super) async fn change_status(
             ChangeKind::Delete
         };
         let figures = figures_of(&txn, row.id).await?;
-        effects.rollups.add_figures_of(&txn, row.id).await?;
+        for figure in &figures {
+            effects.rollups.add(figure.indicator, figure.program, figure.end);
+        }
         effects.feed(EntityType::Bulletin, vec![row.id], kind);
         effects.feed(
             EntityType::Observation,
-            figures.iter().map(|(id, _)| *id).collect(),
+            figures.iter().map(|figure| figure.id).collect(),
             kind,
         );
         if visible {
             effects.announce(Event::BulletinPublished(BulletinId(row.id)));
-            for (id, indicator) in figures {
+            for figure in figures {
                 effects.announce(Event::ObservationRecorded {
-                    observation: ObservationId(id),
-                    indicator: boletin_domain::id::IndicatorId(indicator),
+                    observation: ObservationId(figure.id),
+                    indicator: boletin_domain::id::IndicatorId(figure.indicator),
                 });
             }
         }
