@@ -213,30 +213,84 @@ fn table_row(out: &mut String, name: &str, mut times: Vec<Duration>) -> std::fmt
     )
 }
 
-/// The steps of one editing round, in the order they run.
-const WRITE_STEPS: [&str; 6] = [
+/// The steps of one editing round, in the order they run, then the two steps timed again for a figure in a busy
+/// series.
+const WRITE_STEPS: [&str; 8] = [
     "createBulletin (a draft)",
     "recordObservation (on the draft)",
     "publishBulletin",
     "event heard by a subscriber (from the publish call)",
     "deleteObservation",
     "deleteBulletin",
+    "publishBulletin (its figure in a busy series)",
+    "deleteObservation (a figure in a busy series)",
 ];
 
+/// Where a round's figure goes: its indicator, program, period and countries.
+struct Series {
+    indicator: String,
+    program: String,
+    start: String,
+    end: String,
+    countries: String,
+}
+
+impl Series {
+    /// A series of its own: the first program, the first indicator without dimensions, 1 January 2019, Mexico.
+    async fn new_one(schema: &BoletinSchema) -> anyhow::Result<Self> {
+        let program = run(schema, "{ programs { slug } }").await?["programs"][0]["slug"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("the database has no programs; seed or generate it first"))?
+            .to_owned();
+        let indicator = run(schema, "{ indicators { code dimensions } }").await?["indicators"]
+            .as_array()
+            .and_then(|list| list.iter().find(|i| i["dimensions"] == serde_json::json!([])))
+            .and_then(|i| i["code"].as_str())
+            .ok_or_else(|| anyhow::anyhow!("the database has no indicator without dimensions"))?
+            .to_owned();
+        Ok(Self {
+            indicator,
+            program,
+            start: "2019-01-01".to_owned(),
+            end: "2019-01-01".to_owned(),
+            countries: r#"["MX"]"#.to_owned(),
+        })
+    }
+
+    /// The series of the newest bulletin's first figure (same indicator, program, period and countries), whose
+    /// month and year already hold figures, as a new report's usually do; `None` when that bulletin has none.
+    async fn busy(schema: &BoletinSchema) -> anyhow::Result<Option<Self>> {
+        let newest = run(
+            schema,
+            "{ bulletins(first: 1) { nodes { observations { indicator { code } program { slug } periodStart \
+             periodEnd countries { code } } } } }",
+        )
+        .await?;
+        let figure = &newest["bulletins"]["nodes"][0]["observations"][0];
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        let countries: Vec<&str> = figure["countries"]
+            .as_array()
+            .map(|list| list.iter().filter_map(|c| c["code"].as_str()).collect())
+            .unwrap_or_default();
+        Ok((|| {
+            Some(Self {
+                indicator: text(&figure["indicator"]["code"])?,
+                program: text(&figure["program"]["slug"])?,
+                start: text(&figure["periodStart"])?,
+                end: text(&figure["periodEnd"])?,
+                countries: serde_json::to_string(&countries).ok()?,
+            })
+        })())
+    }
+}
+
 /// `bench --writes`: `iterations` rounds of creating a draft with a figure, publishing it while a subscriber
-/// listens, and deleting both; the latency of each step and of the event.
+/// listens, and deleting both; the latency of each step and of the event. Each round then does it again with a
+/// figure in a busy series, timing its publication and deletion.
 pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result<String> {
     use futures::StreamExt as _;
-    let program = run(schema, "{ programs { slug } }").await?["programs"][0]["slug"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("the database has no programs; seed or generate it first"))?
-        .to_owned();
-    let indicator = run(schema, "{ indicators { code dimensions } }").await?["indicators"]
-        .as_array()
-        .and_then(|list| list.iter().find(|i| i["dimensions"] == serde_json::json!([])))
-        .and_then(|i| i["code"].as_str())
-        .ok_or_else(|| anyhow::anyhow!("the database has no indicator without dimensions"))?
-        .to_owned();
+    let own = Series::new_one(schema).await?;
+    let busy = Series::busy(schema).await?;
     // The subscription starts listening when its stream is first polled: a task polls it from now on, and the
     // rounds begin once it has had time to start.
     let mut stream = schema
@@ -255,67 +309,21 @@ pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result
     let started_at = std::process::id();
     for round in 0..iterations.max(1) + 2 {
         let slug = format!("bench-{started_at}-{round}");
-        let mut step = |n: usize, elapsed: Duration| {
-            // The first two rounds warm the caches and are not counted.
-            if round >= 2 {
+        let steps = edit(schema, &mut events, &slug, round, &own).await?;
+        let busy_steps = match &busy {
+            Some(series) => Some(edit(schema, &mut events, &format!("{slug}-busy"), round, series).await?),
+            None => None,
+        };
+        // The first two rounds warm the caches and are not counted.
+        if round >= 2 {
+            for (n, elapsed) in steps.into_iter().enumerate() {
                 times[n].push(elapsed);
             }
-        };
-        let clock = Instant::now();
-        run(
-            schema,
-            &format!(
-                r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: [{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}] }}) {{ bulletin {{ version }} }} }}"#
-            ),
-        )
-        .await?;
-        step(0, clock.elapsed());
-        let clock = Instant::now();
-        let figure = run(
-            schema,
-            &format!(
-                r#"mutation {{ recordObservation(input: {{ indicator: "{indicator}", source: "{slug}", value: 1, periodStart: "2019-01-01", periodEnd: "2019-01-01", countries: ["MX"], program: "{program}" }}) {{ observation {{ id }} }} }}"#
-            ),
-        )
-        .await?;
-        step(1, clock.elapsed());
-        let figure = figure["recordObservation"]["observation"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let clock = Instant::now();
-        run(
-            schema,
-            &format!(
-                r#"mutation {{ publishBulletin(slug: "{slug}", expectedVersion: 1) {{ bulletin {{ version }} }} }}"#
-            ),
-        )
-        .await?;
-        step(2, clock.elapsed());
-        loop {
-            let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
-                .await
-                .map_err(|_| anyhow::anyhow!("no event within 10 s of publishing `{slug}`"))?
-                .ok_or_else(|| anyhow::anyhow!("the subscription ended"))?;
-            if event.errors.is_empty() && serde_json::to_value(&event.data)?["bulletinPublished"]["slug"] == slug {
-                break;
+            if let Some(busy_steps) = busy_steps {
+                times[6].push(busy_steps[2]);
+                times[7].push(busy_steps[4]);
             }
         }
-        step(3, clock.elapsed());
-        let clock = Instant::now();
-        run(
-            schema,
-            &format!(r#"mutation {{ deleteObservation(id: "{figure}", expectedVersion: 1) {{ deletedId }} }}"#),
-        )
-        .await?;
-        step(4, clock.elapsed());
-        let clock = Instant::now();
-        run(
-            schema,
-            &format!(r#"mutation {{ deleteBulletin(slug: "{slug}", expectedVersion: 2) {{ deletedId }} }}"#),
-        )
-        .await?;
-        step(5, clock.elapsed());
     }
     let mut out = String::new();
     table_head(&mut out, "write")?;
@@ -323,4 +331,77 @@ pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result
         table_row(&mut out, name, times)?;
     }
     Ok(out)
+}
+
+/// One editing round on `series`: a draft `slug` with a figure, published while `events` listens, then the figure
+/// and the bulletin deleted; the time of each step of [`WRITE_STEPS`] up to `deleteBulletin`.
+async fn edit(
+    schema: &BoletinSchema,
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<async_graphql::Response>,
+    slug: &str,
+    round: usize,
+    series: &Series,
+) -> anyhow::Result<[Duration; 6]> {
+    let Series {
+        indicator,
+        program,
+        start,
+        end,
+        countries,
+    } = series;
+    let mut times = [Duration::ZERO; 6];
+    let clock = Instant::now();
+    run(
+        schema,
+        &format!(
+            r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: [{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}] }}) {{ bulletin {{ version }} }} }}"#
+        ),
+    )
+    .await?;
+    times[0] = clock.elapsed();
+    let clock = Instant::now();
+    let figure = run(
+        schema,
+        &format!(
+            r#"mutation {{ recordObservation(input: {{ indicator: "{indicator}", source: "{slug}", value: 1, periodStart: "{start}", periodEnd: "{end}", countries: {countries}, program: "{program}" }}) {{ observation {{ id }} }} }}"#
+        ),
+    )
+    .await?;
+    times[1] = clock.elapsed();
+    let figure = figure["recordObservation"]["observation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let clock = Instant::now();
+    run(
+        schema,
+        &format!(r#"mutation {{ publishBulletin(slug: "{slug}", expectedVersion: 1) {{ bulletin {{ version }} }} }}"#),
+    )
+    .await?;
+    times[2] = clock.elapsed();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("no event within 10 s of publishing `{slug}`"))?
+            .ok_or_else(|| anyhow::anyhow!("the subscription ended"))?;
+        if event.errors.is_empty() && serde_json::to_value(&event.data)?["bulletinPublished"]["slug"] == slug {
+            break;
+        }
+    }
+    times[3] = clock.elapsed();
+    let clock = Instant::now();
+    run(
+        schema,
+        &format!(r#"mutation {{ deleteObservation(id: "{figure}", expectedVersion: 1) {{ deletedId }} }}"#),
+    )
+    .await?;
+    times[4] = clock.elapsed();
+    let clock = Instant::now();
+    run(
+        schema,
+        &format!(r#"mutation {{ deleteBulletin(slug: "{slug}", expectedVersion: 2) {{ deletedId }} }}"#),
+    )
+    .await?;
+    times[5] = clock.elapsed();
+    Ok(times)
 }
