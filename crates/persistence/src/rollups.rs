@@ -391,8 +391,10 @@ fn insert_double_counts(sql: &mut Sql, rewrite: Rewrite<'_>) {
 
 /// Writes the rollups and flags of `rewrite`, first deleting the old rows of a refresh's months. On PostgreSQL
 /// in one statement: its parts share one snapshot, so the deletes see only the old rows, and the year rollups
-/// add up the month rollups it inserts (through `RETURNING`) with the stored ones of the other months. SQLite,
-/// which has no data-modifying common table expressions, runs the parts in turn, sent as one text.
+/// add up the month rollups it inserts (through `RETURNING`) with the stored ones of the other months. The parts
+/// run in no set order, so the tables must keep no unique index: a new row could meet the old row it replaces
+/// before that row's deletion. SQLite, which has no data-modifying common table expressions, runs the parts in
+/// turn, sent as one text.
 async fn write<C: ConnectionTrait>(conn: &C, rewrite: Rewrite<'_>) -> DomainResult<()> {
     conn.execute_raw(statement(conn.get_database_backend(), rewrite))
         .await

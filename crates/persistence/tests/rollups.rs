@@ -650,3 +650,63 @@ async fn statistics_through_rollups_equal_statistics_from_the_figures() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_bulletin_of_many_months_is_refreshed_in_parts_as_a_rebuild_would_write_it() {
+    on_each_backend(
+        "a_bulletin_of_many_months_is_refreshed_in_parts_as_a_rebuild_would_write_it",
+        |db| async move {
+            let db = db.seeded().await;
+            let catalogue = catalogue(&db).await;
+            let source = catalogue.bulletins[0].clone();
+            let store = &db.store;
+            store
+                .change_bulletin_status(&source, BulletinStatus::Draft, None, "test")
+                .await
+                .expect("the bulletin goes back to draft");
+            let mut random = Random(7);
+            for _ in 0..320 {
+                let figure = random_figure(&mut random, &catalogue);
+                let figure = NewObservation::new(NewObservationParts {
+                    source: source.clone(),
+                    ..figure.into_parts()
+                })
+                .expect("a valid figure");
+                store
+                    .create(&figure, "test")
+                    .await
+                    .expect("a figure is recorded on the draft");
+            }
+            // More (indicator, program, month) scopes than one refresh statement takes (200), so that publishing
+            // rewrites them in several statements, some sharing a year.
+            let scopes = db
+                .scalar(&format!(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT o.indicator_id, o.program_id, \
+                     {} FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.slug = '{}') s",
+                    match db.connection.get_database_backend() {
+                        sea_orm::DbBackend::Postgres => "to_char(o.period_end, 'YYYYMM')",
+                        _ => "strftime('%Y%m', o.period_end)",
+                    },
+                    source.as_str()
+                ))
+                .await
+                .expect("the scopes are counted");
+            assert!(scopes > 200, "only {scopes} scopes");
+            for status in [BulletinStatus::Published, BulletinStatus::Archived] {
+                store
+                    .change_bulletin_status(&source, status, None, "test")
+                    .await
+                    .expect("the status changes");
+                let kept = rollup_tables(&db).await;
+                store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
+                assert_eq!(
+                    kept,
+                    rollup_tables(&db).await,
+                    "{status:?}: kept rollups differ from rebuilt ones"
+                );
+            }
+            db
+        },
+    )
+    .await;
+}
