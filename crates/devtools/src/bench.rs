@@ -268,19 +268,25 @@ impl Series {
         .await?;
         let figure = &newest["bulletins"]["nodes"][0]["observations"][0];
         let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        let (Some(indicator), Some(program), Some(start), Some(end)) = (
+            text(&figure["indicator"]["code"]),
+            text(&figure["program"]["slug"]),
+            text(&figure["periodStart"]),
+            text(&figure["periodEnd"]),
+        ) else {
+            return Ok(None);
+        };
         let countries: Vec<&str> = figure["countries"]
             .as_array()
             .map(|list| list.iter().filter_map(|c| c["code"].as_str()).collect())
             .unwrap_or_default();
-        Ok((|| {
-            Some(Self {
-                indicator: text(&figure["indicator"]["code"])?,
-                program: text(&figure["program"]["slug"])?,
-                start: text(&figure["periodStart"])?,
-                end: text(&figure["periodEnd"])?,
-                countries: serde_json::to_string(&countries).ok()?,
-            })
-        })())
+        Ok(Some(Self {
+            indicator,
+            program,
+            start,
+            end,
+            countries: serde_json::to_string(&countries)?,
+        }))
     }
 }
 

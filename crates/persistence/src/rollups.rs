@@ -11,8 +11,8 @@ use crate::sql::Sql;
 use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
-use boletin_domain::statistics::StatisticsQuery;
 use boletin_domain::statistics::rollup::{Grain, Latest, Rollup, Series, Slice};
+use boletin_domain::statistics::{CalendarBucket, StatisticsQuery};
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::{BTreeSet, HashMap};
@@ -110,15 +110,11 @@ fn series(sql: &mut Sql, alias: &str, (indicator, program, _): Scope) {
 /// ` AND {column} BETWEEN … AND …`: the days of `period`, a month (`yyyymm`) or a year (`yyyy00`).
 fn ends_in(sql: &mut Sql, column: &str, period: i32) {
     let (year, month) = (period / 100, u32::try_from(period % 100).unwrap_or_default());
-    let first = NaiveDate::from_ymd_opt(year, month.max(1), 1).unwrap_or_default();
-    let last = if month == 0 {
-        NaiveDate::from_ymd_opt(year, 12, 31)
-    } else {
-        first
-            .checked_add_months(chrono::Months::new(1))
-            .and_then(|next| next.pred_opt())
-    }
-    .unwrap_or_default();
+    let bucket = match month {
+        0 => CalendarBucket::Year(year),
+        _ => CalendarBucket::Month(year, month),
+    };
+    let (first, last) = bucket.span().unwrap_or_default();
     sql.push(&format!(" AND {column} BETWEEN "))
         .bind(first)
         .push(" AND ")
