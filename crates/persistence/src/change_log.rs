@@ -2,18 +2,15 @@
 //!
 //! Rows are appended in the transaction that makes the change. Sequence numbers must be visible in the order
 //! they were assigned, or a client reading between two commits could skip one for good: on PostgreSQL, writers
-//! therefore take a transaction-scoped advisory lock before appending, which orders their commits; on SQLite
-//! there is one writer at a time anyway.
+//! therefore take their turn (`crate::turn`) before appending, which orders their commits; on SQLite there is one
+//! writer at a time anyway.
 
 use crate::error::{corrupt, db_error};
 use boletin_domain::DomainError;
 use boletin_domain::changes::{Change, ChangeKind, EntityType};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-
-/// The advisory lock key that orders appends to the log ("boletin" in ASCII, as a number).
-const LOG_LOCK: i64 = 0x0062_6f6c_6574_696e;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Appends one change per id, in `ids` order.
 pub(crate) async fn record<C: ConnectionTrait>(
@@ -26,15 +23,7 @@ pub(crate) async fn record<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(());
     }
-    if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [LOG_LOCK.into()],
-        ))
-        .await
-        .map_err(db_error)?;
-    }
+    crate::turn::take(conn).await?;
     for chunk in ids.chunks(500) {
         let mut insert = Query::insert();
         insert.into_table(Alias::new("changes")).columns([

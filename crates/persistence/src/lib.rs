@@ -21,6 +21,7 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tokens;
+mod turn;
 
 pub use connect::{Backend, ConnectOptions, connect, migrate};
 pub use explain::{RecordedStatement, StatementLog};

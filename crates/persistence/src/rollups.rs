@@ -462,13 +462,14 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
     }
     let backend = conn.get_database_backend();
     if backend == DbBackend::Postgres {
-        // Writers on several servers take turns here, so each one adds up the figures the one before committed.
-        // The refresh's statement takes 2-3 ms to plan for each write's values and half a millisecond to run:
-        // a generic plan, made once per connection, serves every later write (the setting ends with the
-        // transaction).
-        conn.execute_unprepared(
-            "SELECT pg_advisory_xact_lock(7270531), set_config('plan_cache_mode', 'force_generic_plan', true)",
-        )
+        // Writers on several servers take turns here (`crate::turn`), so each one adds up the figures the one
+        // before committed. The refresh's statement takes 2-3 ms to plan for each write's values and half a
+        // millisecond to run: a generic plan, made once per connection, serves every later write (the setting
+        // ends with the transaction).
+        conn.execute_unprepared(&format!(
+            "SELECT {}, set_config('plan_cache_mode', 'force_generic_plan', true)",
+            crate::turn::TAKE
+        ))
         .await
         .map_err(db_error)?;
     }
@@ -486,11 +487,7 @@ pub(crate) async fn rebuild<C: ConnectionTrait>(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> DomainResult<()> {
     let backend = conn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        conn.execute_unprepared("SELECT pg_advisory_xact_lock(7270531)")
-            .await
-            .map_err(db_error)?;
-    }
+    crate::turn::take(conn).await?;
     for table in ["statistic_rollups", "statistic_flags"] {
         conn.execute_unprepared(&format!("DELETE FROM {table}"))
             .await

@@ -168,6 +168,14 @@ pub struct TableLock {
 }
 
 impl TableLock {
+    /// Recomputes the statistics rollups in the held transaction, as a seed load does after appending to the
+    /// changes feed's log.
+    pub async fn rebuild_rollups(&self) -> Result<(), String> {
+        crate::rollups::rebuild(&self.transaction, &|_, _| {})
+            .await
+            .map_err(|e| format!("{e:?}"))
+    }
+
     /// Releases the lock now.
     pub async fn release(self) {
         let _ = self.transaction.rollback().await;

@@ -710,3 +710,47 @@ async fn a_bulletin_of_many_months_is_refreshed_in_parts_as_a_rebuild_would_writ
     )
     .await;
 }
+
+/// A seed load appends to the changes feed's log and then rebuilds the rollups; an edit refreshes the rollups and
+/// then appends to the log. Run at the same time (on PostgreSQL, by two servers or two schemas of one database),
+/// each waits for the other's turn, and both succeed: neither holds one step's turn while waiting for the other's.
+#[tokio::test]
+async fn a_load_and_an_edit_at_the_same_time_wait_for_each_other_and_both_succeed() {
+    on_each_backend(
+        "a_load_and_an_edit_at_the_same_time_wait_for_each_other_and_both_succeed",
+        |db| async move {
+            let db = db.seeded().await;
+            let published = rows(
+                &db,
+                "SELECT b.slug FROM bulletins b WHERE b.status = 'published' \
+                 AND EXISTS (SELECT 1 FROM observations o WHERE o.source_bulletin_id = b.id) ORDER BY b.id",
+            )
+            .await;
+            let source = Slug::parse(&published[0].try_get::<String>("", "slug").expect("slug")).expect("a slug");
+
+            // The load has appended to the log and not committed yet.
+            let load = db.hold_change_log().await.expect("the change log is held open");
+            let store = db.store.clone();
+            let edit = tokio::spawn(async move {
+                store
+                    .change_bulletin_status(&source, BulletinStatus::Archived, None, "test")
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(!edit.is_finished(), "the edit did not wait for the open load");
+            load.rebuild_rollups()
+                .await
+                .expect("the load rebuilds the rollups while the edit waits");
+            load.release().await;
+            assert_eq!(edit.await.expect("the edit's task finishes"), Ok(()));
+
+            let kept = rollup_tables(&db).await;
+            db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
+            assert_eq!(kept, rollup_tables(&db).await, "kept rollups differ from rebuilt ones");
+            db
+        },
+    )
+    .await;
+}
