@@ -17,6 +17,7 @@ mod m20261202_000009_statistic_rollups;
 mod m20261203_000010_search_terms;
 mod m20261203_000011_rollups_read_covering;
 mod m20261204_000012_drop_statistic_figures;
+mod m20261204_000013_observation_sequence;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_search_terms::Migration),
             Box::new(m20261203_000011_rollups_read_covering::Migration),
             Box::new(m20261204_000012_drop_statistic_figures::Migration),
+            Box::new(m20261204_000013_observation_sequence::Migration),
         ]
     }
 }

@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-/// Appends one change per id, in `ids` order.
+/// Appends one change per id, in `ids` order, in the writers' turn.
 pub(crate) async fn record<C: ConnectionTrait>(
     conn: &C,
+    _turn: &crate::turn::Turn,
     entity: EntityType,
     ids: &[i64],
     kind: ChangeKind,
@@ -23,7 +24,6 @@ pub(crate) async fn record<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(());
     }
-    crate::turn::take(conn).await?;
     for chunk in ids.chunks(500) {
         let mut insert = Query::insert();
         insert.into_table(Alias::new("changes")).columns([

@@ -166,7 +166,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DomainError> {
     if crate::rollups::missing(db).await? {
         use sea_orm::TransactionTrait;
         let txn = db.begin().await.map_err(db_error)?;
-        crate::rollups::rebuild(&txn, &|_, _| {}).await?;
+        let turn = crate::turn::take(&txn).await?;
+        crate::rollups::rebuild(&txn, &turn, &|_, _| {}).await?;
         txn.commit().await.map_err(db_error)?;
     }
     Ok(())

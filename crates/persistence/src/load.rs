@@ -100,6 +100,7 @@ impl SqlStore {
         let visible_observations = load.observations(dataset, &indicators).await?;
         // The feed gets everything the public can now see, in the order a client should apply it.
         let range = |n: usize| (1..=n as i64).collect::<Vec<_>>();
+        let turn = crate::turn::take(&txn).await?;
         for (entity, ids) in [
             (EntityType::Partner, range(dataset.partners.len())),
             (EntityType::Program, range(dataset.programs.len())),
@@ -107,9 +108,9 @@ impl SqlStore {
             (EntityType::Bulletin, visible_bulletins),
             (EntityType::Observation, visible_observations),
         ] {
-            change_log::record(&txn, entity, &ids, ChangeKind::Upsert, load.now).await?;
+            change_log::record(&txn, &turn, entity, &ids, ChangeKind::Upsert, load.now).await?;
         }
-        crate::rollups::rebuild(&txn, &|done, total| progress("statistics rollups", done, total)).await?;
+        crate::rollups::rebuild(&txn, &turn, &|done, total| progress("statistics rollups", done, total)).await?;
         continue_sequences(&txn).await?;
         self.commit_announcing(txn, &[]).await?;
         Ok(LoadReport {

@@ -1,10 +1,11 @@
-//! The rollups of published figures (`statistic_rollups` and `statistic_flags`; see migrations 9 and 12 and
+//! The rollups of published figures (`statistic_rollups` and `statistic_flags`; see migrations 9, 12 and 13 and
 //! `boletin_domain::statistics::rollup`), kept exact by rewriting, in the transaction of every write that
-//! changes a published figure, the rows that figure's month can change: the month rollups and per-figure flags
-//! of each indicator, program and month the write touches, and the year rollups and possible double counts of
-//! that indicator, program and year (a year's rollups add up its months; a double count pairs figures ending in
-//! one year). Figures are added up by one statement for both backends, the same one that adds up the partial
-//! months a statistic reads on the fly, so a rollup and a live aggregate cannot disagree.
+//! changes a published figure, the rows that figure can change: the month rollups and per-figure flags of each
+//! indicator, program and month the write touches, the year rollups of that indicator, program and year (a
+//! year's rollups add up its months), and the possible double counts next to the figure in its sequences (a
+//! double count pairs a figure with the one before it). Figures are added up by one statement for both
+//! backends, the same one that adds up the partial months a statistic reads on the fly, so a rollup and a live
+//! aggregate cannot disagree.
 
 use crate::error::{corrupt, db_error};
 use crate::sql::Sql;
@@ -17,21 +18,69 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::{BTreeSet, HashMap};
 
-/// The indicators, programs and months (`yyyymm`, as a month rollup's period) whose rollups a write changes.
+/// What a write changes in the rollups: the indicators, programs and months (`yyyymm`, as a month rollup's
+/// period) whose rollups and per-figure flags it rewrites, and the places of the figures it adds to or takes
+/// from the sequences in which possible double counts are found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Scopes(BTreeSet<Scope>);
+pub(crate) struct Scopes {
+    months: BTreeSet<Scope>,
+    figures: BTreeSet<Written>,
+    places: BTreeSet<Place>,
+}
+
+/// A figure whose per-figure flags a write rewrites: its indicator, program, period end and id.
+type Written = (i64, i64, NaiveDate, i64);
 
 /// An indicator, a program and a month (`yyyymm`).
 type Scope = (i64, i64, i32);
 
+/// A published figure's place in one sequence of possible double counts: its indicator, program and country,
+/// the year its period ends in, its period's start and end, and its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    indicator: i64,
+    program: i64,
+    country: String,
+    year: i32,
+    start: NaiveDate,
+    end: NaiveDate,
+    id: i64,
+}
+
+/// A published figure a write adds, changes or takes away, as it is (or was, for the state it leaves).
+pub(crate) struct Figure<'a> {
+    pub(crate) id: i64,
+    pub(crate) indicator: i64,
+    pub(crate) program: i64,
+    pub(crate) start: NaiveDate,
+    pub(crate) end: NaiveDate,
+    pub(crate) countries: &'a [CountryCode],
+}
+
 impl Scopes {
-    /// The rollups of a published figure of `indicator` under `program` whose period ends on `end`.
-    pub(crate) fn add(&mut self, indicator: i64, program: i64, end: NaiveDate) {
-        self.0.insert((indicator, program, Grain::Month.period(end)));
+    /// The rollups and flags a published figure changes by arriving or leaving. A change to a figure adds it
+    /// twice: as it was and as it is.
+    pub(crate) fn add(&mut self, figure: &Figure<'_>) {
+        use chrono::Datelike as _;
+        self.months
+            .insert((figure.indicator, figure.program, Grain::Month.period(figure.end)));
+        self.figures
+            .insert((figure.indicator, figure.program, figure.end, figure.id));
+        for country in figure.countries {
+            self.places.insert(Place {
+                indicator: figure.indicator,
+                program: figure.program,
+                country: country.as_str().to_owned(),
+                year: figure.end.year(),
+                start: figure.start,
+                end: figure.end,
+                id: figure.id,
+            });
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.months.is_empty()
     }
 }
 
@@ -47,12 +96,17 @@ enum Figures<'a> {
     },
 }
 
-/// The rollups a write rewrites: one indicator's (a rebuild, over emptied tables) or some months' (a refresh,
-/// which deletes their old rows first).
+/// The rollups a write rewrites: one indicator's (a rebuild, over emptied tables), or a refresh's, which deletes
+/// their old rows first: the rollups of some months, the per-figure flags of some figures, and the possible
+/// double counts next to some places. A refresh's statements past the first may carry only some of these.
 #[derive(Clone, Copy)]
 enum Rewrite<'a> {
     Indicator(i64),
-    Months(&'a [Scope]),
+    Refresh {
+        months: &'a [Scope],
+        figures: &'a [Written],
+        places: &'a [Place],
+    },
 }
 
 /// What of a scope's time a condition covers: its month, or the whole year of its month.
@@ -70,7 +124,7 @@ impl Rewrite<'_> {
             Self::Indicator(id) => {
                 sql.push(&format!(" AND {alias}indicator_id = ")).bind(id);
             }
-            Self::Months(months) => {
+            Self::Refresh { months, .. } => {
                 sql.push(" AND (");
                 each(sql, months, span, |sql, scope| {
                     series(sql, alias, scope);
@@ -270,23 +324,20 @@ fn delete_rollups(sql: &mut Sql, months: &[Scope]) {
     });
 }
 
-/// `DELETE FROM statistic_flags …`: the per-figure flags of the figures ending in `months`, and the possible
-/// double counts of their years.
-fn delete_flags(sql: &mut Sql, months: &[Scope]) {
-    // Every disjunct names its series and days, so that SQLite looks each one up in `ix_statistic_flags_scope`
+/// `DELETE FROM statistic_flags …`: the per-figure flags of `figures`.
+fn delete_flags(sql: &mut Sql, figures: &[Written]) {
+    // Every disjunct names its series and day, so that SQLite looks each one up in `ix_statistic_flags_scope`
     // (a condition on `kind` around them made it read the whole table).
     sql.push("DELETE FROM statistic_flags WHERE ");
-    each(sql, months, Span::Month, |sql, scope| {
-        series(sql, "", scope);
-        ends_in(sql, "period_end", scope.2);
-        sql.push(" AND kind <> 'possible_double_count'");
-    });
-    sql.push(" OR ");
-    each(sql, months, Span::Year, |sql, scope| {
-        series(sql, "", scope);
-        ends_in(sql, "period_end", scope.2);
-        sql.push(" AND kind = 'possible_double_count'");
-    });
+    for (i, &(indicator, program, end, id)) in figures.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { " OR (" });
+        series(sql, "", (indicator, program, 0));
+        sql.push(" AND period_end = ")
+            .bind(end)
+            .push(" AND observation_id = ")
+            .bind(id)
+            .push(" AND kind <> 'possible_double_count')");
+    }
 }
 
 /// `INSERT INTO statistic_rollups …`: the month rollups of `figures`.
@@ -324,7 +375,7 @@ fn stored_months(sql: &mut Sql, rewrite: Rewrite<'_>) {
         Rewrite::Indicator(id) => {
             sql.push(" AND t.indicator_id = ").bind(id);
         }
-        Rewrite::Months(months) => {
+        Rewrite::Refresh { months, .. } => {
             sql.push(" AND (");
             each(sql, months, Span::Year, |sql, scope @ (_, _, year)| {
                 series(sql, "t.", scope);
@@ -338,9 +389,9 @@ fn stored_months(sql: &mut Sql, rewrite: Rewrite<'_>) {
     }
 }
 
-/// `INSERT INTO statistic_flags …`: the figures of `figures` whose parts exceed them, or that cover several
-/// countries.
-fn insert_figure_flags(sql: &mut Sql, figures: &Figures<'_>) {
+/// `INSERT INTO statistic_flags …`: the published figures on which `figures` writes its conditions (` AND …` on
+/// `o`) whose parts exceed them, or that cover several countries.
+fn insert_figure_flags(sql: &mut Sql, figures: impl Fn(&mut Sql)) {
     sql.push(
         "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
          kind, dimension) \
@@ -349,22 +400,24 @@ fn insert_figure_flags(sql: &mut Sql, figures: &Figures<'_>) {
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
          JOIN observation_disaggregations d ON d.observation_id = o.id WHERE b.status = 'published'",
     );
-    conditions(sql, figures);
+    figures(sql);
     sql.push(
         " GROUP BY o.id, o.indicator_id, o.program_id, o.period_end, o.value, d.dimension \
          HAVING SUM(d.value) > o.value \
          UNION ALL SELECT o.id, o.id, o.indicator_id, o.program_id, o.period_end, o.period_end, 'joint_countries', '' \
          FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id WHERE b.status = 'published'",
     );
-    conditions(sql, figures);
+    figures(sql);
     sql.push(" AND (SELECT COUNT(*) FROM observation_countries j WHERE j.observation_id = o.id) > 1");
 }
 
-/// `INSERT INTO statistic_flags …`: possible double counts among the published figures of the years `rewrite`
-/// rewrites. In one program's figures of an indicator for one country whose periods end in one year, ordered
-/// by the start of their periods, a figure that starts before the one before it ends and comes from another
-/// bulletin. A year holds whole sequences, so it is rewritten alone.
-fn insert_double_counts(sql: &mut Sql, rewrite: Rewrite<'_>) {
+/// `INSERT INTO statistic_flags …`: possible double counts among the published figures of one indicator, for a
+/// rebuild. In one program's figures of an indicator for one country whose periods end in one year (a
+/// sequence), ordered by the start of their periods (then by id), a figure that starts before the one before it
+/// ends and comes from another bulletin. A refresh finds them through their neighbours instead
+/// ([`insert_counts_next_to`]).
+fn insert_double_counts(sql: &mut Sql, indicator: i64) {
+    let rewrite = Rewrite::Indicator(indicator);
     sql.push(
         "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, earlier_end, \
          kind, dimension) SELECT second, first, indicator_id, program_id, period_end, previous_end, \
@@ -385,6 +438,105 @@ fn insert_double_counts(sql: &mut Sql, rewrite: Rewrite<'_>) {
     ));
 }
 
+/// The year `{alias}.period_end` falls in, as `ix_observations_sequence` orders a sequence of possible double
+/// counts (the same text, so that both backends read through that index).
+fn end_year(backend: DbBackend, alias: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST(EXTRACT(YEAR FROM {alias}.period_end) AS INTEGER)"),
+        _ => format!("CAST(strftime('%Y', {alias}.period_end) AS INTEGER)"),
+    }
+}
+
+/// `places(…) AS (VALUES …)`: the places a refresh's possible double counts change around.
+fn places(sql: &mut Sql, places: &[Place]) {
+    sql.push("places(indicator_id, program_id, country, year, starts, ends, id) AS (VALUES ");
+    for (i, place) in places.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(place.indicator)
+            .push(", ")
+            .bind(place.program)
+            .push(", ")
+            .bind(place.country.clone())
+            .push(", ")
+            .bind(place.year)
+            .push(", ")
+            .bind(place.start)
+            .push(", ")
+            .bind(place.end)
+            .push(", ")
+            .bind(place.id)
+            .push(")");
+    }
+    sql.push(")");
+}
+
+/// `(SELECT n.id …)`: the published figure right after (or before) the position (`starts`, `id`) in the sequence
+/// whose indicator, program, country and year are the columns of `of`; one step along `ix_observations_sequence`.
+fn neighbour(backend: DbBackend, of: &str, starts: &str, id: &str, after: bool) -> String {
+    let (comparison, direction) = if after { (">", "ASC") } else { ("<", "DESC") };
+    format!(
+        "(SELECT n.id FROM observations n JOIN bulletins nb ON nb.id = n.source_bulletin_id \
+         JOIN observation_countries nc ON nc.observation_id = n.id AND nc.country = {of}.country \
+         WHERE n.indicator_id = {of}.indicator_id AND n.program_id = {of}.program_id AND {} = {of}.year \
+         AND (n.period_start, n.id) {comparison} ({starts}, {id}) AND nb.status = 'published' \
+         ORDER BY n.period_start {direction}, n.id {direction} LIMIT 1)",
+        end_year(backend, "n")
+    )
+}
+
+/// `seconds AS (…)`: the figures whose place in a sequence of possible double counts a refresh may have
+/// changed, each with the sequence it is in: the published figures at `places`, and the published figure after
+/// each place. A figure's arrival or departure changes only which figure comes before it and before the one
+/// after it, so these are the only figures whose double count (with the figure before them) can change.
+fn seconds(sql: &mut Sql) {
+    let backend = sql.backend;
+    sql.push(&format!(
+        "seconds AS (SELECT o.id AS id, o.period_end AS ends, q.indicator_id AS indicator_id, \
+         q.program_id AS program_id, q.country AS country, q.year AS year FROM places q \
+         JOIN observations o ON o.id = q.id JOIN bulletins b ON b.id = o.source_bulletin_id \
+         JOIN observation_countries c ON c.observation_id = o.id AND c.country = q.country \
+         WHERE b.status = 'published' AND o.indicator_id = q.indicator_id AND o.program_id = q.program_id \
+         AND {} = q.year \
+         UNION SELECT o.id, o.period_end, q.indicator_id, q.program_id, q.country, q.year FROM places q \
+         JOIN observations o ON o.id = {})",
+        end_year(backend, "o"),
+        neighbour(backend, "q", "q.starts", "q.id", true)
+    ));
+}
+
+/// `DELETE FROM statistic_flags …`: the possible double counts of the figures in `seconds` and at `places`
+/// (as they were), each found through `ix_statistic_flags_scope`.
+fn delete_counts(sql: &mut Sql) {
+    let flagged = "(SELECT indicator_id, program_id, ends, id, country FROM seconds \
+                   UNION ALL SELECT indicator_id, program_id, ends, id, country FROM places) g";
+    let matching = "fl.indicator_id = g.indicator_id AND fl.program_id = g.program_id AND fl.period_end = g.ends \
+                    AND fl.observation_id = g.id AND fl.dimension = g.country \
+                    AND fl.kind = 'possible_double_count'";
+    // SQLite has no `DELETE … USING`, and reads the whole table for a row value `IN` a subquery; its `CROSS
+    // JOIN` keeps the few figures first, so that each looks its flag up.
+    sql.push(&match sql.backend {
+        DbBackend::Postgres => format!("DELETE FROM statistic_flags fl USING {flagged} WHERE {matching}"),
+        _ => format!(
+            "DELETE FROM statistic_flags WHERE rowid IN (SELECT fl.rowid FROM {flagged} \
+             CROSS JOIN statistic_flags fl ON {matching})"
+        ),
+    });
+}
+
+/// `INSERT INTO statistic_flags …`: the possible double counts of the figures in `seconds`, each with the
+/// figure before it in its sequence (see [`insert_double_counts`] for the rule).
+fn insert_counts_next_to(sql: &mut Sql) {
+    let backend = sql.backend;
+    sql.push(&format!(
+        "INSERT INTO statistic_flags (observation_id, earlier_id, indicator_id, program_id, period_end, \
+         earlier_end, kind, dimension) \
+         SELECT x.id, p.id, x.indicator_id, x.program_id, x.period_end, p.period_end, 'possible_double_count', \
+         s.country FROM seconds s JOIN observations x ON x.id = s.id JOIN observations p ON p.id = {} \
+         WHERE x.period_start <= p.period_end AND x.source_bulletin_id <> p.source_bulletin_id",
+        neighbour(backend, "s", "x.period_start", "x.id", false)
+    ));
+}
+
 /// Writes the rollups and flags of `rewrite`, first deleting the old rows of a refresh's months. On PostgreSQL
 /// in one statement: its parts share one snapshot, so the deletes see only the old rows, and the year rollups
 /// add up the month rollups it inserts (through `RETURNING`) with the stored ones of the other months. The parts
@@ -400,82 +552,167 @@ async fn write<C: ConnectionTrait>(conn: &C, rewrite: Rewrite<'_>) -> DomainResu
 
 /// The statement of [`write`] (on SQLite, a text of several).
 fn statement(backend: DbBackend, rewrite: Rewrite<'_>) -> sea_orm::Statement {
+    let mut parts = Parts {
+        sql: Sql::new(backend),
+        count: 0,
+    };
     let figures = Figures::Written(rewrite);
-    let mut sql = Sql::new(backend);
-    if backend == DbBackend::Postgres {
-        sql.push("WITH ");
-        if let Rewrite::Months(months) = rewrite {
-            sql.push("deleted_rollups AS (");
-            delete_rollups(&mut sql, months);
-            sql.push("), deleted_flags AS (");
-            delete_flags(&mut sql, months);
-            sql.push("), ");
-        }
-        sql.push("months AS (");
-        insert_months(&mut sql, &figures);
-        sql.push(&format!(" RETURNING {COLUMNS}), years AS ("));
-        insert_years(&mut sql, |sql| {
-            if let Rewrite::Months(months) = rewrite {
-                // The snapshot still holds the rewritten months' old rows: the other months are read from the
-                // table, the rewritten ones from what this statement inserts.
-                stored_months(sql, rewrite);
-                sql.push(" AND NOT (");
-                each(sql, months, Span::Month, |sql, scope @ (_, _, month)| {
-                    series(sql, "t.", scope);
-                    sql.push(" AND t.period = ").bind(month);
-                });
-                sql.push(") UNION ALL ");
-            }
-            sql.push(&format!("SELECT {COLUMNS} FROM months"));
-        });
-        sql.push("), flags AS (");
-        insert_figure_flags(&mut sql, &figures);
-        sql.push(") ");
-        insert_double_counts(&mut sql, rewrite);
-    } else {
-        // SQLite runs a text of several statements in turn, each taking its values from the list in order: one
-        // call to the connection's thread instead of six.
-        if let Rewrite::Months(months) = rewrite {
-            delete_rollups(&mut sql, months);
-            sql.push("; ");
-            delete_flags(&mut sql, months);
-            sql.push("; ");
-        }
-        insert_months(&mut sql, &figures);
-        sql.push("; ");
-        insert_years(&mut sql, |sql| stored_months(sql, rewrite));
-        sql.push("; ");
-        insert_figure_flags(&mut sql, &figures);
-        sql.push("; ");
-        insert_double_counts(&mut sql, rewrite);
+    let (months, written, places_of) = match rewrite {
+        Rewrite::Indicator(_) => (None, &[][..], &[][..]),
+        Rewrite::Refresh {
+            months,
+            figures,
+            places,
+        } => (Some(months), figures, places),
+    };
+    if let Some(months) = months.filter(|months| !months.is_empty()) {
+        parts.part("deleted_rollups", |sql| delete_rollups(sql, months));
     }
-    sql.statement()
+    if !written.is_empty() {
+        parts.part("deleted_flags", |sql| delete_flags(sql, written));
+    }
+    if months.is_none_or(|months| !months.is_empty()) {
+        if backend == DbBackend::Postgres {
+            // The snapshot still holds the rewritten months' old rows: the year rollups add up the other months
+            // from the table and the rewritten ones from what this statement inserts.
+            parts.part("months", |sql| {
+                insert_months(sql, &figures);
+                sql.push(&format!(" RETURNING {COLUMNS}"));
+            });
+            parts.part("years", |sql| {
+                insert_years(sql, |sql| {
+                    if let Some(months) = months {
+                        stored_months(sql, rewrite);
+                        sql.push(" AND NOT (");
+                        each(sql, months, Span::Month, |sql, scope @ (_, _, month)| {
+                            series(sql, "t.", scope);
+                            sql.push(" AND t.period = ").bind(month);
+                        });
+                        sql.push(") UNION ALL ");
+                    }
+                    sql.push(&format!("SELECT {COLUMNS} FROM months"));
+                });
+            });
+        } else {
+            parts.part("months", |sql| insert_months(sql, &figures));
+            parts.part("years", |sql| insert_years(sql, |sql| stored_months(sql, rewrite)));
+        }
+    }
+    match rewrite {
+        Rewrite::Indicator(indicator) => {
+            parts.part("flags", |sql| {
+                insert_figure_flags(sql, |sql| rewrite.figures(sql, "o.", Span::Month));
+            });
+            parts.part("counts", |sql| insert_double_counts(sql, indicator));
+        }
+        Rewrite::Refresh { .. } => {
+            if !written.is_empty() {
+                parts.part("flags", |sql| {
+                    insert_figure_flags(sql, |sql| {
+                        sql.push(" AND o.id IN ").bind_list(written.iter().map(|&(.., id)| id));
+                    });
+                });
+            }
+            if !places_of.is_empty() {
+                // On PostgreSQL the places and the figures next to them are named once for the statement; on
+                // SQLite each of the two statements that use them names them.
+                let named = |sql: &mut Sql| {
+                    places(sql, places_of);
+                    sql.push(", ");
+                    seconds(sql);
+                };
+                if backend == DbBackend::Postgres {
+                    parts.named(named);
+                    parts.part("deleted_counts", delete_counts);
+                    parts.part("counts", insert_counts_next_to);
+                } else {
+                    for write in [delete_counts, insert_counts_next_to] {
+                        parts.part("", |sql| {
+                            sql.push("WITH ");
+                            named(sql);
+                            sql.push(" ");
+                            write(sql);
+                        });
+                    }
+                }
+            }
+        }
+    }
+    parts.finish()
 }
 
-/// How many scopes one statement rewrites.
+/// The parts of [`write`]'s statement: on PostgreSQL, the common table expressions of one statement, whose parts
+/// share one snapshot; on SQLite, which has no data-modifying common table expressions, statements of one text,
+/// run in turn, each taking its values from the list in order (one call to the connection's thread).
+struct Parts {
+    sql: Sql,
+    count: usize,
+}
+
+impl Parts {
+    /// Adds a part that `write` writes, named `name` on PostgreSQL.
+    fn part(&mut self, name: &str, write: impl FnOnce(&mut Sql)) {
+        if self.sql.backend == DbBackend::Postgres {
+            self.sql
+                .push(if self.count == 0 { "WITH " } else { ", " })
+                .push(name)
+                .push(" AS (");
+            write(&mut self.sql);
+            self.sql.push(")");
+        } else {
+            if self.count > 0 {
+                self.sql.push("; ");
+            }
+            write(&mut self.sql);
+        }
+        self.count += 1;
+    }
+
+    /// Adds common table expressions that `write` names itself (PostgreSQL only).
+    fn named(&mut self, write: impl FnOnce(&mut Sql)) {
+        self.sql.push(if self.count == 0 { "WITH " } else { ", " });
+        write(&mut self.sql);
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> sea_orm::Statement {
+        if self.sql.backend == DbBackend::Postgres {
+            // Every part runs to completion whether or not the statement reads it.
+            self.sql.push(" SELECT 1");
+        }
+        self.sql.statement()
+    }
+}
+
+/// How many scopes (months, or figures' per-figure flags) one statement rewrites.
 const SCOPES_PER_STATEMENT: usize = 200;
 
-/// Rewrites the rollups and flags of `scopes` from the figures as they are now in `conn`'s transaction.
-pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> DomainResult<()> {
+/// How many places one statement finds possible double counts around.
+const PLACES_PER_STATEMENT: usize = 200;
+
+/// Rewrites the rollups and flags of `scopes` from the figures as they are now in `conn`'s transaction. Writers
+/// on several servers take turns here, so each one adds up the figures the one before committed.
+pub(crate) async fn refresh<C: ConnectionTrait>(
+    conn: &C,
+    _turn: &crate::turn::Turn,
+    scopes: &Scopes,
+) -> DomainResult<()> {
     if scopes.is_empty() {
         return Ok(());
     }
-    let backend = conn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        // Writers on several servers take turns here (`crate::turn`), so each one adds up the figures the one
-        // before committed. The refresh's statement takes 2-3 ms to plan for each write's values and half a
-        // millisecond to run: a generic plan, made once per connection, serves every later write (the setting
-        // ends with the transaction).
-        conn.execute_unprepared(&format!(
-            "SELECT {}, set_config('plan_cache_mode', 'force_generic_plan', true)",
-            crate::turn::TAKE
-        ))
-        .await
-        .map_err(db_error)?;
-    }
-    let months: Vec<Scope> = scopes.0.iter().copied().collect();
-    for chunk in months.chunks(SCOPES_PER_STATEMENT) {
-        write(conn, Rewrite::Months(chunk)).await?;
+    let months: Vec<Scope> = scopes.months.iter().copied().collect();
+    let figures: Vec<Written> = scopes.figures.iter().copied().collect();
+    let places: Vec<Place> = scopes.places.iter().cloned().collect();
+    let months: Vec<&[Scope]> = months.chunks(SCOPES_PER_STATEMENT).collect();
+    let figures: Vec<&[Written]> = figures.chunks(SCOPES_PER_STATEMENT).collect();
+    let places: Vec<&[Place]> = places.chunks(PLACES_PER_STATEMENT).collect();
+    for i in 0..months.len().max(figures.len()).max(places.len()) {
+        let rewrite = Rewrite::Refresh {
+            months: months.get(i).copied().unwrap_or_default(),
+            figures: figures.get(i).copied().unwrap_or_default(),
+            places: places.get(i).copied().unwrap_or_default(),
+        };
+        write(conn, rewrite).await?;
     }
     Ok(())
 }
@@ -484,10 +721,10 @@ pub(crate) async fn refresh<C: ConnectionTrait>(conn: &C, scopes: &Scopes) -> Do
 /// `(done, total)` indicators.
 pub(crate) async fn rebuild<C: ConnectionTrait>(
     conn: &C,
+    _turn: &crate::turn::Turn,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> DomainResult<()> {
     let backend = conn.get_database_backend();
-    crate::turn::take(conn).await?;
     for table in ["statistic_rollups", "statistic_flags"] {
         conn.execute_unprepared(&format!("DELETE FROM {table}"))
             .await
@@ -696,7 +933,7 @@ mod tests {
     use sea_orm::Statement;
 
     /// The tables and aliases a refresh reads or writes: none may be read whole.
-    const TABLES: [&str; 12] = [
+    const TABLES: [&str; 18] = [
         "observations",
         "bulletins",
         "observation_countries",
@@ -709,6 +946,12 @@ mod tests {
         "d",
         "j",
         "t",
+        "n",
+        "nb",
+        "nc",
+        "x",
+        "p",
+        "fl",
     ];
 
     /// Every part of a refresh finds its rows through an index, on an empty migrated SQLite database, so its
@@ -718,9 +961,26 @@ mod tests {
     async fn a_refresh_reads_and_writes_through_indexes_on_sqlite() -> Result<(), String> {
         let db = crate::testing::sqlite().await;
         let months = [(1, 2, 201_903), (1, 2, 201_911), (3, 4, 202_001)];
-        let text = statement(DbBackend::Sqlite, Rewrite::Months(&months)).sql;
+        let place = |id, country: &str, end| Place {
+            indicator: 1,
+            program: 2,
+            country: country.to_owned(),
+            year: 2019,
+            start: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default(),
+            end: NaiveDate::from_ymd_opt(2019, 3, end).unwrap_or_default(),
+            id,
+        };
+        let places = [place(7, "GT", 31), place(7, "HN", 31), place(8, "GT", 15)];
+        let day = |day| NaiveDate::from_ymd_opt(2019, 3, day).unwrap_or_default();
+        let figures = [(1, 2, day(31), 7), (1, 2, day(15), 8)];
+        let rewrite = Rewrite::Refresh {
+            months: &months,
+            figures: &figures,
+            places: &places,
+        };
+        let text = statement(DbBackend::Sqlite, rewrite).sql;
         let parts: Vec<&str> = text.split("; ").collect();
-        assert_eq!(parts.len(), 6, "two deletes and four inserts: {text}");
+        assert_eq!(parts.len(), 7, "three deletes and four inserts: {text}");
         for part in parts {
             let plan = db
                 .connection

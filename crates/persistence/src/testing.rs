@@ -79,8 +79,10 @@ impl TestDatabase {
     /// that is slow to commit. Other writers must wait for it, so that no reader sees a later change first.
     pub async fn hold_change_log(&self) -> Result<TableLock, String> {
         let transaction = self.connection.begin().await.map_err(|e| e.to_string())?;
+        let turn = crate::turn::take(&transaction).await.map_err(|e| format!("{e:?}"))?;
         crate::change_log::record(
             &transaction,
+            &turn,
             boletin_domain::changes::EntityType::Program,
             &[1],
             boletin_domain::changes::ChangeKind::Upsert,
@@ -171,7 +173,10 @@ impl TableLock {
     /// Recomputes the statistics rollups in the held transaction, as a seed load does after appending to the
     /// changes feed's log.
     pub async fn rebuild_rollups(&self) -> Result<(), String> {
-        crate::rollups::rebuild(&self.transaction, &|_, _| {})
+        let turn = crate::turn::take(&self.transaction)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        crate::rollups::rebuild(&self.transaction, &turn, &|_, _| {})
             .await
             .map_err(|e| format!("{e:?}"))
     }

@@ -16,16 +16,14 @@ use boletin_domain::bulletin::{
     Bulletin, BulletinStatus, LinksWanted, NewBulletin, NewBulletinParts, TextsWanted, Visibility,
 };
 use boletin_domain::changes::{ChangeKind, EntityType};
+use boletin_domain::country::CountryCode;
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{BulletinId, ObservationId};
 use boletin_domain::live::Event;
 use boletin_domain::slug::Slug;
 use boletin_domain::{DomainError, DomainResult};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter};
 
 /// The audited values of a bulletin's status.
 fn status_snapshot(status: &str, version: i32) -> String {
@@ -72,32 +70,59 @@ struct Sourced {
     id: i64,
     indicator: i64,
     program: i64,
+    start: chrono::NaiveDate,
     end: chrono::NaiveDate,
+    countries: Vec<CountryCode>,
 }
 
-/// The figures bulletin `id` sourced, oldest first.
+impl Sourced {
+    fn figure(&self) -> crate::rollups::Figure<'_> {
+        crate::rollups::Figure {
+            id: self.id,
+            indicator: self.indicator,
+            program: self.program,
+            start: self.start,
+            end: self.end,
+            countries: &self.countries,
+        }
+    }
+}
+
+/// The figures bulletin `id` sourced, oldest first, with their countries: one statement.
 async fn figures_of(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<Sourced>> {
-    let rows = observations::Entity::find()
-        .select_only()
-        .column(observations::Column::Id)
-        .column(observations::Column::IndicatorId)
-        .column(observations::Column::ProgramId)
-        .column(observations::Column::PeriodEnd)
-        .filter(observations::Column::SourceBulletinId.eq(id))
-        .order_by_asc(observations::Column::Id)
-        .into_tuple::<(i64, i64, i64, chrono::NaiveDate)>()
-        .all(txn)
-        .await
-        .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, indicator, program, end)| Sourced {
-            id,
-            indicator,
-            program,
-            end,
-        })
-        .collect())
+    let mut sql = crate::sql::Sql::new(txn.get_database_backend());
+    sql.push(
+        "SELECT o.id AS id, o.indicator_id AS indicator_id, o.program_id AS program_id, \
+         o.period_start AS period_start, o.period_end AS period_end, c.country AS country FROM observations o \
+         LEFT JOIN observation_countries c ON c.observation_id = o.id WHERE o.source_bulletin_id = ",
+    )
+    .bind(id)
+    .push(" ORDER BY o.id, c.country");
+    let rows = txn.query_all_raw(sql.statement()).await.map_err(db_error)?;
+    let mut figures: Vec<Sourced> = Vec::new();
+    for row in &rows {
+        let bad = |e: sea_orm::DbErr| corrupt("observations", e);
+        let id: i64 = row.try_get("", "id").map_err(bad)?;
+        let country = row
+            .try_get::<Option<String>>("", "country")
+            .map_err(bad)?
+            .map(|code| CountryCode::parse(&code).map_err(|e| corrupt("observation_countries", e)))
+            .transpose()?;
+        if figures.last().is_none_or(|last| last.id != id) {
+            figures.push(Sourced {
+                id,
+                indicator: row.try_get("", "indicator_id").map_err(bad)?,
+                program: row.try_get("", "program_id").map_err(bad)?,
+                start: row.try_get("", "period_start").map_err(bad)?,
+                end: row.try_get("", "period_end").map_err(bad)?,
+                countries: Vec::new(),
+            });
+        }
+        if let (Some(figure), Some(country)) = (figures.last_mut(), country) {
+            figure.countries.push(country);
+        }
+    }
+    Ok(figures)
 }
 
 impl SqlStore {
@@ -228,7 +253,7 @@ pub(super) async fn change_status(
         };
         let figures = figures_of(&txn, row.id).await?;
         for figure in &figures {
-            effects.rollups.add(figure.indicator, figure.program, figure.end);
+            effects.rollups.add(&figure.figure());
         }
         effects.feed(EntityType::Bulletin, vec![row.id], kind);
         effects.feed(

@@ -109,9 +109,12 @@ impl SqlStore {
     /// Writes `effects` into `txn` and commits it; then, on SQLite, hands its events to this process's
     /// subscribers (PostgreSQL delivers them itself at commit).
     pub(crate) async fn commit(&self, txn: DatabaseTransaction, effects: Effects<'_>) -> DomainResult<()> {
-        crate::rollups::refresh(&txn, &effects.rollups).await?;
-        for (entity, ids, kind) in &effects.feed {
-            change_log::record(&txn, *entity, ids, *kind, effects.now).await?;
+        if !effects.rollups.is_empty() || !effects.feed.is_empty() {
+            let turn = crate::turn::take_with_generic_plans(&txn).await?;
+            crate::rollups::refresh(&txn, &turn, &effects.rollups).await?;
+            for (entity, ids, kind) in &effects.feed {
+                change_log::record(&txn, &turn, *entity, ids, *kind, effects.now).await?;
+            }
         }
         for audit in effects.audits {
             audit_log::record(&txn, audit).await?;

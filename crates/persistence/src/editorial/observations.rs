@@ -35,6 +35,30 @@ async fn is_public<C: ConnectionTrait>(conn: &C, source: i64) -> DomainResult<bo
 
 /// The ids of the records `figure` names, after checking it against its indicator's dimensions; with whether
 /// the figure is public. `Invalid` at `indicator`, `source`, `program` or `partner` for one that does not exist.
+/// Figure `id` as `figure` writes it under `links`, for the rollups.
+fn as_figure<'a>(id: i64, links: FigureLinks, figure: &'a NewObservation) -> crate::rollups::Figure<'a> {
+    crate::rollups::Figure {
+        id,
+        indicator: links.indicator,
+        program: links.program,
+        start: figure.period().start,
+        end: figure.period().end,
+        countries: figure.countries(),
+    }
+}
+
+/// Stored figure `row`, whose record is `record` (at the same version), for the rollups.
+fn as_stored<'a>(row: &observations::Model, record: &'a NewObservation) -> crate::rollups::Figure<'a> {
+    crate::rollups::Figure {
+        id: row.id,
+        indicator: row.indicator_id,
+        program: row.program_id,
+        start: row.period_start,
+        end: row.period_end,
+        countries: record.countries(),
+    }
+}
+
 async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainResult<(FigureLinks, bool)> {
     let indicator = id_of::<indicators::Entity, _>(
         txn,
@@ -146,7 +170,7 @@ impl RecordStore<NewObservation> for SqlStore {
         );
         publicise(&mut effects, row.id, links.indicator, false, public);
         if public {
-            effects.rollups.add(links.indicator, links.program, figure.period().end);
+            effects.rollups.add(&as_figure(row.id, links, figure));
         }
         self.commit(txn, effects).await?;
         self.figure(row.id).await
@@ -224,10 +248,11 @@ impl RecordStore<NewObservation> for SqlStore {
         let was_public = is_public(&txn, old.source_bulletin_id).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
         if was_public {
-            effects.rollups.add(old.indicator_id, old.program_id, old.period_end);
+            // The version check below makes `before` the stored figure, so its countries are the stored ones.
+            effects.rollups.add(&as_stored(&old, revision.before));
         }
         if public {
-            effects.rollups.add(links.indicator, links.program, after.period().end);
+            effects.rollups.add(&as_figure(id, links, after));
         }
         let mut row = observation_row(after, NotSet, links, version + 1, effects.now());
         row.created_at = NotSet;
@@ -261,7 +286,7 @@ impl RecordStore<NewObservation> for SqlStore {
         delete_if_current::<observations::Entity>(&txn, "observation", stored.id, stored.version).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
         if was_public {
-            effects.rollups.add(old.indicator_id, old.program_id, old.period_end);
+            effects.rollups.add(&as_stored(&old, &stored.record));
         }
         effects.audit(
             AuditedKind::Observation,

@@ -124,7 +124,8 @@ impl SqlStore {
     pub async fn rebuild_rollups(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> DomainResult<()> {
         let _turn = self.write_turn().await;
         let txn = self.begin_write().await.map_err(crate::error::db_error)?;
-        crate::rollups::rebuild(&txn, progress).await?;
+        let turn = crate::turn::take(&txn).await?;
+        crate::rollups::rebuild(&txn, &turn, progress).await?;
         // Other servers on PostgreSQL hear it too, so that they drop answers read from the old rollups.
         self.commit_announcing(txn, &[]).await
     }
