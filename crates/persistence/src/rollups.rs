@@ -607,9 +607,24 @@ fn statement(backend: DbBackend, rewrite: Rewrite<'_>) -> sea_orm::Statement {
         }
         Rewrite::Refresh { .. } => {
             if !written.is_empty() {
+                // Each figure as this part names it: one named twice (as it was and as it is) in two parts
+                // gets its flags from the part that names it as it is.
                 parts.part("flags", |sql| {
                     insert_figure_flags(sql, |sql| {
-                        sql.push(" AND o.id IN ").bind_list(written.iter().map(|&(.., id)| id));
+                        sql.push(" AND (");
+                        for (i, &(indicator, program, end, id)) in written.iter().enumerate() {
+                            sql.push(if i == 0 { "(" } else { " OR (" })
+                                .push("o.id = ")
+                                .bind(id)
+                                .push(" AND o.indicator_id = ")
+                                .bind(indicator)
+                                .push(" AND o.program_id = ")
+                                .bind(program)
+                                .push(" AND o.period_end = ")
+                                .bind(end)
+                                .push(")");
+                        }
+                        sql.push(")");
                     });
                 });
             }
@@ -1003,6 +1018,15 @@ mod tests {
                     .is_some_and(|table| TABLES.contains(&table))
             });
             assert_eq!(whole, None, "{part}\n{}", details.join("\n"));
+            if part.starts_with("WITH places") {
+                assert!(
+                    details
+                        .iter()
+                        .any(|d| d.contains("USING INDEX ix_observations_sequence")),
+                    "neighbours are not found along the sequence index: {part}\n{}",
+                    details.join("\n")
+                );
+            }
         }
         db.cleanup().await;
         Ok(())

@@ -15,8 +15,10 @@ use boletin_domain::DomainError;
 use sea_orm::{ConnectionTrait, DbBackend};
 
 /// The PostgreSQL expression that waits for the turn and holds it until the transaction ends. The key is
-/// "boletin" in ASCII, as a number.
-const TAKE: &str = "pg_advisory_xact_lock(27707059066923374)";
+/// "boletin" in ASCII, as a number. The release before this one refreshed the rollups under another key
+/// (7270531), then appended to the log under this one: taking both, in that order, keeps its servers and this
+/// release's in turn during a rolling upgrade, and never in opposite orders. The next release can drop it.
+const TAKE: &str = "pg_advisory_xact_lock(7270531), pg_advisory_xact_lock(27707059066923374)";
 
 /// Proof that a transaction holds the writers' turn, which the steps that need it ask for.
 pub(crate) struct Turn(());
@@ -47,7 +49,9 @@ mod tests {
     #[test]
     fn the_key_spells_boletin() {
         let key: i64 = super::TAKE
-            .trim_start_matches("pg_advisory_xact_lock(")
+            .rsplit("pg_advisory_xact_lock(")
+            .next()
+            .unwrap_or_default()
             .trim_end_matches(')')
             .parse()
             .expect("a number");

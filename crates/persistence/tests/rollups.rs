@@ -852,3 +852,70 @@ async fn figures_starting_on_the_same_day_keep_their_double_counts_as_a_rebuild_
     )
     .await;
 }
+
+/// A write to a figure waits for an open change of its bulletin's status (on PostgreSQL, through a shared lock
+/// on the bulletin's row), so that the two never refresh the rollups each from the other's old state.
+#[tokio::test]
+async fn a_figure_write_waits_for_an_open_change_of_its_bulletins_status() {
+    use sea_orm::TransactionTrait;
+    on_each_backend(
+        "a_figure_write_waits_for_an_open_change_of_its_bulletins_status",
+        |db| async move {
+            let db = db.seeded().await;
+            let published = rows(
+                &db,
+                "SELECT b.id, o.id AS figure FROM bulletins b JOIN observations o ON o.source_bulletin_id = b.id \
+                 WHERE b.status = 'published' ORDER BY b.id, o.id",
+            )
+            .await;
+            let bulletin: i64 = published[0].try_get("", "id").expect("id");
+            let figure: i64 = published[0].try_get("", "figure").expect("figure");
+            let stored: Stored<NewObservation> = db
+                .store
+                .find(&ObservationId(figure))
+                .await
+                .expect("a read")
+                .expect("the figure exists");
+
+            let open = db.connection.begin().await.expect("a transaction");
+            open.execute_unprepared(&format!(
+                "UPDATE bulletins SET status = 'archived' WHERE id = {bulletin}"
+            ))
+            .await
+            .expect("the status changes, uncommitted");
+            let store = db.store.clone();
+            let write = tokio::spawn(async move {
+                let after = NewObservation::new(NewObservationParts {
+                    value: stored.record.value() + 1.0,
+                    disaggregations: Vec::new(),
+                    ..stored.record.clone().into_parts()
+                })
+                .expect("a valid correction");
+                let revision = Revision {
+                    id: figure,
+                    expected_version: stored.version,
+                    before: &stored.record,
+                    after: &after,
+                    operation: "update",
+                };
+                store
+                    .update(&revision, "test")
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(
+                !write.is_finished(),
+                "the figure's write did not wait for the open status change"
+            );
+            open.rollback().await.expect("the status change is taken back");
+            assert_eq!(write.await.expect("the write's task finishes"), Ok(()));
+            let kept = rollup_tables(&db).await;
+            db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
+            assert_eq!(kept, rollup_tables(&db).await, "kept rollups differ from rebuilt ones");
+            db
+        },
+    )
+    .await;
+}

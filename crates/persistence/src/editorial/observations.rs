@@ -3,13 +3,16 @@
 //! hear of it only then.
 
 use super::{Effects, delete_if_current, id_of, keys_by_id, slug_of, snapshot, update_if_current};
-use crate::entity::{bulletins, indicator_dimensions, indicators, observations, partners, programs};
+use crate::entity::{
+    bulletins, indicator_dimensions, indicators, observation_countries, observations, partners, programs,
+};
 use crate::error::{corrupt, db_error};
 use crate::rows::{Children, FigureLinks, ObservationChildren, observation_row};
 use crate::store::SqlStore;
 use crate::store::indicators as read;
 use boletin_domain::bulletin::{BulletinStatus, Visibility};
 use boletin_domain::changes::{ChangeKind, EntityType};
+use boletin_domain::country::CountryCode;
 use boletin_domain::editorial::{AuditedKind, RecordStore, Revision, Stored};
 use boletin_domain::id::{IndicatorId, ObservationId};
 use boletin_domain::live::Event;
@@ -21,11 +24,15 @@ use sea_orm::{
     QuerySelect,
 };
 
-/// Whether the bulletin `id` is published, i.e. its figures are public.
+/// Whether the bulletin `id` is published, i.e. its figures are public. On PostgreSQL the bulletin's row stays
+/// locked against a change of its status until the write commits: a concurrent publication or archiving then
+/// waits, and reads this write's figures when it lists the bulletin's (else each would refresh the rollups of
+/// the figure as the other had not yet changed it, and leave them stale).
 async fn is_public<C: ConnectionTrait>(conn: &C, source: i64) -> DomainResult<bool> {
     let status = bulletins::Entity::find_by_id(source)
         .select_only()
         .column(bulletins::Column::Status)
+        .lock_shared()
         .into_tuple::<String>()
         .one(conn)
         .await
@@ -33,8 +40,6 @@ async fn is_public<C: ConnectionTrait>(conn: &C, source: i64) -> DomainResult<bo
     Ok(status.as_deref() == Some(BulletinStatus::Published.code()))
 }
 
-/// The ids of the records `figure` names, after checking it against its indicator's dimensions; with whether
-/// the figure is public. `Invalid` at `indicator`, `source`, `program` or `partner` for one that does not exist.
 /// Figure `id` as `figure` writes it under `links`, for the rollups.
 fn as_figure<'a>(id: i64, links: FigureLinks, figure: &'a NewObservation) -> crate::rollups::Figure<'a> {
     crate::rollups::Figure {
@@ -47,18 +52,35 @@ fn as_figure<'a>(id: i64, links: FigureLinks, figure: &'a NewObservation) -> cra
     }
 }
 
-/// Stored figure `row`, whose record is `record` (at the same version), for the rollups.
-fn as_stored<'a>(row: &observations::Model, record: &'a NewObservation) -> crate::rollups::Figure<'a> {
+/// Stored figure `row`, with its stored `countries`, for the rollups.
+fn as_stored<'a>(row: &observations::Model, countries: &'a [CountryCode]) -> crate::rollups::Figure<'a> {
     crate::rollups::Figure {
         id: row.id,
         indicator: row.indicator_id,
         program: row.program_id,
         start: row.period_start,
         end: row.period_end,
-        countries: record.countries(),
+        countries,
     }
 }
 
+/// The stored countries of figure `id`.
+async fn stored_countries(txn: &DatabaseTransaction, id: i64) -> DomainResult<Vec<CountryCode>> {
+    observation_countries::Entity::find()
+        .select_only()
+        .column(observation_countries::Column::Country)
+        .filter(observation_countries::Column::ObservationId.eq(id))
+        .into_tuple::<String>()
+        .all(txn)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|code| CountryCode::parse(code).map_err(|e| corrupt("observation_countries", e)))
+        .collect()
+}
+
+/// The ids of the records `figure` names, after checking it against its indicator's dimensions; with whether
+/// the figure is public. `Invalid` at `indicator`, `source`, `program` or `partner` for one that does not exist.
 async fn resolve(txn: &DatabaseTransaction, figure: &NewObservation) -> DomainResult<(FigureLinks, bool)> {
     let indicator = id_of::<indicators::Entity, _>(
         txn,
@@ -248,8 +270,9 @@ impl RecordStore<NewObservation> for SqlStore {
         let was_public = is_public(&txn, old.source_bulletin_id).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
         if was_public {
-            // The version check below makes `before` the stored figure, so its countries are the stored ones.
-            effects.rollups.add(&as_stored(&old, revision.before));
+            effects
+                .rollups
+                .add(&as_stored(&old, &stored_countries(&txn, id).await?));
         }
         if public {
             effects.rollups.add(&as_figure(id, links, after));
@@ -283,10 +306,15 @@ impl RecordStore<NewObservation> for SqlStore {
             return Err(DomainError::not_found("observation", stored.id.to_string()));
         };
         let was_public = is_public(&txn, old.source_bulletin_id).await?;
+        // Read before the deletion takes them with the figure.
+        let countries = match was_public {
+            true => stored_countries(&txn, stored.id).await?,
+            false => Vec::new(),
+        };
         delete_if_current::<observations::Entity>(&txn, "observation", stored.id, stored.version).await?;
         let mut effects = Effects::new(Some(actor), Utc::now());
         if was_public {
-            effects.rollups.add(&as_stored(&old, &stored.record));
+            effects.rollups.add(&as_stored(&old, &countries));
         }
         effects.audit(
             AuditedKind::Observation,
