@@ -214,8 +214,8 @@ fn table_row(out: &mut String, name: &str, mut times: Vec<Duration>) -> std::fmt
 }
 
 /// The steps of one editing round, in the order they run, then the two steps timed again for a figure in a busy
-/// series.
-const WRITE_STEPS: [&str; 8] = [
+/// series, and two for a bulletin with a real bulletin's text.
+const WRITE_STEPS: [&str; 10] = [
     "createBulletin (a draft)",
     "recordObservation (on the draft)",
     "publishBulletin",
@@ -224,7 +224,42 @@ const WRITE_STEPS: [&str; 8] = [
     "deleteBulletin",
     "publishBulletin (its figure in a busy series)",
     "deleteObservation (a figure in a busy series)",
+    "createBulletin (with the newest bulletin's texts)",
+    "publishBulletin (with the newest bulletin's texts)",
 ];
+
+/// The `translations` a round's draft is written with: a line of its own, or the newest bulletin's texts in
+/// each of its languages (as long as a real bulletin's, and as many search terms).
+fn own_texts(round: usize) -> String {
+    format!(
+        r#"[{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}]"#
+    )
+}
+
+/// The newest bulletin's texts, as [`own_texts`] writes them; `None` when there is no bulletin.
+async fn newest_texts(schema: &BoletinSchema) -> anyhow::Result<Option<String>> {
+    let newest = run(
+        schema,
+        "{ en: bulletins(first: 1, lang: EN) { nodes { language title summary body } } \
+         es: bulletins(first: 1, lang: ES) { nodes { language title summary body } } }",
+    )
+    .await?;
+    let mut translations = Vec::new();
+    for (alias, lang) in [("en", "EN"), ("es", "ES")] {
+        let node = &newest[alias]["nodes"][0];
+        if node["language"].as_str() != Some(lang) {
+            continue;
+        }
+        let text = |field: &str| serde_json::to_string(node[field].as_str().unwrap_or_default());
+        translations.push(format!(
+            "{{ lang: {lang}, title: {}, summary: {}, body: {} }}",
+            text("title")?,
+            text("summary")?,
+            text("body")?
+        ));
+    }
+    Ok((!translations.is_empty()).then(|| format!("[{}]", translations.join(", "))))
+}
 
 /// Where a round's figure goes: its indicator, program, period and countries.
 struct Series {
@@ -292,11 +327,13 @@ impl Series {
 
 /// `bench --writes`: `iterations` rounds of creating a draft with a figure, publishing it while a subscriber
 /// listens, and deleting both; the latency of each step and of the event. Each round then does it again with a
-/// figure in a busy series, timing its publication and deletion.
+/// figure in a busy series, timing its publication and deletion, and with the newest bulletin's texts, timing
+/// its creation and publication (a real bulletin's search terms).
 pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result<String> {
     use futures::StreamExt as _;
     let own = Series::new_one(schema).await?;
     let busy = Series::busy(schema).await?;
+    let texts = newest_texts(schema).await?;
     // The subscription starts listening when its stream is first polled: a task polls it from now on, and the
     // rounds begin once it has had time to start.
     let mut stream = schema
@@ -315,9 +352,13 @@ pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result
     let started_at = std::process::id();
     for round in 0..iterations.max(1) + 2 {
         let slug = format!("bench-{started_at}-{round}");
-        let steps = edit(schema, &mut events, &slug, round, &own).await?;
+        let steps = edit(schema, &mut events, &slug, &own_texts(round), &own).await?;
         let busy_steps = match &busy {
-            Some(series) => Some(edit(schema, &mut events, &format!("{slug}-busy"), round, series).await?),
+            Some(series) => Some(edit(schema, &mut events, &format!("{slug}-busy"), &own_texts(round), series).await?),
+            None => None,
+        };
+        let text_steps = match &texts {
+            Some(texts) => Some(edit(schema, &mut events, &format!("{slug}-texts"), texts, &own).await?),
             None => None,
         };
         // The first two rounds warm the caches and are not counted.
@@ -329,6 +370,10 @@ pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result
                 times[6].push(busy_steps[2]);
                 times[7].push(busy_steps[4]);
             }
+            if let Some(text_steps) = text_steps {
+                times[8].push(text_steps[0]);
+                times[9].push(text_steps[2]);
+            }
         }
     }
     let mut out = String::new();
@@ -339,13 +384,14 @@ pub async fn writes(schema: &BoletinSchema, iterations: usize) -> anyhow::Result
     Ok(out)
 }
 
-/// One editing round on `series`: a draft `slug` with a figure, published while `events` listens, then the figure
-/// and the bulletin deleted; the time of each step of [`WRITE_STEPS`] up to `deleteBulletin`.
+/// One editing round on `series`: a draft `slug` written with `translations` and given a figure, published while
+/// `events` listens, then the figure and the bulletin deleted; the time of each step of [`WRITE_STEPS`] up to
+/// `deleteBulletin`.
 async fn edit(
     schema: &BoletinSchema,
     events: &mut tokio::sync::mpsc::UnboundedReceiver<async_graphql::Response>,
     slug: &str,
-    round: usize,
+    translations: &str,
     series: &Series,
 ) -> anyhow::Result<[Duration; 6]> {
     let Series {
@@ -360,7 +406,7 @@ async fn edit(
     run(
         schema,
         &format!(
-            r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: [{{ lang: EN, title: "Bench {round}", summary: "", body: "A bulletin the bench writes and deletes." }}] }}) {{ bulletin {{ version }} }} }}"#
+            r#"mutation {{ createBulletin(input: {{ slug: "{slug}", publishedOn: "2019-01-01", countries: ["MX"], programs: ["{program}"], translations: {translations} }}) {{ bulletin {{ version }} }} }}"#
         ),
     )
     .await?;
