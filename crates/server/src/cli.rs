@@ -103,8 +103,9 @@ pub enum Command {
         explain: bool,
         /// Measure editing instead: create a draft, record a figure, publish it (and how long a subscriber
         /// waits for the event), then delete both, `--iterations` times; each time also publish and delete a
-        /// figure in the series of the newest bulletin's first figure (a busy series). It writes to the
-        /// database (the bulletins go again, the audit log and the changes feed keep their entries).
+        /// figure in the series of the newest bulletin's first figure (a busy series), and create and publish
+        /// a draft with the newest bulletin's texts. It writes to the database (the bulletins go again, the
+        /// audit log and the changes feed keep their entries).
         #[arg(long, env = "BOLETIN_BENCH_WRITES")]
         writes: bool,
     },
