@@ -35,13 +35,12 @@ type Written = (i64, i64, NaiveDate, i64);
 type Scope = (i64, i64, i32);
 
 /// A published figure's place in one sequence of possible double counts: its indicator, program and country,
-/// the year its period ends in, its period's start and end, and its id.
+/// its period's start and end (the sequence's year is the end's), and its id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Place {
     indicator: i64,
     program: i64,
     country: String,
-    year: i32,
     start: NaiveDate,
     end: NaiveDate,
     id: i64,
@@ -61,7 +60,6 @@ impl Scopes {
     /// The rollups and flags a published figure changes by arriving or leaving. A change to a figure adds it
     /// twice: as it was and as it is.
     pub(crate) fn add(&mut self, figure: &Figure<'_>) {
-        use chrono::Datelike as _;
         self.months
             .insert((figure.indicator, figure.program, Grain::Month.period(figure.end)));
         self.figures
@@ -71,7 +69,6 @@ impl Scopes {
                 indicator: figure.indicator,
                 program: figure.program,
                 country: country.as_str().to_owned(),
-                year: figure.end.year(),
                 start: figure.start,
                 end: figure.end,
                 id: figure.id,
@@ -153,7 +150,7 @@ fn each(sql: &mut Sql, months: &[Scope], span: Span, mut condition: impl FnMut(&
     }
 }
 
-/// `{alias}indicator_id = ? AND {alias}program_id = ?`: the series of `scope`.
+/// `{alias}indicator_id = ? AND {alias}program_id = ?`: the series of `scope` (its month or year is not read).
 fn series(sql: &mut Sql, alias: &str, (indicator, program, _): Scope) {
     sql.push(&format!("{alias}indicator_id = "))
         .bind(indicator)
@@ -324,20 +321,33 @@ fn delete_rollups(sql: &mut Sql, months: &[Scope]) {
     });
 }
 
+/// `(…) OR (…)`: each of `figures` as it is named (indicator, program, period end, and id in `id_column`), in a
+/// table aliased `alias` (with its dot, or ""), with `also` in each disjunct.
+fn each_written(sql: &mut Sql, figures: &[Written], alias: &str, id_column: &str, also: &str) {
+    for (i, &(indicator, program, end, id)) in figures.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { " OR (" });
+        series(sql, alias, (indicator, program, 0));
+        sql.push(&format!(" AND {alias}period_end = "))
+            .bind(end)
+            .push(&format!(" AND {alias}{id_column} = "))
+            .bind(id)
+            .push(also)
+            .push(")");
+    }
+}
+
 /// `DELETE FROM statistic_flags …`: the per-figure flags of `figures`.
 fn delete_flags(sql: &mut Sql, figures: &[Written]) {
     // Every disjunct names its series and day, so that SQLite looks each one up in `ix_statistic_flags_scope`
     // (a condition on `kind` around them made it read the whole table).
     sql.push("DELETE FROM statistic_flags WHERE ");
-    for (i, &(indicator, program, end, id)) in figures.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { " OR (" });
-        series(sql, "", (indicator, program, 0));
-        sql.push(" AND period_end = ")
-            .bind(end)
-            .push(" AND observation_id = ")
-            .bind(id)
-            .push(" AND kind <> 'possible_double_count')");
-    }
+    each_written(
+        sql,
+        figures,
+        "",
+        "observation_id",
+        " AND kind <> 'possible_double_count'",
+    );
 }
 
 /// `INSERT INTO statistic_rollups …`: the month rollups of `figures`.
@@ -449,6 +459,7 @@ fn end_year(backend: DbBackend, alias: &str) -> String {
 
 /// `places(…) AS (VALUES …)`: the places a refresh's possible double counts change around.
 fn places(sql: &mut Sql, places: &[Place]) {
+    use chrono::Datelike as _;
     sql.push("places(indicator_id, program_id, country, year, starts, ends, id) AS (VALUES ");
     for (i, place) in places.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" })
@@ -458,7 +469,7 @@ fn places(sql: &mut Sql, places: &[Place]) {
             .push(", ")
             .bind(place.country.clone())
             .push(", ")
-            .bind(place.year)
+            .bind(place.end.year())
             .push(", ")
             .bind(place.start)
             .push(", ")
@@ -612,18 +623,7 @@ fn statement(backend: DbBackend, rewrite: Rewrite<'_>) -> sea_orm::Statement {
                 parts.part("flags", |sql| {
                     insert_figure_flags(sql, |sql| {
                         sql.push(" AND (");
-                        for (i, &(indicator, program, end, id)) in written.iter().enumerate() {
-                            sql.push(if i == 0 { "(" } else { " OR (" })
-                                .push("o.id = ")
-                                .bind(id)
-                                .push(" AND o.indicator_id = ")
-                                .bind(indicator)
-                                .push(" AND o.program_id = ")
-                                .bind(program)
-                                .push(" AND o.period_end = ")
-                                .bind(end)
-                                .push(")");
-                        }
+                        each_written(sql, written, "o.", "id", "");
                         sql.push(")");
                     });
                 });
@@ -980,7 +980,6 @@ mod tests {
             indicator: 1,
             program: 2,
             country: country.to_owned(),
-            year: 2019,
             start: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default(),
             end: NaiveDate::from_ymd_opt(2019, 3, end).unwrap_or_default(),
             id,

@@ -178,11 +178,7 @@ async fn random_write(random: &mut Random, db: &TestDatabase, catalogue: &Catalo
         }
         50..=69 if !figures.is_empty() => {
             let id = *random.pick(figures);
-            let stored: Stored<NewObservation> = store
-                .find(&ObservationId(id))
-                .await
-                .expect("a read")
-                .expect("the figure exists");
+            let stored = stored_figure(db, id).await;
             let mut after = random_figure(random, catalogue);
             if random.chance(50) {
                 // A correction of the value only, in place.
@@ -205,11 +201,7 @@ async fn random_write(random: &mut Random, db: &TestDatabase, catalogue: &Catalo
         70..=79 if !figures.is_empty() => {
             let index = random.below(figures.len());
             let id = figures.swap_remove(index);
-            let stored: Stored<NewObservation> = store
-                .find(&ObservationId(id))
-                .await
-                .expect("a read")
-                .expect("the figure exists");
+            let stored = stored_figure(db, id).await;
             store.delete(&stored, "test").await.expect("a figure is deleted");
         }
         _ => {
@@ -588,6 +580,28 @@ async fn rollup_tables(db: &TestDatabase) -> Vec<String> {
     lines
 }
 
+/// Rebuilds the rollups and checks they equal the ones the writes kept (`context` names the step); returns the
+/// kept rows.
+async fn assert_kept_as_rebuilt(db: &TestDatabase, context: &str) -> Vec<String> {
+    let kept = rollup_tables(db).await;
+    db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
+    assert_eq!(
+        kept,
+        rollup_tables(db).await,
+        "{context}: kept rollups differ from rebuilt ones"
+    );
+    kept
+}
+
+/// Figure `id` as stored, with its version.
+async fn stored_figure(db: &TestDatabase, id: i64) -> Stored<NewObservation> {
+    db.store
+        .find(&ObservationId(id))
+        .await
+        .expect("a read")
+        .expect("the figure exists")
+}
+
 fn seeds() -> Vec<u64> {
     match std::env::var("ROLLUP_SEEDS") {
         Ok(range) => {
@@ -643,13 +657,7 @@ async fn statistics_through_rollups_equal_statistics_from_the_figures() {
                         );
                     }
                 }
-                let kept = rollup_tables(&db).await;
-                db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
-                assert_eq!(
-                    kept,
-                    rollup_tables(&db).await,
-                    "seed {seed}: kept rollups differ from rebuilt ones"
-                );
+                assert_kept_as_rebuilt(&db, &format!("seed {seed}")).await;
             }
             db
         },
@@ -703,13 +711,7 @@ async fn a_bulletin_of_many_months_is_refreshed_in_parts_as_a_rebuild_would_writ
                     .change_bulletin_status(&source, status, None, "test")
                     .await
                     .expect("the status changes");
-                let kept = rollup_tables(&db).await;
-                store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
-                assert_eq!(
-                    kept,
-                    rollup_tables(&db).await,
-                    "{status:?}: kept rollups differ from rebuilt ones"
-                );
+                assert_kept_as_rebuilt(&db, &format!("{status:?}")).await;
             }
             db
         },
@@ -752,9 +754,7 @@ async fn a_load_and_an_edit_at_the_same_time_wait_for_each_other_and_both_succee
             load.release().await;
             assert_eq!(edit.await.expect("the edit's task finishes"), Ok(()));
 
-            let kept = rollup_tables(&db).await;
-            db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
-            assert_eq!(kept, rollup_tables(&db).await, "kept rollups differ from rebuilt ones");
+            assert_kept_as_rebuilt(&db, "after both").await;
             db
         },
     )
@@ -803,33 +803,19 @@ async fn figures_starting_on_the_same_day_keep_their_double_counts_as_a_rebuild_
             let same_as_rebuilt = |step: &'static str, counted: bool| {
                 let db = &db;
                 async move {
-                    let kept = rollup_tables(db).await;
+                    let kept = assert_kept_as_rebuilt(db, step).await;
                     assert_eq!(
                         kept.iter().any(|row| row.contains("possible_double_count")),
                         counted,
                         "{step}: double counts"
                     );
-                    db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
-                    assert_eq!(
-                        kept,
-                        rollup_tables(db).await,
-                        "{step}: kept rollups differ from rebuilt ones"
-                    );
                 }
             };
             same_as_rebuilt("recorded", true).await;
-            let stored: Stored<NewObservation> = store
-                .find(&ObservationId(ids[2]))
-                .await
-                .expect("a read")
-                .expect("the figure exists");
+            let stored = stored_figure(&db, ids[2]).await;
             store.delete(&stored, "test").await.expect("a figure is deleted");
             same_as_rebuilt("the middle one deleted", true).await;
-            let stored: Stored<NewObservation> = store
-                .find(&ObservationId(ids[1]))
-                .await
-                .expect("a read")
-                .expect("the figure exists");
+            let stored = stored_figure(&db, ids[1]).await;
             let after = figure(&published[0], day(5, 31));
             let revision = Revision {
                 id: ids[1],
@@ -870,12 +856,7 @@ async fn a_figure_write_waits_for_an_open_change_of_its_bulletins_status() {
             .await;
             let bulletin: i64 = published[0].try_get("", "id").expect("id");
             let figure: i64 = published[0].try_get("", "figure").expect("figure");
-            let stored: Stored<NewObservation> = db
-                .store
-                .find(&ObservationId(figure))
-                .await
-                .expect("a read")
-                .expect("the figure exists");
+            let stored = stored_figure(&db, figure).await;
 
             let open = db.connection.begin().await.expect("a transaction");
             open.execute_unprepared(&format!(
@@ -911,9 +892,7 @@ async fn a_figure_write_waits_for_an_open_change_of_its_bulletins_status() {
             );
             open.rollback().await.expect("the status change is taken back");
             assert_eq!(write.await.expect("the write's task finishes"), Ok(()));
-            let kept = rollup_tables(&db).await;
-            db.store.rebuild_rollups(&|_, _| {}).await.expect("a rebuild");
-            assert_eq!(kept, rollup_tables(&db).await, "kept rollups differ from rebuilt ones");
+            assert_kept_as_rebuilt(&db, "after both").await;
             db
         },
     )
