@@ -16,6 +16,7 @@ use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
 use boletin_domain::observation::ObservationParts;
 use boletin_domain::page::{Page, PageRequest};
+use boletin_domain::search::{SearchCursor, SearchQuery};
 use boletin_domain::slug::Slug;
 use boletin_domain::store::CatalogStore;
 use boletin_persistence::testing::on_each_backend;
@@ -619,6 +620,116 @@ async fn a_read_carries_only_the_texts_it_asks_for_with_the_fallback_language() 
                     lean.slug
                 );
             }
+            db
+        },
+    )
+    .await;
+}
+
+/// Every hit of a search of `query` in `languages` among `filter`'s bulletins, read `size` at a time: the ids in
+/// order, and the count.
+async fn every_search_hit(
+    store: &impl CatalogStore,
+    query: &str,
+    languages: &[Language],
+    filter: &BulletinFilter,
+    size: i32,
+) -> (Vec<BulletinId>, u64) {
+    let query = SearchQuery::parse(query).expect("a valid query");
+    let (mut hits, mut after) = (Vec::new(), None);
+    loop {
+        let request = PageRequest::new(Some(size), after, None, None).expect("a valid page request");
+        let page = store
+            .search(&query, languages, filter, &request)
+            .await
+            .expect("the search runs");
+        hits.extend(page.items.iter().map(|hit| hit.id));
+        after = page.items.last().map(|hit| SearchCursor {
+            score: hit.score,
+            id: hit.id,
+        });
+        if !page.has_next_page {
+            break;
+        }
+    }
+    let count = store
+        .search_count(&query, languages, filter)
+        .await
+        .expect("the count runs");
+    (hits, count)
+}
+
+/// A one-word search of any statuses (as an editor's read may ask) finds what the full-text index finds, page by
+/// page and in its count, and the search terms follow their bulletin's status however it changes.
+#[tokio::test]
+async fn one_word_searches_of_every_status_find_what_full_text_finds() {
+    on_each_backend(
+        "one_word_searches_of_every_status_find_what_full_text_finds",
+        |db| async move {
+            let db = db.seeded().await;
+            db.execute_sql(
+                "UPDATE bulletins SET status = 'draft' WHERE id % 3 = 1; \
+                 UPDATE bulletins SET status = 'archived' WHERE id % 3 = 2",
+            )
+            .await
+            .expect("some bulletins are drafts and some archived");
+            let misplaced = "SELECT COUNT(*) FROM bulletin_search_terms t JOIN bulletins b ON b.id = t.bulletin_id \
+                             WHERE t.status <> b.status";
+            assert_eq!(db.scalar(misplaced).await, Ok(0));
+            use BulletinStatus::{Archived, Draft, Published};
+            let mut found_of = std::collections::BTreeMap::new();
+            for statuses in [
+                vec![Published],
+                vec![Draft],
+                vec![Archived],
+                vec![Draft, Published],
+                vec![Draft, Archived],
+                vec![Published, Archived],
+                vec![Draft, Published, Archived],
+            ] {
+                let filter = BulletinFilter {
+                    statuses: statuses.clone(),
+                    ..Default::default()
+                };
+                for word in ["migrantes", "oim", "iom", "returned", "trata"] {
+                    for languages in [&[Language::Es][..], &[Language::En], &[Language::Es, Language::En]] {
+                        let case = format!("{statuses:?} {word} {languages:?}");
+                        let (whole, count) = every_search_hit(&db.store, word, languages, &filter, 100).await;
+                        assert_eq!(count, whole.len() as u64, "{case}");
+                        assert_eq!(
+                            every_search_hit(&db.store, word, languages, &filter, 1).await,
+                            (whole.clone(), count),
+                            "{case}: by one"
+                        );
+                        // Excluding a word no bulletin has sends the query to the full-text index.
+                        let (full_text, full_count) =
+                            every_search_hit(&db.store, &format!("{word} -qqqzzz"), languages, &filter, 100).await;
+                        let set = |ids: &[BulletinId]| ids.iter().copied().collect::<std::collections::BTreeSet<_>>();
+                        assert_eq!(set(&whole), set(&full_text), "{case}");
+                        assert_eq!(count, full_count, "{case}");
+                        *found_of.entry(format!("{statuses:?}")).or_insert(0) += count;
+                    }
+                }
+            }
+            for statuses in ["[Published]", "[Draft]", "[Archived]"] {
+                assert!(found_of[statuses] > 0, "nothing found among {statuses}: {found_of:?}");
+            }
+
+            // Archived and published again, and published from a draft: every row with its bulletin's status.
+            db.execute_sql(
+                "UPDATE bulletins SET status = 'published' WHERE id % 3 = 2; \
+                 UPDATE bulletins SET status = 'archived' WHERE id % 3 = 0; \
+                 UPDATE bulletins SET status = 'published' WHERE id % 3 = 1",
+            )
+            .await
+            .expect("the statuses change");
+            assert_eq!(db.scalar(misplaced).await, Ok(0));
+            let published = BulletinFilter::default();
+            let (hits, count) = every_search_hit(&db.store, "migrantes", &[Language::Es], &published, 100).await;
+            let (full_text, _) =
+                every_search_hit(&db.store, "migrantes -qqqzzz", &[Language::Es], &published, 100).await;
+            assert_eq!(count, full_text.len() as u64);
+            assert_eq!(hits.len(), full_text.len());
             db
         },
     )
