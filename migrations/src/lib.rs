@@ -18,6 +18,7 @@ mod m20261203_000010_search_terms;
 mod m20261203_000011_rollups_read_covering;
 mod m20261204_000012_drop_statistic_figures;
 mod m20261204_000013_observation_sequence;
+mod m20261204_000014_search_term_shelves;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_rollups_read_covering::Migration),
             Box::new(m20261204_000012_drop_statistic_figures::Migration),
             Box::new(m20261204_000013_observation_sequence::Migration),
+            Box::new(m20261204_000014_search_term_shelves::Migration),
         ]
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! The index has two parts: `bulletin_search`, one row per language version for the backend's full-text
 //! matching (FTS5 or `tsvector`), and `bulletin_search_terms`, one row per version and term with the score a
-//! one-word search gives it and the bulletin's status, which one-word searches read in score order (see
-//! `store::search`). A trigger keeps the status there equal to the bulletin's.
+//! one-word search gives it and the bulletin's shelf (`current` for drafts and published bulletins, `archived`),
+//! which one-word searches read in score order (see `store::search`). `bulletin_search_draft_terms` counts, per
+//! language and term, the drafts that have it, so that a count of published bulletins can take the drafts away
+//! from the current shelf's. The writes here keep those counts for the texts they index; a trigger (migration
+//! 14) moves the rows between shelves and adds or takes away a bulletin's counts when its status changes.
 
 use crate::entity::bulletin_translations;
 use crate::entity::bulletins;
@@ -29,6 +32,19 @@ fn rowid(bulletin_id: i64, lang: Language) -> i64 {
             Language::En => 1,
         }
 }
+
+/// The shelf of the search terms of a bulletin of status `status`.
+pub(crate) fn shelf(status: BulletinStatus) -> &'static str {
+    match status {
+        BulletinStatus::Archived => ARCHIVED,
+        BulletinStatus::Draft | BulletinStatus::Published => CURRENT,
+    }
+}
+
+/// The shelf of drafts' and published bulletins' terms.
+pub(crate) const CURRENT: &str = "current";
+/// The shelf of archived bulletins' terms.
+pub(crate) const ARCHIVED: &str = "archived";
 
 /// A bulletin as the index sees it: its id, its status and its language versions.
 pub(crate) type Indexed<'t> = (i64, BulletinStatus, &'t [BulletinText]);
@@ -57,24 +73,34 @@ pub(crate) async fn index_bulletin<C: ConnectionTrait>(
     conn.execute_raw(Statement::from_sql_and_values(backend, delete, values))
         .await
         .map_err(db_error)?;
-    let delete_terms = match backend {
-        DbBackend::Postgres => "DELETE FROM bulletin_search_terms WHERE bulletin_id = $1",
-        _ => "DELETE FROM bulletin_search_terms WHERE bulletin_id = ?",
-    };
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        delete_terms,
-        [bulletin_id.into()],
-    ))
-    .await
-    .map_err(db_error)?;
+    let terms = "SELECT lang, term FROM bulletin_search_terms WHERE bulletin_id = ?";
+    let mut statements = Vec::new();
+    if status == BulletinStatus::Draft {
+        // The draft's old terms are no longer among the drafts'.
+        statements.push(format!(
+            "UPDATE bulletin_search_draft_terms SET drafts = drafts - 1 WHERE (lang, term) IN ({terms})"
+        ));
+        statements.push(format!(
+            "DELETE FROM bulletin_search_draft_terms WHERE drafts <= 0 AND (lang, term) IN ({terms})"
+        ));
+    }
+    statements.push("DELETE FROM bulletin_search_terms WHERE bulletin_id = ?".to_string());
+    for sql in statements {
+        let sql = match backend {
+            DbBackend::Postgres => sql.replace('?', "$1"),
+            _ => sql,
+        };
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, [bulletin_id.into()]))
+            .await
+            .map_err(db_error)?;
+    }
     insert_many(conn, &[(bulletin_id, status, texts)]).await
 }
 
 /// How many index rows go in one statement.
 const ROWS_PER_STATEMENT: usize = 200;
-/// How many term rows (five values each) go in one statement.
-const TERMS_PER_STATEMENT: usize = 1000;
+/// How many values go in one statement of many rows (a thousand term rows).
+const VALUES_PER_STATEMENT: usize = 5000;
 
 /// Adds index rows for each bulletin's texts, many rows a statement.
 pub(crate) async fn insert_many<C: ConnectionTrait>(conn: &C, bulletins: &[Indexed<'_>]) -> Result<(), DomainError> {
@@ -82,39 +108,72 @@ pub(crate) async fn insert_many<C: ConnectionTrait>(conn: &C, bulletins: &[Index
     insert_terms(conn, bulletins).await
 }
 
-/// Adds the term rows of each bulletin's texts: a row per version and term, with its one-word score.
+/// Adds the term rows of each bulletin's texts: a row per version and term, with its one-word score; and counts
+/// the drafts' terms.
 async fn insert_terms<C: ConnectionTrait>(conn: &C, bulletins: &[Indexed<'_>]) -> Result<(), DomainError> {
-    let backend = conn.get_database_backend();
-    let rows: Vec<(i64, &'static str, &'static str, String, f64)> = bulletins
-        .iter()
-        .flat_map(|(id, status, texts)| {
-            texts.iter().flat_map(move |text| {
-                term_scores(text)
-                    .into_iter()
-                    .map(move |(term, score)| (*id, text.lang.code(), status.code(), term, -score))
-            })
-        })
-        .collect();
-    for chunk in rows.chunks(TERMS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO bulletin_search_terms (bulletin_id, lang, status, term, rank) VALUES ");
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for (i, (bulletin_id, lang, status, term, rank)) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { "" } else { ", " });
-            match backend {
-                DbBackend::Postgres => {
-                    let n = values.len();
-                    sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
+    let mut drafts: HashMap<(&'static str, String), i64> = HashMap::new();
+    let mut rows: Vec<[Value; 5]> = Vec::new();
+    for (id, status, texts) in bulletins {
+        for text in *texts {
+            for (term, score) in term_scores(text) {
+                if *status == BulletinStatus::Draft {
+                    *drafts.entry((text.lang.code(), term.clone())).or_insert(0) += 1;
                 }
-                _ => sql.push_str("(?, ?, ?, ?, ?)"),
+                rows.push([
+                    (*id).into(),
+                    text.lang.code().into(),
+                    shelf(*status).into(),
+                    term.into(),
+                    (-score).into(),
+                ]);
             }
-            values.extend([
-                (*bulletin_id).into(),
-                (*lang).into(),
-                (*status).into(),
-                term.clone().into(),
-                (*rank).into(),
-            ]);
         }
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO bulletin_search_terms (bulletin_id, lang, shelf, term, rank) VALUES ",
+        "",
+        rows,
+    )
+    .await?;
+    let counts = drafts
+        .into_iter()
+        .map(|((lang, term), n)| [lang.into(), term.into(), n.into()])
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO bulletin_search_draft_terms (lang, term, drafts) VALUES ",
+        " ON CONFLICT (lang, term) DO UPDATE SET drafts = bulletin_search_draft_terms.drafts + excluded.drafts",
+        counts,
+    )
+    .await
+}
+
+/// Runs `head`, then as many `rows` as fit in a statement, then `tail`, until every row is in.
+async fn insert_rows<C: ConnectionTrait, const N: usize>(
+    conn: &C,
+    head: &str,
+    tail: &str,
+    rows: Vec<[Value; N]>,
+) -> Result<(), DomainError> {
+    let backend = conn.get_database_backend();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = String::from(head);
+        let mut values: Vec<Value> = Vec::new();
+        for (i, row) in rows.by_ref().take(VALUES_PER_STATEMENT / N).enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..N {
+                sql.push_str(if j == 0 { "" } else { ", " });
+                match backend {
+                    DbBackend::Postgres => sql.push_str(&format!("${}", values.len() + j + 1)),
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+            values.extend(row);
+        }
+        sql.push_str(tail);
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await
             .map_err(db_error)?;
@@ -219,7 +278,11 @@ pub(crate) async fn rebuild_if_stale(store: &SqlStore) -> Result<u64, DomainErro
         return Ok(0);
     }
     tracing::info!(versions, "rebuilding the search index from the stored texts");
-    for table in ["bulletin_search", "bulletin_search_terms"] {
+    for table in [
+        "bulletin_search",
+        "bulletin_search_terms",
+        "bulletin_search_draft_terms",
+    ] {
         db.execute_unprepared(&format!("DELETE FROM {table}"))
             .await
             .map_err(db_error)?;

@@ -7,10 +7,11 @@
 
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{
-    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, LinksWanted, NewBulletin,
+    Bulletin, BulletinCursor, BulletinFilter, BulletinOrder, BulletinStatus, BulletinText, LinksWanted, NewBulletin,
     NewBulletinParts, TextsWanted, Theme, Visibility,
 };
 use boletin_domain::country::CountryCode;
+use boletin_domain::editorial::{RecordStore, Revision};
 use boletin_domain::id::BulletinId;
 use boletin_domain::import::parse_page;
 use boletin_domain::language::Language;
@@ -659,6 +660,33 @@ async fn every_search_hit(
     (hits, count)
 }
 
+/// Every search term row is on its bulletin's shelf, and the drafts' terms are counted as the drafts' rows have
+/// them.
+async fn assert_terms_placed(db: &boletin_persistence::testing::TestDatabase) {
+    let misplaced = "SELECT COUNT(*) FROM bulletin_search_terms t JOIN bulletins b ON b.id = t.bulletin_id \
+                     WHERE t.shelf <> CASE WHEN b.status = 'archived' THEN 'archived' ELSE 'current' END";
+    assert_eq!(
+        db.scalar(misplaced).await,
+        Ok(0),
+        "rows on another shelf than their bulletin's"
+    );
+    let counted = "SELECT t.lang, t.term, COUNT(*) AS drafts FROM bulletin_search_terms t \
+                   JOIN bulletins b ON b.id = t.bulletin_id WHERE b.status = 'draft' GROUP BY t.lang, t.term";
+    let kept = "SELECT lang, term, drafts FROM bulletin_search_draft_terms";
+    let miscounted = format!(
+        "SELECT COUNT(*) FROM (SELECT * FROM ({kept} EXCEPT {counted}) a \
+         UNION ALL SELECT * FROM ({counted} EXCEPT {kept}) b) c"
+    );
+    assert_eq!(db.scalar(&miscounted).await, Ok(0), "drafts' terms miscounted");
+    let drafts = db.scalar("SELECT COUNT(*) FROM bulletins WHERE status = 'draft'").await;
+    let kept_rows = db.scalar(&format!("SELECT COUNT(*) FROM ({kept}) k")).await;
+    assert_eq!(
+        kept_rows > Ok(0),
+        drafts > Ok(0),
+        "{kept_rows:?} counts for {drafts:?} drafts"
+    );
+}
+
 /// A one-word search of any statuses (as an editor's read may ask) finds what the full-text index finds, page by
 /// page and in its count, and the search terms follow their bulletin's status however it changes.
 #[tokio::test]
@@ -673,9 +701,7 @@ async fn one_word_searches_of_every_status_find_what_full_text_finds() {
             )
             .await
             .expect("some bulletins are drafts and some archived");
-            let misplaced = "SELECT COUNT(*) FROM bulletin_search_terms t JOIN bulletins b ON b.id = t.bulletin_id \
-                             WHERE t.status <> b.status";
-            assert_eq!(db.scalar(misplaced).await, Ok(0));
+            assert_terms_placed(&db).await;
             use BulletinStatus::{Archived, Draft, Published};
             let mut found_of = std::collections::BTreeMap::new();
             for statuses in [
@@ -715,6 +741,61 @@ async fn one_word_searches_of_every_status_find_what_full_text_finds() {
                 assert!(found_of[statuses] > 0, "nothing found among {statuses}: {found_of:?}");
             }
 
+            // A draft's texts rewritten, a draft created and a draft deleted, through the store.
+            let id = db
+                .scalar(
+                    "SELECT id FROM bulletins WHERE status = 'draft' AND id NOT IN \
+                     (SELECT source_bulletin_id FROM observations) ORDER BY id LIMIT 1",
+                )
+                .await
+                .expect("a draft without figures");
+            let draft = db
+                .store
+                .bulletins_by_ids(&[BulletinId(id)], Visibility::Editorial)
+                .await
+                .expect("the draft is read");
+            let find = |slug: Slug| {
+                let db = &db;
+                async move {
+                    RecordStore::<NewBulletin>::find(&db.store, &slug)
+                        .await
+                        .expect("the draft is found")
+                        .expect("the draft exists")
+                }
+            };
+            let stored = find(draft.first().expect("the draft is there").slug.clone()).await;
+            let mut parts = stored.record.clone().into_parts();
+            parts.texts = parts
+                .texts
+                .into_iter()
+                .map(|text| BulletinText {
+                    body: format!("{} Zanahorias y trata.", text.title),
+                    ..text
+                })
+                .collect();
+            let after = NewBulletin::new(parts.clone()).expect("a valid bulletin");
+            let revision = Revision {
+                id: stored.id,
+                expected_version: stored.version,
+                before: &stored.record,
+                after: &after,
+                operation: "update",
+            };
+            RecordStore::<NewBulletin>::update(&db.store, &revision, "test")
+                .await
+                .expect("the draft is rewritten");
+            assert_terms_placed(&db).await;
+            parts.slug = slug("a-new-draft-on-carrots");
+            RecordStore::<NewBulletin>::create(&db.store, &NewBulletin::new(parts).expect("valid"), "test")
+                .await
+                .expect("a draft is created");
+            assert_terms_placed(&db).await;
+            let created = find(slug("a-new-draft-on-carrots")).await;
+            RecordStore::<NewBulletin>::delete(&db.store, &created, "test")
+                .await
+                .expect("the draft is deleted");
+            assert_terms_placed(&db).await;
+
             // Archived and published again, and published from a draft: every row with its bulletin's status.
             db.execute_sql(
                 "UPDATE bulletins SET status = 'published' WHERE id % 3 = 2; \
@@ -723,7 +804,7 @@ async fn one_word_searches_of_every_status_find_what_full_text_finds() {
             )
             .await
             .expect("the statuses change");
-            assert_eq!(db.scalar(misplaced).await, Ok(0));
+            assert_terms_placed(&db).await;
             let published = BulletinFilter::default();
             let (hits, count) = every_search_hit(&db.store, "migrantes", &[Language::Es], &published, 100).await;
             let (full_text, _) =

@@ -1,9 +1,12 @@
 //! Reading the search index, in one of two ways:
 //!
 //! - A one-word query (one term in each language searched, nothing excluded) reads `bulletin_search_terms`,
-//!   whose key orders a term's rows by status, then best score first: a page is the first rows of an index range
-//!   after the cursor, and the count is the length of that range, however many bulletins match. Its score is
-//!   PostgreSQL's `ts_rank` for the term, on both backends (`boletin_domain::search::term_scores`).
+//!   whose key orders a term's rows by shelf (drafts and published bulletins on one, archived bulletins on the
+//!   other), then best score first: a page is the first rows of an index range after the cursor, less the
+//!   drafts when they are not asked for (each listed row's bulletin is looked up), and the count is the length
+//!   of that range, less the drafts that have the term (`bulletin_search_draft_terms`), however many bulletins
+//!   match. Its score is PostgreSQL's `ts_rank` for the term, on both backends
+//!   (`boletin_domain::search::term_scores`).
 //! - Any other query reads the full-text index: the matches of each language searched (FTS5 `MATCH` ranked by
 //!   `bm25` on SQLite, `@@` ranked by `ts_rank` on PostgreSQL), the best score per bulletin, then the bulletin
 //!   filter, keyset paging on (score, id) and a count, in one statement each.
@@ -11,14 +14,15 @@
 use super::bulletins::condition;
 use crate::entity::bulletins;
 use crate::error::{corrupt, db_error};
+use crate::search_index::{ARCHIVED, shelf};
 use boletin_domain::DomainResult;
-use boletin_domain::bulletin::BulletinFilter;
+use boletin_domain::bulletin::{BulletinFilter, BulletinStatus};
 use boletin_domain::id::BulletinId;
 use boletin_domain::language::Language;
 use boletin_domain::page::{Page, PageRequest};
 use boletin_domain::search::{SearchCursor, SearchHit, SearchQuery, TermClause};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SimpleExpr, UnionType,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement, SimpleExpr, UnionType,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use std::collections::HashMap;
@@ -181,20 +185,89 @@ fn cursor_key(cursor: &SearchCursor) -> Expr {
     Expr::tuple([Expr::val(-cursor.score), Expr::val(cursor.id.0)])
 }
 
-/// The rows (as `p`) of the bulletins matching `filter` whose version in `lang` has `term`. The bulletins table
-/// is joined only when the filter asks more than statuses, which the terms rows carry.
-fn term_rows(lang: Language, term: &str, filter: &BulletinFilter) -> SelectStatement {
-    let mut select = Query::select();
-    select
+/// What a status set reads of the terms table: its shelves, and what it does with the drafts on the current one.
+struct Reach {
+    shelves: Vec<&'static str>,
+    drafts: Drafts,
+}
+
+/// What a read does with the drafts on the current shelf.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drafts {
+    /// Reads them with the published bulletins (or reads neither).
+    Kept,
+    /// Reads the published bulletins without them.
+    LeftOut,
+    /// Reads them without the published bulletins.
+    Only,
+}
+
+impl Reach {
+    fn of(statuses: &[BulletinStatus]) -> Self {
+        let mut shelves: Vec<&'static str> = statuses.iter().map(|s| shelf(*s)).collect();
+        shelves.sort_unstable();
+        shelves.dedup();
+        let drafts = match (
+            statuses.contains(&BulletinStatus::Draft),
+            statuses.contains(&BulletinStatus::Published),
+        ) {
+            (false, true) => Drafts::LeftOut,
+            (true, false) => Drafts::Only,
+            _ => Drafts::Kept,
+        };
+        Self { shelves, drafts }
+    }
+}
+
+/// Whether bulletin `bulletin_id` (a column) is a draft.
+fn is_draft(bulletin_id: Expr) -> Expr {
+    found(
+        Query::select()
+            .from_as(bulletins::Entity, Alias::new("d"))
+            .and_where(Expr::col((Alias::new("d"), bulletins::Column::Id)).eq(bulletin_id))
+            .and_where(Expr::col((Alias::new("d"), bulletins::Column::Status)).eq(BulletinStatus::Draft.code()))
+            .to_owned(),
+    )
+}
+
+/// Whether `lookup` finds a row: a lookup that both backends make row by row of the statement it is in
+/// (PostgreSQL would turn an `EXISTS` into a hash join over the whole range it is tested on).
+fn found(mut lookup: SelectStatement) -> Expr {
+    lookup.expr(Expr::val(1)).limit(1);
+    scalar(lookup).is_not_null()
+}
+
+/// A statement as a value.
+fn scalar(select: SelectStatement) -> Expr {
+    SimpleExpr::SubQuery(None, Box::new(select.into()))
+}
+
+/// The rows (as `p`) of the shelves `reach` reads whose version in `lang` has `term`: one index range per shelf.
+fn term_range(lang: Language, term: &str, reach: &Reach) -> SelectStatement {
+    Query::select()
         .from_as(terms_table(), Alias::new("p"))
         .and_where(term_column("p", "lang").eq(lang.code()))
         .and_where(term_column("p", "term").eq(term))
-        .and_where(term_column("p", "status").is_in(super::status_codes(filter.statuses())));
-    let statuses_only = BulletinFilter {
-        statuses: filter.statuses.clone(),
-        ..BulletinFilter::default()
-    };
-    if *filter != statuses_only {
+        .and_where(term_column("p", "shelf").is_in(reach.shelves.iter().copied()))
+        .to_owned()
+}
+
+/// Whether `filter` asks only which statuses to read.
+fn statuses_only(filter: &BulletinFilter) -> bool {
+    *filter
+        == BulletinFilter {
+            statuses: filter.statuses.clone(),
+            ..BulletinFilter::default()
+        }
+}
+
+/// The rows (as `p`) of the bulletins matching `filter` whose version in `lang` has `term`. The bulletins table
+/// is joined when the filter asks more than statuses; otherwise the shelves give the statuses, less (or only)
+/// the drafts, looked up row by row.
+fn term_rows(lang: Language, term: &str, filter: &BulletinFilter) -> SelectStatement {
+    let reach = Reach::of(filter.statuses());
+    let mut select = term_range(lang, term, &reach);
+    if !statuses_only(filter) {
         select
             .join(
                 JoinType::InnerJoin,
@@ -203,8 +276,46 @@ fn term_rows(lang: Language, term: &str, filter: &BulletinFilter) -> SelectState
                     .equals((Alias::new("p"), Alias::new("bulletin_id"))),
             )
             .cond_where(condition(filter));
+        return select;
+    }
+    let draft = || is_draft(term_column("p", "bulletin_id"));
+    let archived = || term_column("p", "shelf").eq(ARCHIVED);
+    match reach.drafts {
+        Drafts::Kept => {}
+        Drafts::LeftOut => {
+            select.and_where(archived().or(draft().not()));
+        }
+        Drafts::Only => {
+            select.and_where(archived().or(draft()));
+        }
     }
     select
+}
+
+/// How many drafts have `term` in `lang`, for each of `terms` together (0 when none has).
+fn drafts_with(terms: &[(Language, String)]) -> Expr {
+    let drafts_table = Alias::new("bulletin_search_draft_terms");
+    let mut lookup = Query::select();
+    lookup
+        // PostgreSQL sums `BIGINT`s as `NUMERIC`.
+        .expr(Func::cast_as(
+            Func::coalesce([
+                Func::sum(Expr::col((drafts_table.clone(), Alias::new("drafts")))).into(),
+                Expr::val(0),
+            ]),
+            Alias::new("BIGINT"),
+        ))
+        .from(drafts_table.clone());
+    let mut any = Condition::any();
+    for (lang, term) in terms {
+        any = any.add(
+            Expr::col((drafts_table.clone(), Alias::new("lang")))
+                .eq(lang.code())
+                .and(Expr::col((drafts_table.clone(), Alias::new("term"))).eq(term.as_str())),
+        );
+    }
+    lookup.cond_where(any);
+    scalar(lookup)
 }
 
 /// One language's part of a page of a one-word search: its best `limit` rows after the cursor, leaving out the
@@ -233,7 +344,7 @@ fn term_page_in(
                 .and_where(term_column("q", "bulletin_id").equals((Alias::new("p"), Alias::new("bulletin_id"))))
                 .and_where(term_column("q", "lang").eq(other_lang.code()))
                 .and_where(term_column("q", "term").eq(other_term.as_str()))
-                .and_where(term_column("q", "status").is_in(super::status_codes(filter.statuses())))
+                .and_where(term_column("q", "shelf").is_in(Reach::of(filter.statuses()).shelves))
                 .and_where(term_key("q").lte(cursor_key(cursor)))
                 .to_owned();
             select.and_where(SimpleExpr::from(Expr::exists(listed)).not());
@@ -298,22 +409,38 @@ async fn term_page(
 }
 
 /// How many bulletins a one-word search finds: the length of the one language's range (counted where it lies,
-/// so that PostgreSQL reads the index alone), or of the union of the languages' ranges.
+/// so that PostgreSQL reads the index alone), or of the union of the languages' ranges. A count of published
+/// bulletins counts the current shelf and takes away the drafts: for one language, the number kept of drafts
+/// with the term; for several, when a draft has one of the terms, the drafts among the bulletins found
+/// (PostgreSQL) or the drafts found with one of the terms, looked up draft by draft (SQLite, which has no hash
+/// to test the bulletins found against).
 async fn term_count(
     db: &DatabaseConnection,
     terms: &[(Language, String)],
     filter: &BulletinFilter,
 ) -> DomainResult<u64> {
     let count = || Expr::cust("COUNT(*)");
+    let reach = Reach::of(filter.statuses());
+    let subtract_drafts = statuses_only(filter) && reach.drafts == Drafts::LeftOut;
     let select = match terms {
+        [(lang, term)] if subtract_drafts => Query::select()
+            .expr_as(
+                scalar(term_range(*lang, term, &reach).expr(count()).to_owned()).sub(drafts_with(terms)),
+                Alias::new("n"),
+            )
+            .to_owned(),
         [(lang, term)] => term_rows(*lang, term, filter)
             .expr_as(count(), Alias::new("n"))
             .to_owned(),
         _ => {
             let mut parts = terms.iter().map(|(lang, term)| {
-                term_rows(*lang, term, filter)
-                    .expr(term_column("p", "bulletin_id"))
-                    .to_owned()
+                let mut part = if subtract_drafts {
+                    term_range(*lang, term, &reach)
+                } else {
+                    term_rows(*lang, term, filter)
+                };
+                part.expr(term_column("p", "bulletin_id"));
+                part
             });
             let Some(mut union) = parts.next() else {
                 return Ok(0);
@@ -321,13 +448,61 @@ async fn term_count(
             for part in parts {
                 union.union(UnionType::Distinct, part);
             }
-            Query::select()
+            let mut found = Query::select();
+            found
                 .expr_as(count(), Alias::new("n"))
-                .from_subquery(union, Alias::new("u"))
-                .to_owned()
+                .from_subquery(union, Alias::new("u"));
+            match (subtract_drafts, db.get_database_backend()) {
+                (false, _) => found,
+                // PostgreSQL hashes the drafts' ids once and tests each bulletin found against them, which costs
+                // less than a lookup in the terms' index by draft.
+                (true, DbBackend::Postgres) => {
+                    let drafts = Query::select()
+                        .column(bulletins::Column::Id)
+                        .from(bulletins::Entity)
+                        .and_where(Expr::col(bulletins::Column::Status).eq(BulletinStatus::Draft.code()))
+                        .to_owned();
+                    found
+                        .and_where(
+                            drafts_with(terms)
+                                .eq(0)
+                                .or(Expr::col((Alias::new("u"), Alias::new("bulletin_id"))).not_in_subquery(drafts)),
+                        )
+                        .to_owned()
+                }
+                (true, _) => Query::select()
+                    .expr_as(scalar(found).sub(drafts_among(terms)), Alias::new("n"))
+                    .to_owned(),
+            }
         }
     };
     read_count(db, &select).await
+}
+
+/// How many drafts have at least one of `terms`: none when no draft has any of them, or else each draft looked
+/// up by id.
+fn drafts_among(terms: &[(Language, String)]) -> Expr {
+    let draft_id = || Expr::col((Alias::new("d"), bulletins::Column::Id));
+    let mut any = Condition::any();
+    for (lang, term) in terms {
+        any = any.add(found(
+            Query::select()
+                .from_as(terms_table(), Alias::new("q"))
+                .and_where(term_column("q", "bulletin_id").eq(draft_id()))
+                .and_where(term_column("q", "lang").eq(lang.code()))
+                .and_where(term_column("q", "term").eq(term.as_str()))
+                .to_owned(),
+        ));
+    }
+    let drafts = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_as(bulletins::Entity, Alias::new("d"))
+        .and_where(Expr::col((Alias::new("d"), bulletins::Column::Status)).eq(BulletinStatus::Draft.code()))
+        .cond_where(any)
+        .to_owned();
+    Expr::case(drafts_with(terms).eq(0), Expr::val(0))
+        .finally(scalar(drafts))
+        .into()
 }
 
 /// The `n` of a counting statement.
