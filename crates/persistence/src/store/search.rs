@@ -480,19 +480,23 @@ async fn term_count(
 }
 
 /// How many drafts have at least one of `terms`: none when no draft has any of them, or else each draft looked
-/// up by id.
+/// up by id for each term some draft has.
 fn drafts_among(terms: &[(Language, String)]) -> Expr {
     let draft_id = || Expr::col((Alias::new("d"), bulletins::Column::Id));
     let mut any = Condition::any();
-    for (lang, term) in terms {
-        any = any.add(found(
-            Query::select()
-                .from_as(terms_table(), Alias::new("q"))
-                .and_where(term_column("q", "bulletin_id").eq(draft_id()))
-                .and_where(term_column("q", "lang").eq(lang.code()))
-                .and_where(term_column("q", "term").eq(term.as_str()))
-                .to_owned(),
-        ));
+    for searched in terms {
+        let (lang, term) = searched;
+        // A term no draft has is not looked up (its count is read once for the statement).
+        any = any.add(
+            drafts_with(std::slice::from_ref(searched)).gt(0).and(found(
+                Query::select()
+                    .from_as(terms_table(), Alias::new("q"))
+                    .and_where(term_column("q", "bulletin_id").eq(draft_id()))
+                    .and_where(term_column("q", "lang").eq(lang.code()))
+                    .and_where(term_column("q", "term").eq(term.as_str()))
+                    .to_owned(),
+            )),
+        );
     }
     let drafts = Query::select()
         .expr(Expr::cust("COUNT(*)"))
