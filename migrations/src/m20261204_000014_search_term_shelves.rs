@@ -73,6 +73,31 @@ fn sqlite_trigger() -> String {
     )
 }
 
+/// Drops the status trigger (and its function on PostgreSQL): migration 10's or this one's.
+async fn drop_status_trigger(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    if manager.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status ON bulletins")
+            .await?;
+        db.execute_unprepared("DROP FUNCTION IF EXISTS bulletin_search_terms_status()")
+            .await?;
+    } else {
+        db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates `table`, its rows stored in key order on SQLite (`WITHOUT ROWID`).
+async fn create_in_key_order(manager: &SchemaManager<'_>, table: &TableCreateStatement) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let mut create = backend.build(table);
+    if backend == DbBackend::Sqlite {
+        create.sql.push_str(" WITHOUT ROWID");
+    }
+    manager.get_connection().execute_raw(create).await.map(|_| ())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -82,18 +107,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
         let db = manager.get_connection();
-        match backend {
-            DbBackend::Postgres => {
-                db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status ON bulletins")
-                    .await?;
-                db.execute_unprepared("DROP FUNCTION IF EXISTS bulletin_search_terms_status()")
-                    .await?;
-            }
-            _ => {
-                db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status")
-                    .await?;
-            }
-        }
+        drop_status_trigger(manager).await?;
         db.execute_unprepared("DROP INDEX IF EXISTS ix_bulletin_search_terms_bulletin")
             .await?;
         db.execute_unprepared("ALTER TABLE bulletin_search_terms RENAME TO bulletin_search_terms_by_status")
@@ -121,12 +135,8 @@ impl MigrationTrait for Migration {
                     .col("rank")
                     .col("bulletin_id"),
             );
-        let mut create = backend.build(&table);
-        if backend == DbBackend::Sqlite {
-            // Rows are stored in key order: a term's best matches sit together on a few pages.
-            create.sql.push_str(" WITHOUT ROWID");
-        }
-        db.execute_raw(create).await?;
+        // A term's best matches sit together on a few pages.
+        create_in_key_order(manager, &table).await?;
         db.execute_unprepared(&format!(
             "INSERT INTO bulletin_search_terms (lang, term, shelf, rank, bulletin_id) \
              SELECT lang, term, {}, rank, bulletin_id FROM bulletin_search_terms_by_status",
@@ -154,11 +164,7 @@ impl MigrationTrait for Migration {
             .col(text("term"))
             .col(big_integer("drafts"))
             .primary_key(Index::create().col("lang").col("term"));
-        let mut create = backend.build(&drafts);
-        if backend == DbBackend::Sqlite {
-            create.sql.push_str(" WITHOUT ROWID");
-        }
-        db.execute_raw(create).await?;
+        create_in_key_order(manager, &drafts).await?;
         db.execute_unprepared(
             "INSERT INTO bulletin_search_draft_terms (lang, term, drafts) \
              SELECT t.lang, t.term, COUNT(*) FROM bulletin_search_terms t \
@@ -185,15 +191,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if manager.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status ON bulletins")
-                .await?;
-            db.execute_unprepared("DROP FUNCTION IF EXISTS bulletin_search_terms_status()")
-                .await?;
-        } else {
-            db.execute_unprepared("DROP TRIGGER IF EXISTS bulletin_search_terms_status")
-                .await?;
-        }
+        drop_status_trigger(manager).await?;
         for table in ["bulletin_search_draft_terms", "bulletin_search_terms"] {
             db.execute_unprepared(&format!("DROP TABLE IF EXISTS {table}")).await?;
         }

@@ -13,6 +13,7 @@
 use crate::entity::bulletin_translations;
 use crate::entity::bulletins;
 use crate::error::{corrupt, db_error};
+use crate::sql::Sql;
 use crate::store::SqlStore;
 use boletin_domain::DomainError;
 use boletin_domain::bulletin::{BulletinStatus, BulletinText};
@@ -73,26 +74,23 @@ pub(crate) async fn index_bulletin<C: ConnectionTrait>(
     conn.execute_raw(Statement::from_sql_and_values(backend, delete, values))
         .await
         .map_err(db_error)?;
-    let terms = "SELECT lang, term FROM bulletin_search_terms WHERE bulletin_id = ?";
+    // Each statement names the bulletin once, at its end.
     let mut statements = Vec::new();
     if status == BulletinStatus::Draft {
         // The draft's old terms are no longer among the drafts'.
+        let terms = "(lang, term) IN (SELECT lang, term FROM bulletin_search_terms WHERE bulletin_id = ";
         statements.push(format!(
-            "UPDATE bulletin_search_draft_terms SET drafts = drafts - 1 WHERE (lang, term) IN ({terms})"
+            "UPDATE bulletin_search_draft_terms SET drafts = drafts - 1 WHERE {terms}"
         ));
         statements.push(format!(
-            "DELETE FROM bulletin_search_draft_terms WHERE drafts <= 0 AND (lang, term) IN ({terms})"
+            "DELETE FROM bulletin_search_draft_terms WHERE drafts <= 0 AND {terms}"
         ));
     }
-    statements.push("DELETE FROM bulletin_search_terms WHERE bulletin_id = ?".to_string());
-    for sql in statements {
-        let sql = match backend {
-            DbBackend::Postgres => sql.replace('?', "$1"),
-            _ => sql,
-        };
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql, [bulletin_id.into()]))
-            .await
-            .map_err(db_error)?;
+    statements.push("DELETE FROM bulletin_search_terms WHERE (bulletin_id = ".to_string());
+    for text in statements {
+        let mut sql = Sql::new(backend);
+        sql.push(&text).bind(bulletin_id).push(")");
+        conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     }
     insert_many(conn, &[(bulletin_id, status, texts)]).await
 }
@@ -156,27 +154,15 @@ async fn insert_rows<C: ConnectionTrait, const N: usize>(
     tail: &str,
     rows: Vec<[Value; N]>,
 ) -> Result<(), DomainError> {
-    let backend = conn.get_database_backend();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut sql = String::from(head);
-        let mut values: Vec<Value> = Vec::new();
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push(head);
         for (i, row) in rows.by_ref().take(VALUES_PER_STATEMENT / N).enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..N {
-                sql.push_str(if j == 0 { "" } else { ", " });
-                match backend {
-                    DbBackend::Postgres => sql.push_str(&format!("${}", values.len() + j + 1)),
-                    _ => sql.push('?'),
-                }
-            }
-            sql.push(')');
-            values.extend(row);
+            sql.push(if i == 0 { "" } else { ", " }).bind_list(row);
         }
-        sql.push_str(tail);
-        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .map_err(db_error)?;
+        sql.push(tail);
+        conn.execute_raw(sql.statement()).await.map_err(db_error)?;
     }
     Ok(())
 }
