@@ -2,8 +2,9 @@
 //! each change (see `boletin_domain::editorial`).
 
 use crate::error::{corrupt, db_error};
+use crate::sql::{Batch, JsonRows};
+use boletin_domain::DomainResult;
 use boletin_domain::editorial::{AuditEntry, AuditFilter, AuditedKind};
-use boletin_domain::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -32,24 +33,45 @@ const COLUMNS: [&str; 7] = [
 
 /// Appends `entry` to the audit log, in the caller's transaction.
 pub(crate) async fn record<C: ConnectionTrait>(conn: &C, entry: Audit<'_>) -> DomainResult<()> {
-    conn.execute(
-        Query::insert()
-            .into_table(Alias::new("audit_log"))
-            .columns(COLUMNS.map(Alias::new))
-            .values([
-                entry.actor.into(),
-                entry.kind.code().into(),
-                entry.id.into(),
-                entry.operation.into(),
-                entry.before.into(),
-                entry.after.into(),
-                entry.at.into(),
-            ])
-            .map_err(|e| DomainError::Internal { cause: e.to_string() })?,
-    )
-    .await
-    .map_err(db_error)?;
-    Ok(())
+    let mut batch = Batch::new(conn.get_database_backend());
+    append(&mut batch, std::slice::from_ref(&entry));
+    batch.run(conn).await.map_err(db_error)
+}
+
+/// Adds `entries` to `batch`, in order: one statement for each run of entries made at the same time (a write's
+/// entries all are), each taking its entries as one JSON value, so its text is the same however many there are.
+pub(crate) fn append(batch: &mut Batch, entries: &[Audit<'_>]) {
+    let item = |i| JsonRows::item(batch.backend(), i);
+    let columns = format!(
+        "{}, {}, CAST({} AS BIGINT), {}, {}, {}, ",
+        item(0),
+        item(1),
+        item(2),
+        item(3),
+        item(4),
+        item(5)
+    );
+    for (n, made) in entries.chunk_by(|a, b| a.at == b.at).enumerate() {
+        let rows = made
+            .iter()
+            .map(|entry| {
+                serde_json::json!([
+                    entry.actor,
+                    entry.kind.code(),
+                    entry.id,
+                    entry.operation,
+                    entry.before,
+                    entry.after
+                ])
+            })
+            .collect();
+        batch.part(&format!("audited_{n}"), |sql| {
+            sql.push(&format!("INSERT INTO audit_log ({}) SELECT ", COLUMNS.join(", ")))
+                .push(&columns)
+                .bind(made[0].at);
+            JsonRows::new(rows).from(sql);
+        });
+    }
 }
 
 /// Up to `limit` audit entries matching `filter` after sequence number `after`, oldest first.

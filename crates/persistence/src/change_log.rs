@@ -6,40 +6,56 @@
 //! writer at a time anyway.
 
 use crate::error::{corrupt, db_error};
+use crate::sql::{Batch, JsonRows};
 use boletin_domain::DomainError;
 use boletin_domain::changes::{Change, ChangeKind, EntityType};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+/// How many changes one statement of [`record`] appends.
+const CHANGES_PER_STATEMENT: usize = 10_000;
+
 /// Appends one change per id, in `ids` order, in the writers' turn.
 pub(crate) async fn record<C: ConnectionTrait>(
     conn: &C,
-    _turn: &crate::turn::Turn,
+    turn: &crate::turn::Turn,
     entity: EntityType,
     ids: &[i64],
     kind: ChangeKind,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    for chunk in ids.chunks(500) {
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new("changes")).columns([
-            Alias::new("entity_type"),
-            Alias::new("entity_id"),
-            Alias::new("kind"),
-            Alias::new("changed_at"),
-        ]);
-        for id in chunk {
-            insert
-                .values([entity.code().into(), (*id).into(), kind.code().into(), at.into()])
-                .map_err(|e| DomainError::Internal { cause: e.to_string() })?;
-        }
-        conn.execute(&insert).await.map_err(db_error)?;
+    for chunk in ids.chunks(CHANGES_PER_STATEMENT) {
+        let mut batch = Batch::new(conn.get_database_backend());
+        append(&mut batch, turn, &[(entity, chunk.to_vec(), kind)], at);
+        batch.run(conn).await.map_err(db_error)?;
     }
     Ok(())
+}
+
+/// Adds to `batch` one change per id of each entry of `feed`, in order, made at `at`, in the writers' turn.
+/// The changes travel as one JSON value, so the statement's text is the same however many there are.
+pub(crate) fn append(
+    batch: &mut Batch,
+    _turn: &crate::turn::Turn,
+    feed: &[(EntityType, Vec<i64>, ChangeKind)],
+    at: DateTime<Utc>,
+) {
+    let rows: Vec<serde_json::Value> = feed
+        .iter()
+        .flat_map(|(entity, ids, kind)| ids.iter().map(|id| serde_json::json!([entity.code(), id, kind.code()])))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let item = |i| JsonRows::item(batch.backend(), i);
+    let columns = format!("{}, CAST({} AS BIGINT), {}, ", item(0), item(1), item(2));
+    batch.part("logged_changes", |sql| {
+        sql.push("INSERT INTO changes (entity_type, entity_id, kind, changed_at) SELECT ")
+            .push(&columns)
+            .bind(at);
+        JsonRows::new(rows).from(sql);
+    });
 }
 
 /// Up to `limit` changes after `after`, oldest first.

@@ -17,6 +17,7 @@
 //! not miss anything follow the changes feed, which is written in the same transaction.
 
 use crate::error::db_error;
+use crate::sql::{Batch, JsonRows};
 use crate::store::SqlStore;
 use boletin_domain::DomainResult;
 use boletin_domain::live::{Event, EventSource, EventStream};
@@ -92,22 +93,29 @@ impl Drop for Committing<'_> {
 /// Announces `events`, and that something changed, in the transaction `conn`, on PostgreSQL: they are delivered
 /// when it commits, in one statement.
 pub(crate) async fn notify<C: ConnectionTrait>(conn: &C, events: &[Event]) -> DomainResult<()> {
-    if conn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
+    let mut batch = Batch::new(conn.get_database_backend());
+    announce(&mut batch, events);
+    batch.run(conn).await.map_err(db_error)
+}
+
+/// Ends `batch` with the notifications of [`notify`], on PostgreSQL (on SQLite it stays as it is). The events
+/// travel as one JSON value, so the statement's text is the same however many there are.
+pub(crate) fn announce(batch: &mut Batch, events: &[Event]) {
+    if batch.backend() != DbBackend::Postgres {
+        return;
     }
-    let mut payloads: Vec<sea_orm::Value> = events.iter().map(|e| e.encode().into()).collect();
-    payloads.push(CHANGES.into());
-    let selects: Vec<String> = (1..=payloads.len())
-        .map(|n| format!("pg_notify({CHANNEL}, ${n})"))
+    let payloads: Vec<serde_json::Value> = events
+        .iter()
+        .map(|event| serde_json::json!([event.encode()]))
+        .chain([serde_json::json!([CHANGES])])
         .collect();
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT {}", selects.join(", ")),
-        payloads,
-    ))
-    .await
-    .map_err(db_error)?;
-    Ok(())
+    batch.select(|sql| {
+        sql.push(&format!(
+            "pg_notify({CHANNEL}, {})",
+            JsonRows::item(DbBackend::Postgres, 0)
+        ));
+        JsonRows::new(payloads).from(sql);
+    });
 }
 
 /// A subscriber's end of the events.

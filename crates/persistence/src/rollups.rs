@@ -8,7 +8,7 @@
 //! aggregate cannot disagree.
 
 use crate::error::{corrupt, db_error};
-use crate::sql::Sql;
+use crate::sql::{Batch, Sql};
 use boletin_domain::DomainResult;
 use boletin_domain::country::CountryCode;
 use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
@@ -548,25 +548,21 @@ fn insert_counts_next_to(sql: &mut Sql) {
     ));
 }
 
-/// Writes the rollups and flags of `rewrite`, first deleting the old rows of a refresh's months. On PostgreSQL
-/// in one statement: its parts share one snapshot, so the deletes see only the old rows, and the year rollups
-/// add up the month rollups it inserts (through `RETURNING`) with the stored ones of the other months. The parts
-/// run in no set order, so the tables must keep no unique index: a new row could meet the old row it replaces
-/// before that row's deletion. SQLite, which has no data-modifying common table expressions, runs the parts in
-/// turn, sent as one text.
+/// Writes the rollups and flags of `rewrite`, first deleting the old rows of a refresh's months, as one
+/// [`Batch`]. On PostgreSQL its parts share one snapshot, so the deletes see only the old rows, and the year
+/// rollups add up the month rollups it inserts (through `RETURNING`) with the stored ones of the other months.
+/// The parts run in no set order, so the tables must keep no unique index: a new row could meet the old row it
+/// replaces before that row's deletion. SQLite, which has no data-modifying common table expressions, runs the
+/// parts in turn, sent as one text.
 async fn write<C: ConnectionTrait>(conn: &C, rewrite: Rewrite<'_>) -> DomainResult<()> {
-    conn.execute_raw(statement(conn.get_database_backend(), rewrite))
-        .await
-        .map_err(db_error)?;
-    Ok(())
+    let mut batch = Batch::new(conn.get_database_backend());
+    add(&mut batch, rewrite);
+    batch.run(conn).await.map_err(db_error)
 }
 
-/// The statement of [`write`] (on SQLite, a text of several).
-fn statement(backend: DbBackend, rewrite: Rewrite<'_>) -> sea_orm::Statement {
-    let mut parts = Parts {
-        sql: Sql::new(backend),
-        count: 0,
-    };
+/// Adds the parts of [`write`] to `parts`.
+fn add(parts: &mut Batch, rewrite: Rewrite<'_>) {
+    let backend = parts.backend();
     let figures = Figures::Written(rewrite);
     let (months, written, places_of) = match rewrite {
         Rewrite::Indicator(_) => (None, &[][..], &[][..]),
@@ -653,50 +649,6 @@ fn statement(backend: DbBackend, rewrite: Rewrite<'_>) -> sea_orm::Statement {
             }
         }
     }
-    parts.finish()
-}
-
-/// The parts of [`write`]'s statement: on PostgreSQL, the common table expressions of one statement, whose parts
-/// share one snapshot; on SQLite, which has no data-modifying common table expressions, statements of one text,
-/// run in turn, each taking its values from the list in order (one call to the connection's thread).
-struct Parts {
-    sql: Sql,
-    count: usize,
-}
-
-impl Parts {
-    /// Adds a part that `write` writes, named `name` on PostgreSQL.
-    fn part(&mut self, name: &str, write: impl FnOnce(&mut Sql)) {
-        if self.sql.backend == DbBackend::Postgres {
-            self.sql
-                .push(if self.count == 0 { "WITH " } else { ", " })
-                .push(name)
-                .push(" AS (");
-            write(&mut self.sql);
-            self.sql.push(")");
-        } else {
-            if self.count > 0 {
-                self.sql.push("; ");
-            }
-            write(&mut self.sql);
-        }
-        self.count += 1;
-    }
-
-    /// Adds common table expressions that `write` names itself (PostgreSQL only).
-    fn named(&mut self, write: impl FnOnce(&mut Sql)) {
-        self.sql.push(if self.count == 0 { "WITH " } else { ", " });
-        write(&mut self.sql);
-        self.count += 1;
-    }
-
-    fn finish(mut self) -> sea_orm::Statement {
-        if self.sql.backend == DbBackend::Postgres {
-            // Every part runs to completion whether or not the statement reads it.
-            self.sql.push(" SELECT 1");
-        }
-        self.sql.statement()
-    }
 }
 
 /// How many scopes (months, or figures' per-figure flags) one statement rewrites.
@@ -705,12 +657,15 @@ const SCOPES_PER_STATEMENT: usize = 200;
 /// How many places one statement finds possible double counts around.
 const PLACES_PER_STATEMENT: usize = 200;
 
-/// Rewrites the rollups and flags of `scopes` from the figures as they are now in `conn`'s transaction. Writers
-/// on several servers take turns here, so each one adds up the figures the one before committed.
+/// Rewrites the rollups and flags of `scopes` from the figures as they are now in `conn`'s transaction: every
+/// statement but the last runs at once, and the last goes into `batch`, which the caller sends with the rest of
+/// its write. Writers on several servers take turns here, so each one adds up the figures the one before
+/// committed.
 pub(crate) async fn refresh<C: ConnectionTrait>(
     conn: &C,
     _turn: &crate::turn::Turn,
     scopes: &Scopes,
+    batch: &mut Batch,
 ) -> DomainResult<()> {
     if scopes.is_empty() {
         return Ok(());
@@ -721,13 +676,18 @@ pub(crate) async fn refresh<C: ConnectionTrait>(
     let months: Vec<&[Scope]> = months.chunks(SCOPES_PER_STATEMENT).collect();
     let figures: Vec<&[Written]> = figures.chunks(SCOPES_PER_STATEMENT).collect();
     let places: Vec<&[Place]> = places.chunks(PLACES_PER_STATEMENT).collect();
-    for i in 0..months.len().max(figures.len()).max(places.len()) {
+    let statements = months.len().max(figures.len()).max(places.len());
+    for i in 0..statements {
         let rewrite = Rewrite::Refresh {
             months: months.get(i).copied().unwrap_or_default(),
             figures: figures.get(i).copied().unwrap_or_default(),
             places: places.get(i).copied().unwrap_or_default(),
         };
-        write(conn, rewrite).await?;
+        if i + 1 < statements {
+            write(conn, rewrite).await?;
+        } else {
+            add(batch, rewrite);
+        }
     }
     Ok(())
 }
@@ -992,7 +952,9 @@ mod tests {
             figures: &figures,
             places: &places,
         };
-        let text = statement(DbBackend::Sqlite, rewrite).sql;
+        let mut batch = Batch::new(DbBackend::Sqlite);
+        add(&mut batch, rewrite);
+        let text = batch.statement().sql;
         let parts: Vec<&str> = text.split("; ").collect();
         assert_eq!(parts.len(), 7, "three deletes and four inserts: {text}");
         for part in parts {

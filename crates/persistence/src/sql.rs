@@ -66,3 +66,118 @@ impl Sql {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }
+
+/// Statements sent to the database in one call. On PostgreSQL, the common table expressions of one statement:
+/// its parts share one snapshot and run in no set order, each to completion whether or not the `SELECT` that
+/// ends the statement reads it. On SQLite, which has no data-modifying common table expressions, statements of
+/// one text, run in turn on the connection's thread. Either way each part takes its values from the list in
+/// the order its placeholders appear, and the batch costs one round trip.
+pub(crate) struct Batch {
+    sql: Sql,
+    parts: usize,
+    ended: bool,
+}
+
+impl Batch {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            sql: Sql::new(backend),
+            parts: 0,
+            ended: false,
+        }
+    }
+
+    pub(crate) fn backend(&self) -> DbBackend {
+        self.sql.backend
+    }
+
+    /// Adds a part that `write` writes, named `name` on PostgreSQL (a name no other part of the batch takes).
+    pub(crate) fn part(&mut self, name: &str, write: impl FnOnce(&mut Sql)) {
+        assert!(!self.ended, "a part after the statement's SELECT");
+        if self.sql.backend == DbBackend::Postgres {
+            self.sql
+                .push(if self.parts == 0 { "WITH " } else { ", " })
+                .push(name)
+                .push(" AS (");
+            write(&mut self.sql);
+            self.sql.push(")");
+        } else {
+            if self.parts > 0 {
+                self.sql.push("; ");
+            }
+            write(&mut self.sql);
+        }
+        self.parts += 1;
+    }
+
+    /// Adds common table expressions that `write` names itself (PostgreSQL only).
+    pub(crate) fn named(&mut self, write: impl FnOnce(&mut Sql)) {
+        debug_assert_eq!(self.sql.backend, DbBackend::Postgres);
+        self.sql.push(if self.parts == 0 { "WITH " } else { ", " });
+        write(&mut self.sql);
+        self.parts += 1;
+    }
+
+    /// Ends the statement with `SELECT …`, whose list and clauses `write` writes (PostgreSQL only). Without it
+    /// a statement with parts ends in `SELECT 1`.
+    pub(crate) fn select(&mut self, write: impl FnOnce(&mut Sql)) {
+        debug_assert_eq!(self.sql.backend, DbBackend::Postgres);
+        self.sql.push(if self.parts == 0 { "SELECT " } else { " SELECT " });
+        write(&mut self.sql);
+        self.ended = true;
+    }
+
+    /// Whether the batch has nothing to send.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.parts == 0 && !self.ended
+    }
+
+    pub(crate) fn statement(mut self) -> Statement {
+        if self.sql.backend == DbBackend::Postgres && !self.ended {
+            self.sql.push(" SELECT 1");
+        }
+        self.sql.statement()
+    }
+
+    /// Sends the batch, when it has something to send.
+    pub(crate) async fn run<C: sea_orm::ConnectionTrait>(self, conn: &C) -> Result<(), sea_orm::DbErr> {
+        if !self.is_empty() {
+            conn.execute_raw(self.statement()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A list bound as one JSON array of arrays and read back as rows, one per element: however long the list,
+/// the statement's text stays the same, so PostgreSQL plans it once.
+pub(crate) struct JsonRows(serde_json::Value);
+
+impl JsonRows {
+    /// The rows `rows`, each an array of JSON items.
+    pub(crate) fn new(rows: Vec<serde_json::Value>) -> Self {
+        Self(serde_json::Value::Array(rows))
+    }
+
+    /// The `i`th item of a row, as text or a number (`CAST` it on PostgreSQL for a number).
+    pub(crate) fn item(backend: DbBackend, i: usize) -> String {
+        match backend {
+            DbBackend::Postgres => format!("r.e ->> {i}"),
+            _ => format!("r.value ->> {i}"),
+        }
+    }
+
+    /// ` FROM … ORDER BY …`: the rows, aliased `r`, in the list's order.
+    pub(crate) fn from(self, sql: &mut Sql) {
+        let json = self.0.to_string();
+        match sql.backend {
+            DbBackend::Postgres => {
+                sql.push(" FROM jsonb_array_elements(CAST(")
+                    .bind(json)
+                    .push(" AS jsonb)) WITH ORDINALITY AS r(e, n) ORDER BY r.n");
+            }
+            _ => {
+                sql.push(" FROM json_each(").bind(json).push(") AS r ORDER BY r.key");
+            }
+        }
+    }
+}

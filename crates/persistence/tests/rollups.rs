@@ -12,8 +12,9 @@
 )]
 
 use boletin_domain::bulletin::BulletinStatus;
+use boletin_domain::changes::{ChangeKind, EntityType};
 use boletin_domain::country::CountryCode;
-use boletin_domain::editorial::{EditorialStore, RecordStore, Revision, Stored};
+use boletin_domain::editorial::{AuditFilter, AuditedKind, EditorialStore, RecordStore, Revision, Stored};
 use boletin_domain::id::{ObservationId, PartnerId, ProgramId};
 use boletin_domain::indicator::{Aggregation, Indicator};
 use boletin_domain::observation::{Disaggregation, NewObservation, NewObservationParts, ReferencePeriod};
@@ -896,5 +897,108 @@ async fn a_figure_write_waits_for_an_open_change_of_its_bulletins_status() {
             db
         },
     )
+    .await;
+}
+
+/// A publication's effects (the rollups' refresh, the feed's entries, the audit entry and the notifications) go
+/// to the database in one statement after the writers' turn, however many figures the bulletin has, and all of
+/// them are written: the feed lists the bulletin, then each figure, in order; the audit log has the change with
+/// its values before and after; the rollups are as a rebuild writes them.
+#[tokio::test]
+async fn a_publication_writes_its_effects_in_one_statement() {
+    on_each_backend("a_publication_writes_its_effects_in_one_statement", |db| async move {
+        let db = db.seeded().await;
+        let store = &db.store;
+        // The bulletins with the most and the fewest figures.
+        let sources: Vec<Slug> = rows(
+            &db,
+            "SELECT slug FROM (SELECT b.slug AS slug, COUNT(*) AS n FROM bulletins b \
+             JOIN observations o ON o.source_bulletin_id = b.id WHERE b.status = 'published' GROUP BY b.slug) s \
+             ORDER BY n DESC, slug",
+        )
+        .await
+        .iter()
+        .map(|row| Slug::parse(&row.try_get::<String>("", "slug").expect("a slug")).expect("a valid slug"))
+        .collect();
+        let mut counts = Vec::new();
+        for source in [sources.first(), sources.last()].into_iter().flatten() {
+            store
+                .change_bulletin_status(source, BulletinStatus::Draft, None, "test")
+                .await
+                .expect("the bulletin goes back to draft");
+            let after = store.changes(0, 10_000).await.expect("the feed reads");
+            let after = after.last().map_or(0, |change| change.sequence);
+            db.take_statement_count();
+            let published = store
+                .change_bulletin_status(source, BulletinStatus::Published, None, "test")
+                .await
+                .expect("the bulletin is published");
+            counts.push(db.take_statement_count());
+
+            let figures = rows(
+                &db,
+                &format!(
+                    "SELECT o.id FROM observations o JOIN bulletins b ON b.id = o.source_bulletin_id \
+                     WHERE b.slug = '{}' ORDER BY o.id",
+                    source.as_str()
+                ),
+            )
+            .await
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").expect("an id"))
+            .collect::<Vec<_>>();
+            assert!(!figures.is_empty(), "{source:?} sourced no figure");
+            let listed: Vec<(EntityType, i64, ChangeKind)> = store
+                .changes(after, 10_000)
+                .await
+                .expect("the feed reads")
+                .into_iter()
+                .map(|change| (change.entity, change.id, change.kind))
+                .collect();
+            let expected: Vec<(EntityType, i64, ChangeKind)> =
+                std::iter::once((EntityType::Bulletin, published.id.0, ChangeKind::Upsert))
+                    .chain(
+                        figures
+                            .iter()
+                            .map(|&id| (EntityType::Observation, id, ChangeKind::Upsert)),
+                    )
+                    .collect();
+            assert_eq!(listed, expected, "the feed after publishing {source:?}");
+
+            let audited = store
+                .audit_entries(
+                    &AuditFilter {
+                        entity: Some(AuditedKind::Bulletin),
+                        entity_id: Some(published.id.0),
+                        actor: None,
+                    },
+                    0,
+                    100,
+                )
+                .await
+                .expect("the audit log reads");
+            let last = audited.last().expect("an audit entry");
+            assert_eq!(last.operation, "publish");
+            assert_eq!(last.actor, "test");
+            assert!(
+                last.before
+                    .as_deref()
+                    .is_some_and(|before| before.contains("\"draft\""))
+                    && last
+                        .after
+                        .as_deref()
+                        .is_some_and(|after| after.contains("\"published\"")),
+                "{last:?}"
+            );
+            assert_kept_as_rebuilt(&db, &format!("{source:?} published")).await;
+        }
+        // The bulletin, its update, its figures, the effects, and the bulletin read back after the commit (two
+        // statements); BEGIN, COMMIT and the writers' turn on PostgreSQL, sent as plain text, are not counted. The
+        // effects were four statements more: the feed's entries for the bulletin and for its figures, the audit
+        // entry, and the notifications.
+        let expected = 6;
+        assert_eq!(counts, [expected, expected], "statements of each publication");
+        db
+    })
     .await;
 }

@@ -251,6 +251,9 @@ pub(super) async fn change_status(
         } else {
             ChangeKind::Delete
         };
+        // After the update's row lock, so that reading the figures runs on a generic plan: planning it for each
+        // bulletin took longer than reading it.
+        effects.take_turn(&txn).await?;
         let figures = figures_of(&txn, row.id).await?;
         for figure in &figures {
             effects.rollups.add(&figure.figure());

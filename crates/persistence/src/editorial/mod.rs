@@ -17,6 +17,7 @@ mod public;
 use crate::audit_log::{self, Audit};
 use crate::change_log;
 use crate::error::db_error;
+use crate::sql::Batch;
 use crate::store::SqlStore;
 use boletin_domain::bulletin::PartnerLink;
 use boletin_domain::changes::{ChangeKind, EntityType};
@@ -40,6 +41,8 @@ pub(crate) struct Effects<'a> {
     events: Vec<Event>,
     /// The statistics rollups the change alters, rewritten before it commits.
     pub(crate) rollups: crate::rollups::Scopes,
+    /// The writers' turn, once the change has taken it (see [`Effects::take_turn`]).
+    turn: Option<crate::turn::Turn>,
 }
 
 impl<'a> Effects<'a> {
@@ -53,7 +56,18 @@ impl<'a> Effects<'a> {
             feed: Vec::new(),
             events: Vec::new(),
             rollups: crate::rollups::Scopes::default(),
+            turn: None,
         }
+    }
+
+    /// Takes the writers' turn in `txn` now rather than at commit, so that the change's statements from here on
+    /// run on generic plans too (see `crate::turn::take_with_generic_plans`). Take it only after the row locks
+    /// the change takes: every writer takes row locks first and the turn last, or two could wait for each other.
+    pub(crate) async fn take_turn(&mut self, txn: &DatabaseTransaction) -> DomainResult<()> {
+        if self.turn.is_none() {
+            self.turn = Some(crate::turn::take_with_generic_plans(txn).await?);
+        }
+        Ok(())
     }
 
     /// When the change is made.
@@ -108,18 +122,23 @@ pub(crate) fn snapshot<T: serde::Serialize>(record: &T, version: i32) -> String 
 impl SqlStore {
     /// Writes `effects` into `txn` and commits it; then, on SQLite, hands its events to this process's
     /// subscribers (PostgreSQL delivers them itself at commit).
-    pub(crate) async fn commit(&self, txn: DatabaseTransaction, effects: Effects<'_>) -> DomainResult<()> {
+    pub(crate) async fn commit(&self, txn: DatabaseTransaction, mut effects: Effects<'_>) -> DomainResult<()> {
+        // The rollups' last statement, the feed's entries, the audit entries and the notifications travel in one
+        // batch: on PostgreSQL one statement, after the writers' turn (which must come first, in a statement of
+        // its own, so that the batch's snapshot sees what the writer before committed).
+        let mut batch = Batch::new(txn.get_database_backend());
         if !effects.rollups.is_empty() || !effects.feed.is_empty() {
-            let turn = crate::turn::take_with_generic_plans(&txn).await?;
-            crate::rollups::refresh(&txn, &turn, &effects.rollups).await?;
-            for (entity, ids, kind) in &effects.feed {
-                change_log::record(&txn, &turn, *entity, ids, *kind, effects.now).await?;
-            }
+            let turn = match effects.turn.take() {
+                Some(turn) => turn,
+                None => crate::turn::take_with_generic_plans(&txn).await?,
+            };
+            crate::rollups::refresh(&txn, &turn, &effects.rollups, &mut batch).await?;
+            change_log::append(&mut batch, &turn, &effects.feed, effects.now);
         }
-        for audit in effects.audits {
-            audit_log::record(&txn, audit).await?;
-        }
-        self.commit_announcing(txn, &effects.events).await?;
+        audit_log::append(&mut batch, &effects.audits);
+        crate::events::announce(&mut batch, &effects.events);
+        batch.run(&txn).await.map_err(db_error)?;
+        self.commit_announced(txn).await?;
         if self.db().get_database_backend() == sea_orm::DbBackend::Sqlite {
             self.events().deliver(&effects.events);
         }

@@ -130,15 +130,22 @@ impl SqlStore {
         self.commit_announcing(txn, &[]).await
     }
 
-    /// Announces `events` (on PostgreSQL, with `NOTIFY` in `txn`) and commits `txn`. This server's change
-    /// generation moves before the write returns, even if this future is dropped during the COMMIT: its own
-    /// kept records and cached answers must not outlive the write. Every write commits through here.
+    /// Announces `events` (on PostgreSQL, with `NOTIFY` in `txn`) and commits `txn` through
+    /// [`SqlStore::commit_announced`].
     pub(crate) async fn commit_announcing(
         &self,
         txn: sea_orm::DatabaseTransaction,
         events: &[boletin_domain::live::Event],
     ) -> DomainResult<()> {
         crate::events::notify(&txn, events).await?;
+        self.commit_announced(txn).await
+    }
+
+    /// Commits `txn`, whose events are announced in it already (an editorial write sends them with the rest of
+    /// its effects). This server's change generation moves before the write returns, even if this future is
+    /// dropped during the COMMIT: its own kept records and cached answers must not outlive the write. Every
+    /// write commits through here.
+    pub(crate) async fn commit_announced(&self, txn: sea_orm::DatabaseTransaction) -> DomainResult<()> {
         let committing = self.events().committing();
         txn.commit().await.map_err(db_error)?;
         drop(committing);
