@@ -19,6 +19,7 @@ mod m20261203_000011_rollups_read_covering;
 mod m20261204_000012_drop_statistic_figures;
 mod m20261204_000013_observation_sequence;
 mod m20261204_000014_search_term_shelves;
+mod m20261205_000015_search_terms_generic_plans;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_drop_statistic_figures::Migration),
             Box::new(m20261204_000013_observation_sequence::Migration),
             Box::new(m20261204_000014_search_term_shelves::Migration),
+            Box::new(m20261205_000015_search_terms_generic_plans::Migration),
         ]
     }
 }

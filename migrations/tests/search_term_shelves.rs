@@ -1,5 +1,6 @@
 //! Migration 14 moves the search terms kept by status onto shelves and counts the drafts' terms, on SQLite and
-//! PostgreSQL; its trigger then keeps both as statuses change.
+//! PostgreSQL; its trigger then keeps both as statuses change. Migration 15 has the trigger plan once per
+//! connection on PostgreSQL.
 
 #![expect(
     clippy::expect_used,
@@ -94,10 +95,40 @@ async fn check(db: &DatabaseConnection) {
         ]
     );
 
+    // Migration 15: on PostgreSQL the trigger plans its statements once per connection, and no longer when
+    // migration 15 is undone.
+    assert_eq!(generic_plans(db).await, generic_plans_expected(db, true));
+    Migrator::down(db, Some(1)).await.expect("migration 15 is undone");
+    assert_eq!(generic_plans(db).await, generic_plans_expected(db, false));
+
     // Down to migration 13 and up again: the index is emptied for a rebuild, then the schema is whole again.
     Migrator::down(db, Some(1)).await.expect("migration 14 is undone");
-    Migrator::up(db, None).await.expect("migration 14 applies again");
+    Migrator::up(db, None).await.expect("migrations 14 and 15 apply again");
     assert_eq!(rows(db, SHELVES).await, Vec::<String>::new());
+    assert_eq!(generic_plans(db).await, generic_plans_expected(db, true));
+}
+
+/// Whether the trigger's function plans generically on PostgreSQL (`None` on SQLite, which has no function).
+async fn generic_plans(db: &DatabaseConnection) -> Option<bool> {
+    if db.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return None;
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COALESCE('plan_cache_mode=force_generic_plan' = ANY(proconfig), false) AS generic \
+             FROM pg_proc WHERE proname = 'bulletin_search_terms_status' \
+             AND pronamespace = to_regnamespace(current_schema())",
+        ))
+        .await
+        .expect("the query runs")
+        .expect("the function exists");
+    Some(row.try_get::<bool>("", "generic").expect("a boolean"))
+}
+
+/// What [`generic_plans`] should read on `db`'s backend.
+fn generic_plans_expected(db: &DatabaseConnection, generic: bool) -> Option<bool> {
+    (db.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres).then_some(generic)
 }
 
 #[tokio::test]
