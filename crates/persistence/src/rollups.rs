@@ -292,19 +292,48 @@ const COLUMNS: &str = "indicator_id, grain, period, program_id, partner_id, coun
 
 /// `figures` added up at `grain`, as rollup rows.
 fn grouped(sql: &mut Sql, figures: &Figures<'_>, grain: Grain, categories: Categories<'_>) {
-    let key = "indicator_id, period, program_id, partner_id, countries, dimension, category";
-    sql.push(&format!(
-        "SELECT indicator_id, {} AS grain, period, program_id, partner_id, countries, dimension, category, \
-         SUM(value) AS value_sum, COUNT(*) AS observations, \
-         MAX(CASE WHEN recency = 1 THEN period_end END) AS latest_end, \
-         MAX(CASE WHEN recency = 1 THEN id END) AS latest_id, \
-         MAX(CASE WHEN recency = 1 THEN value END) AS latest_value \
-         FROM (SELECT f.*, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY period_end DESC, id DESC) AS recency \
-         FROM (",
-        grain.code()
-    ));
-    facts(sql, figures, grain, categories);
-    sql.push(&format!(") f) g GROUP BY {key}"));
+    add_up(
+        sql,
+        &format!(
+            "indicator_id, {} AS grain, period, program_id, partner_id, countries, dimension, category",
+            grain.code()
+        ),
+        "indicator_id, period, program_id, partner_id, countries, dimension, category",
+        "SUM(value) AS value_sum, COUNT(*) AS observations",
+        ["period_end", "id", "value"],
+        |sql| facts(sql, figures, grain, categories),
+    );
+}
+
+/// `SELECT {select}, value_sum, observations, latest_end, latest_id, latest_value …`: the rows `rows` selects,
+/// grouped by `key` (which names every column of `select` but the grain), with `sums` and each group's latest
+/// row: the one with the greatest `latest[0]` (a period end), then `latest[1]` (a figure's id), whose
+/// `latest[2]` (a value) comes with them. PostgreSQL numbers each group's rows from the latest. SQLite takes the
+/// latest row's columns beside the one `max()` that finds it (a bare column next to a single `max()` comes from
+/// the row with the maximum, <https://sqlite.org/lang_select.html#bareagg>), in half the time numbering takes
+/// it (docs/BENCHMARKS.md).
+fn add_up(sql: &mut Sql, select: &str, key: &str, sums: &str, latest: [&str; 3], rows: impl FnOnce(&mut Sql)) {
+    let [end, id, value] = latest;
+    if sql.backend == DbBackend::Postgres {
+        sql.push(&format!(
+            "SELECT {select}, {sums}, MAX(CASE WHEN recency = 1 THEN {end} END) AS latest_end, \
+             MAX(CASE WHEN recency = 1 THEN {id} END) AS latest_id, \
+             MAX(CASE WHEN recency = 1 THEN {value} END) AS latest_value \
+             FROM (SELECT f.*, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {end} DESC, {id} DESC) AS recency \
+             FROM ("
+        ));
+        rows(sql);
+        sql.push(&format!(") f) g GROUP BY {key}"));
+    } else {
+        // Ids are not negative, so zero-padded they order as numbers do; period ends are ISO dates.
+        sql.push(&format!(
+            "SELECT {select}, value_sum, observations, latest_end, latest_id, latest_value \
+             FROM (SELECT {key}, {sums}, {end} AS latest_end, {id} AS latest_id, {value} AS latest_value, \
+             MAX({end} || printf('%020d', {id})) AS latest FROM ("
+        ));
+        rows(sql);
+        sql.push(&format!(") f GROUP BY {key}) g"));
+    }
 }
 
 /// `DELETE FROM statistic_rollups …`: the month rollups of `months` and the year rollups of their years (a
@@ -359,20 +388,22 @@ fn insert_months(sql: &mut Sql, figures: &Figures<'_>) {
 /// `INSERT INTO statistic_rollups …`: year rollups added up from month rollups, which `months` selects (with
 /// the columns of [`COLUMNS`]): sums and counts add up, and a year's latest figure is its months' latest.
 fn insert_years(sql: &mut Sql, months: impl FnOnce(&mut Sql)) {
-    let key = "indicator_id, year, program_id, partner_id, countries, dimension, category";
-    sql.push(&format!(
-        "INSERT INTO statistic_rollups ({COLUMNS}) \
-         SELECT indicator_id, {}, year, program_id, partner_id, countries, dimension, category, \
-         SUM(value_sum), SUM(observations), \
-         MAX(CASE WHEN recency = 1 THEN latest_end END), MAX(CASE WHEN recency = 1 THEN latest_id END), \
-         MAX(CASE WHEN recency = 1 THEN latest_value END) \
-         FROM (SELECT r.*, r.period / 100 * 100 AS year, ROW_NUMBER() OVER (PARTITION BY r.indicator_id, \
-         r.period / 100, r.program_id, r.partner_id, r.countries, r.dimension, r.category \
-         ORDER BY r.latest_end DESC, r.latest_id DESC) AS recency FROM (",
-        Grain::Year.code(),
-    ));
-    months(sql);
-    sql.push(&format!(") r) g GROUP BY {key}"));
+    sql.push(&format!("INSERT INTO statistic_rollups ({COLUMNS}) "));
+    add_up(
+        sql,
+        &format!(
+            "indicator_id, {} AS grain, year, program_id, partner_id, countries, dimension, category",
+            Grain::Year.code()
+        ),
+        "indicator_id, year, program_id, partner_id, countries, dimension, category",
+        "SUM(value_sum) AS value_sum, SUM(observations) AS observations",
+        ["latest_end", "latest_id", "latest_value"],
+        |sql| {
+            sql.push("SELECT r.*, r.period / 100 * 100 AS year FROM (");
+            months(sql);
+            sql.push(") r");
+        },
+    );
 }
 
 /// `SELECT … FROM statistic_rollups …`: the stored month rollups of the years `rewrite` rewrites.
