@@ -41,16 +41,7 @@ pub(crate) async fn record<C: ConnectionTrait>(conn: &C, entry: Audit<'_>) -> Do
 /// Adds `entries` to `batch`, in order: one statement for each run of entries made at the same time (a write's
 /// entries all are), each taking its entries as one JSON value, so its text is the same however many there are.
 pub(crate) fn append(batch: &mut Batch, entries: &[Audit<'_>]) {
-    let item = |i| JsonRows::item(batch.backend(), i);
-    let columns = format!(
-        "{}, {}, CAST({} AS BIGINT), {}, {}, {}, ",
-        item(0),
-        item(1),
-        item(2),
-        item(3),
-        item(4),
-        item(5)
-    );
+    let items = JsonRows::items(batch.backend(), &[None, None, Some("BIGINT"), None, None, None]);
     for (n, made) in entries.chunk_by(|a, b| a.at == b.at).enumerate() {
         let rows = made
             .iter()
@@ -67,7 +58,8 @@ pub(crate) fn append(batch: &mut Batch, entries: &[Audit<'_>]) {
             .collect();
         batch.part(&format!("audited_{n}"), |sql| {
             sql.push(&format!("INSERT INTO audit_log ({}) SELECT ", COLUMNS.join(", ")))
-                .push(&columns)
+                .push(&items)
+                .push(", ")
                 .bind(made[0].at);
             JsonRows::new(rows).from(sql);
         });

@@ -48,11 +48,11 @@ pub(crate) fn append(
     if rows.is_empty() {
         return;
     }
-    let item = |i| JsonRows::item(batch.backend(), i);
-    let columns = format!("{}, CAST({} AS BIGINT), {}, ", item(0), item(1), item(2));
+    let items = JsonRows::items(batch.backend(), &[None, Some("BIGINT"), None]);
     batch.part("logged_changes", |sql| {
         sql.push("INSERT INTO changes (entity_type, entity_id, kind, changed_at) SELECT ")
-            .push(&columns)
+            .push(&items)
+            .push(", ")
             .bind(at);
         JsonRows::new(rows).from(sql);
     });

@@ -112,7 +112,7 @@ pub(crate) fn announce(batch: &mut Batch, events: &[Event]) {
     batch.select(|sql| {
         sql.push(&format!(
             "pg_notify({CHANNEL}, {})",
-            JsonRows::item(DbBackend::Postgres, 0)
+            JsonRows::items(DbBackend::Postgres, &[None])
         ));
         JsonRows::new(payloads).from(sql);
     });

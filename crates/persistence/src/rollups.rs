@@ -294,26 +294,28 @@ const COLUMNS: &str = "indicator_id, grain, period, program_id, partner_id, coun
 fn grouped(sql: &mut Sql, figures: &Figures<'_>, grain: Grain, categories: Categories<'_>) {
     add_up(
         sql,
-        &format!(
-            "indicator_id, {} AS grain, period, program_id, partner_id, countries, dimension, category",
-            grain.code()
-        ),
-        "indicator_id, period, program_id, partner_id, countries, dimension, category",
+        grain,
+        "period",
         "SUM(value) AS value_sum, COUNT(*) AS observations",
         ["period_end", "id", "value"],
         |sql| facts(sql, figures, grain, categories),
     );
 }
 
-/// `SELECT {select}, value_sum, observations, latest_end, latest_id, latest_value …`: the rows `rows` selects,
-/// grouped by `key` (which names every column of `select` but the grain), with `sums` and each group's latest
-/// row: the one with the greatest `latest[0]` (a period end), then `latest[1]` (a figure's id), whose
+/// `SELECT` rollup rows at `grain` (the columns of [`COLUMNS`]): the rows `rows` selects, grouped by indicator,
+/// the period in their column `period`, program, partner, countries, dimension and category, with `sums`
+/// (`value_sum` and `observations`) and each group's latest row: the one with the greatest `latest[0]` (a period end), then `latest[1]` (a figure's id), whose
 /// `latest[2]` (a value) comes with them. PostgreSQL numbers each group's rows from the latest. SQLite takes the
 /// latest row's columns beside the one `max()` that finds it (a bare column next to a single `max()` comes from
 /// the row with the maximum, <https://sqlite.org/lang_select.html#bareagg>), in half the time numbering takes
 /// it (docs/BENCHMARKS.md).
-fn add_up(sql: &mut Sql, select: &str, key: &str, sums: &str, latest: [&str; 3], rows: impl FnOnce(&mut Sql)) {
+fn add_up(sql: &mut Sql, grain: Grain, period: &str, sums: &str, latest: [&str; 3], rows: impl FnOnce(&mut Sql)) {
     let [end, id, value] = latest;
+    let key = format!("indicator_id, {period}, program_id, partner_id, countries, dimension, category");
+    let select = format!(
+        "indicator_id, {} AS grain, {period}, program_id, partner_id, countries, dimension, category",
+        grain.code()
+    );
     if sql.backend == DbBackend::Postgres {
         sql.push(&format!(
             "SELECT {select}, {sums}, MAX(CASE WHEN recency = 1 THEN {end} END) AS latest_end, \
@@ -391,11 +393,8 @@ fn insert_years(sql: &mut Sql, months: impl FnOnce(&mut Sql)) {
     sql.push(&format!("INSERT INTO statistic_rollups ({COLUMNS}) "));
     add_up(
         sql,
-        &format!(
-            "indicator_id, {} AS grain, year, program_id, partner_id, countries, dimension, category",
-            Grain::Year.code()
-        ),
-        "indicator_id, year, program_id, partner_id, countries, dimension, category",
+        Grain::Year,
+        "year",
         "SUM(value_sum) AS value_sum, SUM(observations) AS observations",
         ["latest_end", "latest_id", "latest_value"],
         |sql| {

@@ -128,7 +128,7 @@ impl Batch {
     }
 
     /// Whether the batch has nothing to send.
-    pub(crate) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.parts == 0 && !self.ended
     }
 
@@ -158,12 +158,17 @@ impl JsonRows {
         Self(serde_json::Value::Array(rows))
     }
 
-    /// The `i`th item of a row, as text or a number (`CAST` it on PostgreSQL for a number).
-    pub(crate) fn item(backend: DbBackend, i: usize) -> String {
-        match backend {
-            DbBackend::Postgres => format!("r.e ->> {i}"),
-            _ => format!("r.value ->> {i}"),
-        }
+    /// `…, …`: a row's items in order, each as text, or cast to the type given beside it (`CAST(… AS BIGINT)`).
+    pub(crate) fn items(backend: DbBackend, types: &[Option<&str>]) -> String {
+        let row = match backend {
+            DbBackend::Postgres => "r.e",
+            _ => "r.value",
+        };
+        let item = |(i, cast): (usize, &Option<&str>)| match cast {
+            Some(to) => format!("CAST({row} ->> {i} AS {to})"),
+            None => format!("{row} ->> {i}"),
+        };
+        types.iter().enumerate().map(item).collect::<Vec<_>>().join(", ")
     }
 
     /// ` FROM … ORDER BY …`: the rows, aliased `r`, in the list's order.
